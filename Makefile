@@ -1,0 +1,52 @@
+# permitcard: `make run` serves the demo on SQLite; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run test test-fast lint bench clean chromium migrate seed i18n-extract i18n-update
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/permitcard db upgrade
+
+seed: migrate
+	$(BIN)/permitcard seed-demo
+
+run: seed
+	$(BIN)/permitcard serve --host 127.0.0.1 --port 8000
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+test: install chromium
+	$(BIN)/python -m pytest tests
+
+test-fast: install
+	$(BIN)/python -m pytest tests -m "not e2e"
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m bench.run
+
+i18n-extract: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 -o src/permitcard/locale/messages.pot --no-location --sort-output src
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i src/permitcard/locale/messages.pot -d src/permitcard/locale -l zh_Hans --no-fuzzy-matching --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) var test-artifacts

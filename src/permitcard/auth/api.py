@@ -1,0 +1,64 @@
+"""JSON: sign-in (cookie session + CSRF token for later calls), sign-out, who am I, link permit."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from permitcard.auth import service
+from permitcard.auth.deps import SESSION_COOKIE, client_ip, get_db, require
+from permitcard.auth.schemas import LinkPermit, Me, SignIn, SignUp
+from permitcard.auth.service import CurrentUser
+from permitcard.config import get_settings
+from permitcard.db import Database
+from permitcard.shared.openapi import errors
+from permitcard.shared.web import csrf_token
+
+router = APIRouter(prefix="/api/v1", tags=["account"])
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    settings = get_settings()
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.cookie_secure,
+                        max_age=settings.session_absolute_hours * 3600, path="/")
+
+
+def _me(request: Request, user: CurrentUser) -> Me:
+    return Me(**{k: getattr(user, k) for k in Me.model_fields if k != "csrf_token"}, csrf_token=csrf_token(request))
+
+
+@router.post("/session", response_model=Me, responses=errors(401, 422))
+def sign_in(body: SignIn, request: Request, response: Response, db: Database = Depends(get_db)) -> Me:
+    """Sign in. The session cookie is set; send `csrf_token` as `X-CSRF-Token` on later changes."""
+    token, user = service.sign_in(db, email=body.email, password=body.password, ip=client_ip(request))
+    set_session_cookie(response, token)
+    return _me(request, user)
+
+
+@router.delete("/session", status_code=204, responses=errors(401, 403))
+def sign_out(request: Request, response: Response, db: Database = Depends(get_db),
+             _user: CurrentUser = Depends(require())) -> None:
+    service.sign_out(db, token=request.cookies.get(SESSION_COOKIE), ip=client_ip(request))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/me", response_model=Me, responses=errors(401))
+def me(request: Request, user: CurrentUser = Depends(require())) -> Me:
+    return _me(request, user)
+
+
+@router.post("/accounts", response_model=Me, status_code=201, responses=errors(422))
+def sign_up(body: SignUp, request: Request, response: Response, db: Database = Depends(get_db)) -> Me:
+    """An applicant creates an account and is signed in."""
+    service.sign_up(db, email=body.email, password=body.password, display_name=body.display_name,
+                    ip=client_ip(request))
+    token, user = service.sign_in(db, email=body.email, password=body.password, ip=client_ip(request))
+    set_session_cookie(response, token)
+    return _me(request, user)
+
+
+@router.post("/me/permit-link", response_model=Me, responses=errors(401, 403, 422))
+def link_permit(body: LinkPermit, request: Request, db: Database = Depends(get_db),
+                user: CurrentUser = Depends(require("account.link_permit"))) -> Me:
+    """Link the signed-in applicant to their work permit (name, permit number, passport must match)."""
+    updated = service.link_permit(db, user=user, ip=client_ip(request), **body.model_dump())
+    return _me(request, updated)

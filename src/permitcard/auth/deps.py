@@ -1,0 +1,57 @@
+"""Request dependencies: who is signed in, and may they do this (function-level, from the table)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+
+from permitcard.auth import service
+from permitcard.auth.domain import has_permission
+from permitcard.auth.service import CurrentUser
+from permitcard.db import Database
+from permitcard.shared.errors import Forbidden, Unauthenticated
+from permitcard.shared.web import CSRF_HEADER, check_csrf
+
+SESSION_COOKIE = "pc_session"
+_SAFE = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def optional_user(request: Request, db: Database = Depends(get_db)) -> CurrentUser | None:
+    if not hasattr(request.state, "user"):
+        request.state.user = service.session_user(db, request.cookies.get(SESSION_COOKIE))
+    user: CurrentUser | None = request.state.user
+    return user
+
+
+def require(permission: str | None = None) -> Callable[..., CurrentUser]:
+    """A signed-in user holding ``permission``. API calls that change state also need the CSRF header."""
+
+    def dependency(request: Request, user: CurrentUser | None = Depends(optional_user)) -> CurrentUser:
+        if user is None:
+            raise Unauthenticated()
+        if request.url.path.startswith("/api/") and request.method not in _SAFE:
+            check_csrf(request, request.headers.get(CSRF_HEADER))
+        if permission is not None and not has_permission(user.role, permission):
+            raise Forbidden()
+        return user
+
+    return dependency
+
+
+def require_any(*permissions: str) -> Callable[..., CurrentUser]:
+    def dependency(request: Request, user: CurrentUser = Depends(require())) -> CurrentUser:
+        if not any(has_permission(user.role, p) for p in permissions):
+            raise Forbidden()
+        return user
+
+    return dependency

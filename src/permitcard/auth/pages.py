@@ -1,0 +1,127 @@
+"""HTML: sign in, sign out, create an account, link your work permit, language switch, home."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from permitcard.auth import service
+from permitcard.auth.api import set_session_cookie
+from permitcard.auth.deps import SESSION_COOKIE, client_ip, get_db, optional_user, require
+from permitcard.auth.domain import Role
+from permitcard.auth.service import CurrentUser
+from permitcard.db import Database
+from permitcard.shared import i18n
+from permitcard.shared.errors import DomainError
+from permitcard.shared.web import form_data, form_errors, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+HOME_BY_ROLE = {
+    Role.APPLICANT: "/my",
+    Role.EMPLOYER: "/employer/permits",
+    Role.PERMIT_OFFICER: "/officer/permits",
+    Role.AGENCY_CLERK: "/agency",
+    Role.BANK_CLERK: "/branch",
+    Role.PHOTO_STUDIO: "/studio/photos",
+    Role.AUDITOR: "/audit",
+    Role.ADMIN: "/audit",
+}
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only local paths: never an open redirect."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def home_for(user: CurrentUser) -> str:
+    return HOME_BY_ROLE.get(Role(user.role), "/")
+
+
+@router.get("/", response_class=HTMLResponse)
+def start(request: Request, user: CurrentUser | None = Depends(optional_user)) -> Response:
+    return render(request, "start.html", {"home": home_for(user) if user else None})
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, next: str | None = None) -> RedirectResponse:
+    locale = i18n.normalise(code) or i18n.DEFAULT
+    response = redirect(safe_next(next), status_code=303)
+    response.set_cookie(i18n.COOKIE, locale, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "auth/login.html", {"next": safe_next(next, "")})
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, db: Database = Depends(get_db)) -> Response:
+    data = await form_data(request)
+    try:
+        token, user = service.sign_in(db, email=data.get("email", ""), password=data.get("password", ""),
+                                      ip=client_ip(request))
+    except DomainError as exc:
+        data.pop("password", None)
+        return render(request, "auth/login.html", {"values": data, "next": safe_next(data.get("next"), "")},
+                      errors=form_errors(exc, "email"), status_code=exc.status)
+    response = redirect(safe_next(data.get("next"), home_for(user)))
+    set_session_cookie(response, token)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, db: Database = Depends(get_db)) -> Response:
+    await form_data(request)
+    service.sign_out(db, token=request.cookies.get(SESSION_COOKIE), ip=client_ip(request))
+    response = redirect("/login?signed_out=1")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_page(request: Request) -> Response:
+    return render(request, "auth/signup.html")
+
+
+@router.post("/signup", response_class=HTMLResponse)
+async def signup(request: Request, db: Database = Depends(get_db)) -> Response:
+    data = await form_data(request)
+    try:
+        service.sign_up(db, email=data.get("email", ""), password=data.get("password", ""),
+                        display_name=data.get("display_name", ""), ip=client_ip(request))
+    except DomainError as exc:
+        data.pop("password", None)
+        return render(request, "auth/signup.html", {"values": data}, errors=form_errors(exc, "email"),
+                      status_code=exc.status)
+    token, _user = service.sign_in(db, email=data["email"], password=data["password"], ip=client_ip(request))
+    response = redirect("/my/link")
+    set_session_cookie(response, token)
+    return response
+
+
+@router.get("/my/link", response_class=HTMLResponse)
+def link_page(request: Request, user: CurrentUser = Depends(require("account.link_permit"))) -> Response:
+    return render(request, "auth/link.html", {"values": {}})
+
+
+@router.post("/my/link", response_class=HTMLResponse)
+async def link(request: Request, db: Database = Depends(get_db),
+               user: CurrentUser = Depends(require("account.link_permit"))) -> Response:
+    data = await form_data(request)
+    try:
+        service.link_permit(db, user=user, family_name=data.get("family_name", ""),
+                            given_names=data.get("given_names", ""), permit_number=data.get("permit_number", ""),
+                            passport_number=data.get("passport_number", ""), ip=client_ip(request))
+    except DomainError as exc:
+        return render(request, "auth/link.html", {"values": data}, errors=form_errors(exc, "family_name"),
+                      status_code=exc.status)
+    return redirect("/my")

@@ -1,0 +1,41 @@
+"""Issuing banks and their branches. Capabilities are data, not code."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from permitcard.db import Base
+
+
+class Bank(Base):
+    __tablename__ = "bank"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    # Issuer identification prefix for the bank account numbers on its cards (card vendor data).
+    bin_prefix: Mapped[str] = mapped_column(String(10))
+
+    branches: Mapped[list[BankBranch]] = relationship(back_populates="bank", order_by="BankBranch.code")
+
+
+class BankBranch(Base):
+    __tablename__ = "bank_branch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("bank.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    address_en: Mapped[str] = mapped_column(String(500))
+    address_zh: Mapped[str] = mapped_column(String(500))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    city_code: Mapped[str] = mapped_column(String(8))
+    issues_cards: Mapped[bool] = mapped_column(Boolean, default=True)
+    instant_production: Mapped[bool] = mapped_column(Boolean, default=False)
+    immediate_replacement: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    bank: Mapped[Bank] = relationship(back_populates="branches", lazy="joined")

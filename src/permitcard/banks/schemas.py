@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class BranchOut(BaseModel):
+    id: int
+    code: str
+    bank_code: str
+    bank_name: str
+    name: str
+    address: str
+    phone: str
+    instant_production: bool
+    immediate_replacement: bool

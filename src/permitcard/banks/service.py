@@ -1,0 +1,84 @@
+"""Banks and branches: what other contexts ask (``get_branch``), the public finder, seeding."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from permitcard.banks import repository as repo
+from permitcard.banks.domain import Branch
+from permitcard.banks.models import Bank, BankBranch
+from permitcard.config import get_settings
+from permitcard.db import Database
+from permitcard.shared import audit
+from permitcard.shared.audit import Actor
+from permitcard.shared.errors import N_, NotFound
+
+DATA_DIR = Path(__file__).with_name("data")
+
+
+def _value(b: BankBranch) -> Branch:
+    return Branch(
+        id=b.id, code=b.code, bank_code=b.bank.code, bank_name_en=b.bank.name_en, bank_name_zh=b.bank.name_zh,
+        name_en=b.name_en, name_zh=b.name_zh, address_en=b.address_en, address_zh=b.address_zh, phone=b.phone,
+        bin_prefix=b.bank.bin_prefix, instant_production=b.instant_production,
+        immediate_replacement=b.immediate_replacement, issues_cards=b.issues_cards,
+    )
+
+
+def get_branch(s: Session, branch_id: int) -> Branch:
+    """For other contexts, inside their unit of work."""
+    row = repo.branch(s, branch_id)
+    if row is None or not row.is_active:
+        raise NotFound(N_("No issuing branch with this reference"))
+    return _value(row)
+
+
+def issuing_branches(s: Session) -> list[Branch]:
+    city = get_settings().city_code
+    return [_value(b) for b in repo.branches(s, city_code=city) if b.issues_cards]
+
+
+def list_branches(db: Database) -> list[Branch]:
+    with db.uow(write=False) as s:
+        return issuing_branches(s)
+
+
+def seed_from_csv(s: Session, *, actor: Actor, banks_csv: Path | None = None,
+                  branches_csv: Path | None = None) -> int:
+    """Load banks and branches (idempotent: existing codes are updated). Returns branches written."""
+    banks_csv = banks_csv or DATA_DIR / "banks.csv"
+    branches_csv = branches_csv or DATA_DIR / "branches.csv"
+    with banks_csv.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            bank = repo.bank_by_code(s, row["code"])
+            if bank is None:
+                bank = Bank(code=row["code"])
+                s.add(bank)
+            bank.name_en, bank.name_zh, bank.bin_prefix = row["name_en"], row["name_zh"], row["bin_prefix"]
+    s.flush()
+    count = 0
+    with branches_csv.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            bank = repo.bank_by_code(s, row["bank_code"])
+            assert bank is not None, f"unknown bank {row['bank_code']}"
+            branch = repo.branch_by_code(s, row["code"])
+            created = branch is None
+            if branch is None:
+                branch = BankBranch(code=row["code"], bank_id=bank.id)
+                s.add(branch)
+            branch.name_en, branch.name_zh = row["name_en"], row["name_zh"]
+            branch.address_en, branch.address_zh = row["address_en"], row["address_zh"]
+            branch.phone, branch.city_code = row["phone"], row["city_code"]
+            branch.instant_production = row["instant_production"] == "1"
+            branch.immediate_replacement = row["immediate_replacement"] == "1"
+            branch.issues_cards = True
+            s.flush()
+            if created:
+                audit.record(s, actor=actor, action="branch.created", target_type="bank_branch",
+                             target_id=branch.id, after={"code": branch.code,
+                                                         "instant": branch.instant_production})
+            count += 1
+    return count

@@ -1,0 +1,188 @@
+"""The `permitcard` command: serve, db upgrade, seed-demo, users, calendar, worker, verify-audit."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+
+import typer
+from rich.console import Console
+
+from permitcard.config import get_settings
+
+app = typer.Typer(help="permitcard: foreign work permits on the social security card.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+calendar_app = typer.Typer(help="The official working-day calendar.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(calendar_app, name="calendar")
+console = Console()
+err = Console(stderr=True)
+
+
+def _db():  # type: ignore[no-untyped-def]
+    from permitcard.db import Database
+
+    return Database.from_url(get_settings().database_url)
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, reload: bool = False) -> None:
+    """Serve the web application with uvicorn (httptools, uvloop)."""
+    import uvicorn
+
+    settings = get_settings()
+    if settings.is_sqlite and workers > 1:
+        err.print("[yellow]SQLite serves one process; use PostgreSQL (DATABASE_URL) for several workers.[/]")
+        workers = 1
+    uvicorn.run("permitcard.asgi:app", host=host, port=port, workers=workers, reload=reload,
+                http="httptools", loop="uvloop", proxy_headers=False, access_log=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the Alembic migrations."""
+    from permitcard.migrate import upgrade
+
+    upgrade(get_settings().database_url, revision=revision)
+    console.print(f"database at {revision}")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo: banks and branches, one account per role (printed here), a demo employer."""
+    from permitcard.seed import seed_demo as run
+
+    rows = run(_db())
+    console.print("[bold]Demo accounts[/] (demo only; never in production):")
+    for role, email, password in rows:
+        console.print(f"  {role:<15} {email:<32} {password}")
+
+
+@users_app.command("create-admin")
+def create_admin(email: str, password: str = typer.Option(..., prompt=True, hide_input=True,
+                                                          confirmation_prompt=True)) -> None:
+    """Create an administrator account."""
+    from permitcard.auth.domain import Role
+    from permitcard.auth.service import create_user
+    from permitcard.shared.audit import Actor
+    from permitcard.shared.errors import DomainError
+    from permitcard.shared.i18n import translate
+
+    db = _db()
+    try:
+        with db.uow() as s:
+            create_user(s, email=email, password=password, role=Role.ADMIN, display_name="Administrator",
+                        actor=Actor.system("cli"))
+            s.commit()
+    except DomainError as exc:
+        messages = [translate(e.message, e.params) for e in getattr(exc, "errors", [])] or [str(exc)]
+        err.print("[red]" + "; ".join(messages) + "[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"administrator {email} created")
+
+
+@calendar_app.command("due")
+def calendar_due(approval: str = typer.Argument(..., metavar="DATE", help="Approval date, YYYY-MM-DD"),
+                 days: int | None = typer.Option(None, help="Working days (default: the card rule, 12)")) -> None:
+    """The promised ready date for an approval on DATE, then why."""
+    from permitcard.shared.calendar import add_working_days
+    from permitcard.shared.calendar_store import load_calendar
+    from permitcard.shared.errors import CalendarUnknown
+    from permitcard.shared.i18n import translate
+
+    try:
+        start = date.fromisoformat(approval)
+    except ValueError:
+        err.print(f"not a date: {approval!r} (expected YYYY-MM-DD)")
+        raise typer.Exit(2) from None
+    n = days if days is not None else get_settings().card_ready_working_days
+    try:
+        data = load_calendar(_db())
+    except Exception:  # no database yet: the package's years only
+        from permitcard.shared.calendar import CalendarData
+
+        data = CalendarData()
+    try:
+        due = add_working_days(start, n, data)
+    except CalendarUnknown as exc:
+        err.print(translate(exc.message, exc.params))
+        raise typer.Exit(1) from exc
+    print(due.due.isoformat())
+    print(f"{n} working days after {start.isoformat()} (the approval day itself is not counted)")
+    for day in due.crossed:
+        if day.kind == "weekend":
+            continue
+        label = "holiday" if day.kind == "holiday" else "adjusted working day (调休)"
+        print(f"  {day.day.isoformat()} {day.day.strftime('%a')}  {label}: {day.name}")
+    weekends = sum(1 for d in due.crossed if d.kind == "weekend")
+    print(f"  plus {weekends} weekend days")
+
+
+@calendar_app.command("enter-year")
+def calendar_enter_year(year: int, holidays: list[str] = typer.Option([], help="YYYY-MM-DD=Name"),
+                        workdays: list[str] = typer.Option([], help="YYYY-MM-DD=Name (adjusted working days)")) -> None:
+    """Enter a year's official calendar (holidays and adjusted working days) as announced."""
+    from permitcard.shared.audit import Actor
+    from permitcard.shared.calendar_store import enter_year
+
+    def parse(items: list[str]) -> list[tuple[date, str]]:
+        out = []
+        for item in items:
+            day, _, name = item.partition("=")
+            out.append((date.fromisoformat(day), name))
+        return out
+
+    enter_year(_db(), year=year, holidays=parse(holidays), workdays=parse(workdays), actor=Actor.system("cli"))
+    console.print(f"calendar {year} entered")
+
+
+@app.command()
+def worker(once: bool = False, interval: float = 1.0) -> None:
+    """Run the outbox: notifications and events, after their transactions commit."""
+    from permitcard.notifications import service as notifications
+    from permitcard.shared import outbox
+
+    notifications.register_handlers()
+    _register_event_handlers()
+    db = _db()
+    while True:
+        n = outbox.dispatch(db)
+        if once:
+            console.print(f"{n} messages processed")
+            return
+        if n == 0:
+            time.sleep(interval)
+
+
+def _register_event_handlers() -> None:
+    import importlib
+    import importlib.util
+
+    for ctx in ("permits", "insurance", "cards", "ecard"):
+        name = f"permitcard.{ctx}.service"
+        if importlib.util.find_spec(name) is not None:
+            module = importlib.import_module(name)
+            register = getattr(module, "register_handlers", None)
+            if register is not None:
+                register()
+
+
+@app.command("verify-audit")
+def verify_audit() -> None:
+    """Recompute the audit hash chain end to end."""
+    from permitcard.shared import audit
+
+    with _db().uow(write=False) as s:
+        report = audit.verify(s)
+    if report.ok:
+        console.print(f"audit chain intact: {report.rows} rows")
+        return
+    err.print(f"[red]audit chain broken at row {report.first_bad_seq} (after {report.rows} good rows)[/]")
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,120 @@
+"""Engine, declarative Base and the unit of work.
+
+A use case runs inside ``db.uow()``: one session, one transaction, rolled back unless the
+service calls ``session.commit()`` exactly once. On SQLite, writers are serialised by a process
+lock (threads fighting for SQLite's own file lock give second-long tail latencies); on PostgreSQL
+many processes write concurrently and optimistic ``version`` columns settle races.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def normalise_url(url: str) -> str:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not pysqlite, emit BEGIN, so SAVEPOINTs work (SQLAlchemy docs, pysqlite).
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
+
+
+class Database:
+    """Owns the engine and hands out units of work."""
+
+    def __init__(self, engine: Engine | None = None, *, bind: Connection | None = None) -> None:
+        target: Engine | Connection
+        if bind is not None:
+            # Tests: every session joins the outer transaction through a SAVEPOINT.
+            target = bind
+            self.engine = bind.engine
+            self._factory = sessionmaker(
+                bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+        else:
+            assert engine is not None
+            target = engine
+            self.engine = engine
+            self._factory = sessionmaker(bind=engine, expire_on_commit=False)
+        self.is_sqlite = target.dialect.name == "sqlite"
+        self._write_lock: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self.is_sqlite else contextlib.nullcontext()
+        )
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        return cls(make_engine(url))
+
+    @contextlib.contextmanager
+    def uow(self, *, write: bool = True) -> Iterator[Session]:
+        """One unit of work. The service commits; anything not committed is rolled back."""
+        lock = self._write_lock if write else contextlib.nullcontext()
+        with lock:
+            session = self._factory()
+            try:
+                yield session
+            finally:
+                if session.in_transaction():
+                    session.rollback()
+                session.close()
+
+    def session(self) -> Session:
+        return self._factory()
+
+
+def import_all_models() -> None:
+    """Import every context's models so Base.metadata is complete (Alembic, create_all)."""
+    from permitcard.auth import models as _auth  # noqa: F401
+    from permitcard.banks import models as _banks  # noqa: F401
+    from permitcard.cards import models as _cards  # noqa: F401
+    from permitcard.insurance import models as _insurance  # noqa: F401
+    from permitcard.notifications import models as _notifications  # noqa: F401
+    from permitcard.permits import models as _permits  # noqa: F401
+    from permitcard.shared import models as _shared  # noqa: F401

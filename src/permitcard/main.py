@@ -1,0 +1,285 @@
+"""create_app(): routers, templates, static files, and the one place domain errors become HTTP."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import secrets
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from swagger_ui_bundle import swagger_ui_path
+
+from permitcard import __version__
+from permitcard.auth.domain import ROLE_LABELS, Role
+from permitcard.config import Settings, get_settings
+from permitcard.db import Database
+from permitcard.shared import i18n
+from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
+from permitcard.shared.web import CSRF_COOKIE, PACKAGE_DIR, problem, render, templates
+
+log = logging.getLogger("permitcard")
+
+CONTEXTS = ("auth", "banks", "permits", "insurance", "cards", "ecard", "notifications")
+
+NAV: dict[Role, list[tuple[str, str]]] = {
+    Role.APPLICANT: [("/my", N_("My card"))],
+    Role.EMPLOYER: [("/employer/permits", N_("Work permits")), ("/employer/insurance", N_("Social insurance"))],
+    Role.PERMIT_OFFICER: [("/officer/permits", N_("Permit applications"))],
+    Role.AGENCY_CLERK: [("/agency/insurance", N_("Insurance registrations")),
+                        ("/agency/cards", N_("Card applications"))],
+    Role.BANK_CLERK: [("/branch", N_("Branch queue")), ("/branch/applications/new", N_("Paper application"))],
+    Role.PHOTO_STUDIO: [("/studio/photos", N_("Card photos"))],
+    Role.AUDITOR: [("/audit", N_("Audit log")), ("/officer/permits", N_("Permit applications")),
+                   ("/agency/cards", N_("Card applications"))],
+    Role.ADMIN: [("/audit", N_("Audit log")), ("/admin/calendar", N_("Working-day calendar"))],
+}
+
+
+def nav_links(user: Any) -> list[tuple[str, str]]:
+    return [(href, i18n.gettext(label)) for href, label in NAV.get(Role(user.role), [])]
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(Role(role), role)
+
+
+def city_name() -> str:
+    s = get_settings()
+    return s.city_name_zh if i18n.get_locale() == "zh_Hans" else s.city_name_en
+
+
+templates.globals.update(nav_links=nav_links, role_label=role_label, city_name=city_name)
+
+_VALIDATION_MESSAGES = {
+    "missing": N_("This field is required"),
+    "string_too_long": N_("Enter at most %(max_length)s characters"),
+    "string_too_short": N_("Enter at least %(min_length)s characters"),
+    "date_parsing": N_("Enter a real date as YYYY-MM-DD"),
+    "date_from_datetime_parsing": N_("Enter a real date as YYYY-MM-DD"),
+    "date_type": N_("Enter a real date as YYYY-MM-DD"),
+    "int_parsing": N_("Enter a whole number"),
+    "int_type": N_("Enter a whole number"),
+    "enum": N_("Choose one of: %(expected)s"),
+    "literal_error": N_("Choose one of: %(expected)s"),
+    "json_invalid": N_("The request body is not valid JSON"),
+    "model_attributes_type": N_("The request body must be a JSON object"),
+    "dict_type": N_("The request body must be a JSON object"),
+    "string_type": N_("Enter text"),
+    "bool_parsing": N_("Enter true or false"),
+    "string_pattern_mismatch": N_("The value is not in the expected format"),
+}
+
+
+def _field_errors(exc: RequestValidationError) -> list[FieldError]:
+    result = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, str | int)}
+        message = _VALIDATION_MESSAGES.get(err.get("type", ""), N_("This value is not valid"))
+        result.append(FieldError(".".join(loc) or "body", message, ctx))
+    return result
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _same_origin_referer(request: Request) -> str | None:
+    ref = request.headers.get("referer")
+    if not ref:
+        return None
+    parts = urlsplit(ref)
+    if parts.netloc and parts.netloc != request.url.netloc:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
+    return render(request, "error.html", {"heading": heading, "message": message,
+                                          "back": _same_origin_referer(request)}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if _is_api(request):
+            return problem(request, exc)
+        if exc.status == 401:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return Response(status_code=303, headers={"location": f"/login?next={quote(target)}"})
+        message = i18n.translate(exc.message, exc.params)
+        if isinstance(exc, ValidationFailed):
+            message = "; ".join(i18n.translate(e.message, e.params) for e in exc.errors)
+        return _error_page(request, exc.status, i18n.translate(exc.title, exc.params), message)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_validation(request: Request, exc: RequestValidationError) -> Response:
+        failed = ValidationFailed(_field_errors(exc))
+        if _is_api(request):
+            return problem(request, failed)
+        return _error_page(request, 404, i18n.gettext("Page not found"),
+                           i18n.gettext("If you typed the web address, check it is correct."))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: N_("Page not found"), 405: N_("This action is not available here"),
+                  413: N_("The file is too large")}
+        title = titles.get(exc.status_code, N_("The request cannot be processed"))
+        if _is_api(request):
+            err = DomainError(title)
+            err.status, err.code, err.title = exc.status_code, f"http_{exc.status_code}", title
+            return problem(request, err)
+        return _error_page(request, exc.status_code, i18n.gettext(title),
+                           i18n.gettext("If you typed the web address, check it is correct."))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        title = N_("Sorry, there is a problem with the service")
+        if _is_api(request):
+            err = DomainError(title)
+            err.status, err.code, err.title = 500, "internal_error", title
+            return problem(request, err)
+        return _error_page(request, 500, i18n.gettext(title),
+                           i18n.gettext("Try again later. Nothing you saved before has been lost."))
+
+
+class WebMiddleware:
+    """Pure ASGI: the request's language, a CSRF cookie for every visitor, security headers."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], settings: Settings) -> None:
+        self.app = app
+        self.secure = settings.cookie_secure
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        cookies: dict[str, str] = {}
+        if "cookie" in headers:
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(headers["cookie"])
+            except Exception:  # a malformed cookie header is ignored, not a 500
+                jar = SimpleCookie()
+            cookies = {k: m.value for k, m in jar.items()}
+        i18n.set_locale(i18n.negotiate(cookies.get(i18n.COOKIE), headers.get("accept-language")))
+        new_csrf = None
+        if CSRF_COOKIE not in cookies:
+            new_csrf = secrets.token_urlsafe(32)
+            scope.setdefault("state", {})["new_csrf"] = new_csrf
+        path: str = scope.get("path", "")
+        static = path.startswith(("/static/", "/static-docs/"))
+
+        async def send_wrapper(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                h = list(message.get("headers", []))
+                h.append((b"content-language", i18n.html_lang().encode()))
+                h.append((b"vary", b"Accept-Language, Cookie"))
+                h.append((b"x-content-type-options", b"nosniff"))
+                h.append((b"referrer-policy", b"same-origin"))
+                if not static:
+                    h.append((b"cache-control", b"no-store"))
+                    h.append((b"x-frame-options", b"DENY"))
+                    if not path.startswith("/docs"):
+                        h.append((b"content-security-policy",
+                                  b"default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                  b"script-src 'self'; frame-ancestors 'none'; form-action 'self'"))
+                if new_csrf:
+                    flags = "; Path=/; SameSite=Strict; HttpOnly" + ("; Secure" if self.secure else "")
+                    h.append((b"set-cookie", f"{CSRF_COOKIE}={new_csrf}{flags}".encode()))
+                message["headers"] = h
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+def _include_context_routers(app: FastAPI) -> None:
+    for ctx in CONTEXTS:
+        for part in ("api", "pages"):
+            name = f"permitcard.{ctx}.{part}"
+            if importlib.util.find_spec(name) is None:
+                continue
+            module = importlib.import_module(name)
+            for attr in ("router", "public_router"):
+                router = getattr(module, attr, None)
+                if router is not None:
+                    app.include_router(router)
+
+
+def _inline_worker(db: Database, stop: threading.Event) -> None:
+    from permitcard.notifications import service as notifications
+    from permitcard.shared import outbox
+
+    notifications.register_handlers()
+    while not stop.wait(1.0):
+        try:
+            outbox.dispatch(db)
+        except Exception:  # keep the loop alive; the failure is logged and retried next tick
+            log.exception("inline outbox worker tick failed")
+
+
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, *, inline_worker: bool | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    database = db or Database.from_url(settings.database_url)
+    run_worker = settings.inline_worker if inline_worker is None else inline_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if run_worker:
+            thread = threading.Thread(target=_inline_worker, args=(database, stop), daemon=True, name="outbox")
+            thread.start()
+        yield
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    app = FastAPI(
+        title="permitcard",
+        version=__version__,
+        description="Foreign work permits on the social security card: the Work-in-China registry, "
+        "social insurance registration, the physical card at the issuing banks and the e-card. "
+        "Sign in with `POST /api/v1/session`; send the returned `csrf_token` as `X-CSRF-Token` "
+        "on every request that changes something. Errors are `application/problem+json` in the "
+        "language of `Accept-Language` (English or Simplified Chinese).",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.db = database
+    app.state.settings = settings
+    app.add_middleware(WebMiddleware, settings=settings)
+    _install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static")
+    app.mount("/static-docs", StaticFiles(directory=str(swagger_ui_path)), name="static-docs")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="permitcard API",
+                                   swagger_js_url="/static-docs/swagger-ui-bundle.js",
+                                   swagger_css_url="/static-docs/swagger-ui.css",
+                                   swagger_favicon_url="/static-docs/favicon-32x32.png")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    _include_context_routers(app)
+    return app

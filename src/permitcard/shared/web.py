@@ -1,0 +1,191 @@
+"""What every router shares: the template environment, page rendering, CSRF, forms, problem+json."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from markupsafe import Markup
+
+from permitcard.shared import i18n
+from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+CONTEXTS = ("auth", "permits", "insurance", "cards", "ecard", "banks", "notifications")
+CSRF_COOKIE = "pc_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+def _build_env() -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(PACKAGE_DIR / "templates"))]
+    loaders += [
+        jinja2.FileSystemLoader(str(PACKAGE_DIR / ctx / "templates"))
+        for ctx in CONTEXTS
+        if (PACKAGE_DIR / ctx / "templates").is_dir()
+    ]
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda m: i18n.translations(i18n.get_locale()).gettext(m),
+        lambda s, p, n: i18n.translations(i18n.get_locale()).ngettext(s, p, n),
+        newstyle=True,
+    )
+    env.globals.update(i18n.jinja_globals())
+    env.globals["translate"] = i18n.translate
+    return env
+
+
+templates = _build_env()
+
+
+def csrf_token(request: Request) -> str:
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.state.new_csrf = token
+    return token
+
+
+class CsrfFailed(DomainError):
+    status = 403
+    code = "csrf_failed"
+    title = N_("Your form expired. Go back, reload the page and send it again.")
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+        raise CsrfFailed()
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    """Read a posted form (after the CSRF check); every value a stripped string."""
+    form = await request.form()
+    check_csrf(request, str(form.get(CSRF_FIELD) or ""))
+    return {k: v.strip() if isinstance(v, str) else v for k, v in form.items() if k != CSRF_FIELD}  # type: ignore[misc]
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    errors: list[FieldError] | None = None,
+) -> HTMLResponse:
+    ctx: dict[str, Any] = {
+        "request": request,
+        "user": getattr(request.state, "user", None),
+        "csrf_token": csrf_token(request),
+        "locale": i18n.get_locale(),
+        "errors": errors or [],
+        "error_for": {e.field: i18n.translate(e.message, e.params) for e in (errors or [])},
+        "values": {},
+        "path": request.url.path,
+        "query": request.url.query,
+    }
+    ctx.update(context or {})
+    html = templates.get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def redirect(url: str, status_code: int = 303) -> RedirectResponse:
+    return RedirectResponse(url, status_code=status_code)
+
+
+def problem(request: Request, exc: DomainError) -> JSONResponse:
+    """RFC 9457 problem details, the message in the request's language."""
+    body: dict[str, Any] = {
+        "type": f"about:blank#{exc.code}",
+        "title": i18n.translate(exc.title, exc.params),
+        "status": exc.status,
+        "detail": i18n.translate(exc.message, exc.params),
+        "code": exc.code,
+    }
+    if isinstance(exc, ValidationFailed):
+        body["errors"] = [
+            {"field": e.field, "message": i18n.translate(e.message, e.params)} for e in exc.errors
+        ]
+    return JSONResponse(body, status_code=exc.status, media_type="application/problem+json")
+
+
+@dataclass
+class Form:
+    """Posted values and the errors found in them, for re-rendering a page as it was typed."""
+
+    values: dict[str, str]
+    errors: list[FieldError] = field(default_factory=list)
+
+    def get(self, name: str) -> str:
+        return str(self.values.get(name, "") or "")
+
+    def error(self, name: str, message: str, **params: Any) -> None:
+        self.errors.append(FieldError(name, message, params))
+
+    def require(self, name: str, message: str) -> str:
+        value = self.get(name)
+        if not value:
+            self.error(name, message)
+        return value
+
+    def date(self, prefix: str, *, required_message: str) -> date | None:
+        """A date from three fields: ``prefix-day``, ``prefix-month``, ``prefix-year``."""
+        d, m, y = (self.get(f"{prefix}-day"), self.get(f"{prefix}-month"), self.get(f"{prefix}-year"))
+        if not (d or m or y):
+            self.error(prefix, required_message)
+            return None
+        try:
+            year = int(y)
+            if year < 1900 or year > 2200:
+                raise ValueError
+            return date(year, int(m), int(d))
+        except ValueError:
+            self.error(prefix, N_("Enter a real date, for example 27 3 2030"))
+            return None
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise ValidationFailed(self.errors)
+
+
+def date_parts(value: date | None) -> dict[str, str]:
+    if value is None:
+        return {"day": "", "month": "", "year": ""}
+    return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+
+
+def qr_svg(data: str, *, scale: int = 4, title: str = "") -> Markup:
+    """An inline SVG QR code (segno)."""
+    import io
+
+    import segno
+
+    buf = io.BytesIO()
+    segno.make(data, error="m").save(buf, kind="svg", scale=scale, xmldecl=False, svgns=True,
+                                      title=title or None, svgclass="qr", lineclass=None)
+    return Markup(buf.getvalue().decode())  # noqa: S704 - segno output, no user markup
+
+
+templates.globals["qr_svg"] = qr_svg
+
+
+def form_errors(exc: DomainError, field_name: str) -> list[FieldError]:
+    """Errors to show on a form: field errors as they are; a rule refusal beside ``field_name``."""
+    if isinstance(exc, ValidationFailed):
+        return exc.errors
+    return [FieldError(field_name, exc.message, exc.params)]

@@ -1,0 +1,86 @@
+"""Fixtures shared by every test.
+
+Integration tests run against a real database: SQLite by default, PostgreSQL when
+PERMITCARD_TEST_DATABASE_URL is set (``.ci/run`` runs the suite on both). Each test runs inside
+a transaction that is rolled back; services' commits release SAVEPOINTs inside it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+
+os.environ.setdefault("PERMITCARD_ENVIRONMENT", "test")
+os.environ.setdefault("PERMITCARD_DATA_KEY", "q2XlGx3V7yq1n0c7o5cV0r3Hc4o0w9m6G1m2k4b7s8A=")
+os.environ.setdefault("PERMITCARD_INLINE_WORKER", "false")
+
+from permitcard.config import get_settings
+from permitcard.db import Base, Database, import_all_models, make_engine
+from permitcard.main import create_app
+
+PG_URL = os.environ.get("PERMITCARD_TEST_DATABASE_URL", "")
+
+
+def _admin_url(url: str) -> str:
+    return url.rsplit("/", 1)[0] + "/postgres"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database for this test run."""
+    if PG_URL:
+        name = f"permitcard_test_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(_admin_url(PG_URL).replace("postgresql://", "postgresql+psycopg://"),
+                              isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        yield PG_URL.rsplit("/", 1)[0] + "/" + name
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path: Path = tmp_path_factory.mktemp("db") / "test.db"
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    import_all_models()
+    eng = make_engine(database_url)
+    Base.metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Database]:
+    """A Database whose every unit of work joins one outer transaction, rolled back after the test."""
+    connection = engine.connect()
+    outer = connection.begin()
+    try:
+        yield Database(bind=connection)
+    finally:
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def app(db: Database):  # type: ignore[no-untyped-def]
+    return create_app(get_settings(), db, inline_worker=False)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        yield c
+
+
+@pytest.fixture
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
