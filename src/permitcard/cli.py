@@ -161,7 +161,7 @@ def _register_event_handlers() -> None:
     import importlib
     import importlib.util
 
-    for ctx in ("permits", "insurance", "cards", "ecard"):
+    for ctx in ("permits", "insurance", "photos", "cards", "ecard"):
         name = f"permitcard.{ctx}.service"
         if importlib.util.find_spec(name) is not None:
             module = importlib.import_module(name)

@@ -117,4 +117,5 @@ def import_all_models() -> None:
     from permitcard.insurance import models as _insurance  # noqa: F401
     from permitcard.notifications import models as _notifications  # noqa: F401
     from permitcard.permits import models as _permits  # noqa: F401
+    from permitcard.photos import models as _photos  # noqa: F401
     from permitcard.shared import models as _shared  # noqa: F401
