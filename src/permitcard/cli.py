@@ -142,11 +142,10 @@ def calendar_enter_year(year: int, holidays: list[str] = typer.Option([], help="
 @app.command()
 def worker(once: bool = False, interval: float = 1.0) -> None:
     """Run the outbox: notifications and events, after their transactions commit."""
-    from permitcard.notifications import service as notifications
+    from permitcard.handlers import register_all
     from permitcard.shared import outbox
 
-    notifications.register_handlers()
-    _register_event_handlers()
+    register_all()
     db = _db()
     while True:
         n = outbox.dispatch(db)
@@ -155,19 +154,6 @@ def worker(once: bool = False, interval: float = 1.0) -> None:
             return
         if n == 0:
             time.sleep(interval)
-
-
-def _register_event_handlers() -> None:
-    import importlib
-    import importlib.util
-
-    for ctx in ("permits", "insurance", "photos", "cards", "ecard"):
-        name = f"permitcard.{ctx}.service"
-        if importlib.util.find_spec(name) is not None:
-            module = importlib.import_module(name)
-            register = getattr(module, "register_handlers", None)
-            if register is not None:
-                register()
 
 
 @app.command("verify-audit")

@@ -221,10 +221,10 @@ def _include_context_routers(app: FastAPI) -> None:
 
 
 def _inline_worker(db: Database, stop: threading.Event) -> None:
-    from permitcard.notifications import service as notifications
+    from permitcard.handlers import register_all
     from permitcard.shared import outbox
 
-    notifications.register_handlers()
+    register_all()
     while not stop.wait(1.0):
         try:
             outbox.dispatch(db)

@@ -1,6 +1,5 @@
-from tests.factories import api_login, make_user, page_login
-
 from permitcard.auth.domain import Role
+from tests.factories import api_login, make_user, page_login
 
 
 def test_start_page_in_both_languages(client):
