@@ -101,7 +101,9 @@ class Database:
             try:
                 yield session
             finally:
-                if session.in_transaction():
+                # A writer that did not commit is rolled back (its objects expire); a reader is
+                # just closed, so what it loaded stays readable after the block.
+                if write and session.in_transaction():
                     session.rollback()
                 session.close()
 
