@@ -31,7 +31,7 @@ from permitcard.shared.web import CSRF_COOKIE, PACKAGE_DIR, problem, render, tem
 
 log = logging.getLogger("permitcard")
 
-CONTEXTS = ("auth", "banks", "permits", "insurance", "photos", "cards", "ecard", "notifications")
+CONTEXTS = ("auth", "banks", "permits", "insurance", "photos", "cards", "ecard", "notifications", "admin")
 
 NAV: dict[Role, list[tuple[str, str]]] = {
     Role.APPLICANT: [("/my", N_("My card"))],

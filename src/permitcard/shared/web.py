@@ -19,7 +19,7 @@ from permitcard.shared import i18n
 from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-CONTEXTS = ("auth", "permits", "insurance", "photos", "cards", "ecard", "banks", "notifications")
+CONTEXTS = ("auth", "permits", "insurance", "photos", "cards", "ecard", "banks", "notifications", "admin")
 CSRF_COOKIE = "pc_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from permitcard.admin import service
+from permitcard.auth.deps import client_ip, get_db, require
+from permitcard.auth.service import CurrentUser
+from permitcard.db import Database
+from permitcard.shared.errors import DomainError
+from permitcard.shared.web import form_data, form_errors, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_log(request: Request, q: str = "", action: str = "", page: int = 1, verify: bool = False,
+              db: Database = Depends(get_db), _user: CurrentUser = Depends(require("audit.read"))) -> Response:
+    result = service.audit_rows(db, q=q[:100], action=action[:64], page=page)
+    report = service.verify_chain(db) if verify else None
+    return render(request, "admin/audit.html", {"result": result, "q": q, "action": action, "report": report,
+                                                "actions": service.audit_actions(db)})
+
+
+@router.get("/audit.csv")
+def audit_csv(q: str = "", action: str = "", db: Database = Depends(get_db),
+              _user: CurrentUser = Depends(require("audit.read"))) -> Response:
+    result = service.audit_rows(db, q=q[:100], action=action[:64], page=1, size=100_000)
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    w = csv.writer(buf)
+    w.writerow(["seq", "at", "actor", "role", "ip", "action", "target_type", "target_id", "hash"])
+    for r in result.rows:
+        w.writerow([r.seq, r.at.isoformat(), r.actor_label, r.actor_role, r.ip, r.action, r.target_type,
+                    r.target_id, r.hash])
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": 'attachment; filename="audit-log.csv"'})
+
+
+@router.get("/admin/calendar", response_class=HTMLResponse)
+def calendar_page(request: Request, db: Database = Depends(get_db),
+                  _user: CurrentUser = Depends(require("calendar.manage"))) -> Response:
+    return render(request, "admin/calendar.html", {"data": service.calendar(db), "values": {}})
+
+
+@router.post("/admin/calendar", response_class=HTMLResponse)
+async def calendar_enter(request: Request, db: Database = Depends(get_db),
+                         user: CurrentUser = Depends(require("calendar.manage"))) -> Response:
+    data = await form_data(request)
+    try:
+        service.enter_calendar_year(db, actor=user.actor(client_ip(request)), year=data.get("year", ""),
+                                    holidays=data.get("holidays", ""), workdays=data.get("workdays", ""))
+    except DomainError as exc:
+        return render(request, "admin/calendar.html", {"data": service.calendar(db), "values": data},
+                      errors=form_errors(exc, "year"), status_code=exc.status)
+    return redirect("/admin/calendar?saved=1")

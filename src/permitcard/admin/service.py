@@ -1,0 +1,97 @@
+"""Oversight: the audit log for auditors, the working-day calendar for administrators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+
+from permitcard.db import Database
+from permitcard.shared import audit
+from permitcard.shared.audit import Actor
+from permitcard.shared.calendar import CalendarData
+from permitcard.shared.calendar_store import calendar_data, enter_year
+from permitcard.shared.errors import N_, FieldError, ValidationFailed
+from permitcard.shared.models import AuditLog
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[AuditLog]
+    total: int
+    page: int
+    pages: int
+
+
+def audit_rows(db: Database, *, q: str = "", action: str = "", page: int = 1, size: int = PAGE_SIZE) -> AuditPage:
+    page = max(1, page)
+    query = select(AuditLog)
+    if action:
+        query = query.where(AuditLog.action.startswith(action))
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(AuditLog.actor_label.ilike(like), AuditLog.target_id == q,
+                                AuditLog.action.ilike(like), AuditLog.target_type.ilike(like)))
+    with db.uow(write=False) as s:
+        total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = list(s.execute(query.order_by(AuditLog.seq.desc()).offset((page - 1) * size).limit(size)).scalars())
+    return AuditPage(rows=rows, total=total, page=page, pages=max(1, -(-total // size)))
+
+
+def audit_actions(db: Database) -> list[str]:
+    with db.uow(write=False) as s:
+        return sorted({a.split(".")[0] for a in s.execute(select(AuditLog.action).distinct()).scalars()})
+
+
+def verify_chain(db: Database) -> audit.ChainReport:
+    with db.uow(write=False) as s:
+        return audit.verify(s)
+
+
+def calendar(db: Database) -> CalendarData:
+    with db.uow(write=False) as s:
+        return calendar_data(s)
+
+
+def parse_days(text: str, field: str, year: int) -> tuple[list[tuple[date, str]], list[FieldError]]:
+    """Lines of ``YYYY-MM-DD name``; every date must be in ``year``."""
+    days: list[tuple[date, str]] = []
+    errors: list[FieldError] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        raw, _, name = line.partition(" ")
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            errors.append(FieldError(field, N_("Line %(line)s is not a date as YYYY-MM-DD"), {"line": n}))
+            continue
+        if day.year != year:
+            errors.append(FieldError(field, N_("Line %(line)s is not in %(year)s"), {"line": n, "year": year}))
+            continue
+        days.append((day, name.strip()))
+    return days, errors
+
+
+def enter_calendar_year(db: Database, *, actor: Actor, year: str, holidays: str, workdays: str) -> int:
+    try:
+        y = int(year)
+        if not 2000 <= y <= 2100:
+            raise ValueError
+    except ValueError:
+        raise ValidationFailed.one("year", N_("Enter a year such as 2027")) from None
+    if y in CalendarData().package_years:
+        raise ValidationFailed.one("year", N_("The official calendar for %(year)s is already built in"), year=y)
+    h, errors = parse_days(holidays, "holidays", y)
+    w, more = parse_days(workdays, "workdays", y)
+    errors += more
+    if not h:
+        errors.append(FieldError("holidays", N_("Enter the statutory holidays of the year, one per line")))
+    if errors:
+        raise ValidationFailed(errors)
+    enter_year(db, year=y, holidays=h, workdays=w, actor=actor)
+    return y
