@@ -1,0 +1,228 @@
+"""`make bench`: permitcard's hot paths against the raw database doing the same work.
+
+Each scenario runs N times; the report gives operations per second, median and p95 latency,
+and the ratio to a hand-written SQL baseline doing the same reads/writes on the same database.
+Runs on SQLite by default; set BENCH_DATABASE_URL=postgresql://... for PostgreSQL. Results go to
+bench/REPORT.md (and stdout).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parents[1]
+TMP = Path(tempfile.mkdtemp(prefix="permitcard-bench-"))
+os.environ.setdefault("PERMITCARD_VAR_DIR", str(TMP))
+os.environ.setdefault("PERMITCARD_DATA_KEY", "q2XlGx3V7yq1n0c7o5cV0r3Hc4o0w9m6G1m2k4b7s8A=")
+os.environ["PERMITCARD_INLINE_WORKER"] = "false"
+DB_URL = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{TMP}/bench.db"
+os.environ["DATABASE_URL"] = DB_URL
+
+from permitcard.db import Database, make_engine  # noqa: E402
+from permitcard.migrate import upgrade  # noqa: E402
+
+
+@dataclass
+class Result:
+    name: str
+    n: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def ops(self) -> float:
+        return self.n / self.seconds
+
+    def pct(self, p: float) -> float:
+        s = sorted(self.latencies)
+        return s[min(len(s) - 1, int(p * len(s)))] * 1000
+
+
+def measure(name: str, fn: Callable[[int], object], n: int, warmup: int = 20) -> Result:
+    for i in range(warmup):
+        fn(i)
+    lat = []
+    start = time.perf_counter()
+    for i in range(n):
+        t = time.perf_counter()
+        fn(warmup + i)
+        lat.append(time.perf_counter() - t)
+    return Result(name, n, time.perf_counter() - start, lat)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    if DB_URL.startswith("postgresql"):
+        _reset_pg(DB_URL)
+    upgrade(DB_URL)
+    db = Database(make_engine(DB_URL))
+    from permitcard.seed import seed_demo
+
+    seed_demo(db)
+    pairs: list[tuple[Result, Result]] = []
+    pairs.append(bench_session_lookup(db))
+    pairs.append(bench_audit_append(db))
+    pairs.append(bench_branches(db))
+    pairs.append(bench_http(db))
+    for extra in _context_benches():
+        pairs.append(extra(db))
+    write_report(pairs)
+
+
+def _context_benches() -> list[Callable[[Database], tuple[Result, Result]]]:
+    from bench import scenarios
+
+    return scenarios.ALL
+
+
+def bench_session_lookup(db: Database) -> tuple[Result, Result]:
+    from permitcard.auth import service
+
+    token, _user = service.sign_in(db, email="auditor@example.com", password="demo-auditor-pass")
+    h = hashlib.sha256(token.encode()).hexdigest()
+    ours = measure("session lookup (auth.service.session_user)", lambda i: service.session_user(db, token), 2000)
+
+    def raw(i: int) -> None:
+        with db.engine.connect() as c:
+            c.execute(text("SELECT s.user_id, s.last_seen_at, s.expires_at, u.email, u.role, u.is_active "
+                           "FROM auth_session s JOIN auth_user u ON u.id = s.user_id WHERE s.token_hash = :h"),
+                      {"h": h}).one()
+
+    return ours, measure("raw SQL: session join user", raw, 2000)
+
+
+def bench_audit_append(db: Database) -> tuple[Result, Result]:
+    from permitcard.shared import audit
+    from permitcard.shared.audit import Actor
+
+    actor = Actor(user_id=1, role="bench", label="bench")
+
+    def ours(i: int) -> None:
+        with db.uow() as s:
+            audit.record(s, actor=actor, action="bench.audit", target_type="bench", target_id=i,
+                         before={"state": "a"}, after={"state": "b"})
+            s.commit()
+
+    r1 = measure("audit append, hash-chained (shared.audit.record + commit)", ours, 500)
+    seq = [10_000_000]
+
+    def raw(i: int) -> None:
+        seq[0] += 1
+        with db.engine.begin() as c:
+            c.execute(text("INSERT INTO audit_log (seq, at, actor_id, actor_role, actor_label, ip, action, "
+                           "target_type, target_id, before, after, note, prev_hash, hash) VALUES (:seq, "
+                           "CURRENT_TIMESTAMP, 1, 'bench', 'bench', '', 'bench.raw', 'bench', :t, NULL, NULL, '', "
+                           ":p, :h)"), {"seq": seq[0], "t": str(i), "p": "0" * 64, "h": secrets.token_hex(32)})
+
+    r2 = measure("raw SQL: plain INSERT, no chain", raw, 500)
+    with db.engine.begin() as c:
+        c.execute(text("DELETE FROM audit_log WHERE action = 'bench.raw'"))
+    return r1, r2
+
+
+def bench_branches(db: Database) -> tuple[Result, Result]:
+    from permitcard.banks import service
+
+    ours = measure("issuing branches (banks.service.list_branches)", lambda i: service.list_branches(db), 2000)
+
+    def raw(i: int) -> None:
+        with db.engine.connect() as c:
+            c.execute(text("SELECT b.*, k.code, k.name_en, k.name_zh, k.bin_prefix FROM bank_branch b "
+                           "JOIN bank k ON k.id = b.bank_id WHERE b.city_code = '4419' AND b.is_active "
+                           "ORDER BY k.code, b.code")).all()
+
+    return ours, measure("raw SQL: branches join banks", raw, 2000)
+
+
+def bench_http(db: Database) -> tuple[Result, Result]:
+    """GET /api/v1/branches over real HTTP from uvicorn (httptools, uvloop), one worker."""
+    port = free_port()
+    env = dict(os.environ)
+    proc = subprocess.Popen([sys.executable, "-m", "permitcard.cli", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        client = httpx.Client(base_url=base, timeout=5)
+        ours = measure("HTTP GET /api/v1/branches (keep-alive, 1 client)", lambda i: client.get("/api/v1/branches"),
+                       1000)
+        # Concurrency: 8 threads for 2 s, to show the server is not serialised per request.
+        done = [0]
+        lock = threading.Lock()
+        stop = time.perf_counter() + 2
+
+        def hammer() -> None:
+            c = httpx.Client(base_url=base, timeout=5)
+            while time.perf_counter() < stop:
+                c.get("/api/v1/branches")
+                with lock:
+                    done[0] += 1
+
+        threads = [threading.Thread(target=hammer) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(f"HTTP with 8 concurrent clients: {done[0] / 2:.0f} requests/s")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    def raw(i: int) -> None:
+        with db.engine.connect() as c:
+            c.execute(text("SELECT b.*, k.code FROM bank_branch b JOIN bank k ON k.id = b.bank_id")).all()
+
+    return ours, measure("raw SQL: the same rows, no HTTP", raw, 1000)
+
+
+def _reset_pg(url: str) -> None:
+    eng = make_engine(url)
+    with eng.begin() as c:
+        c.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    eng.dispose()
+
+
+def write_report(pairs: list[tuple[Result, Result]]) -> None:
+    lines = [
+        "# permitcard benchmark report", "",
+        f"Database: `{DB_URL.split('@')[-1] if '@' in DB_URL else DB_URL.split(':')[0]}` · "
+        f"Python {platform.python_version()} · {os.cpu_count()} cores · `make bench`", "",
+        "| scenario | n | ops/s | p50 ms | p95 ms | raw baseline | raw ops/s | ratio (ours/raw time) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for ours, raw in pairs:
+        ratio = (ours.seconds / ours.n) / (raw.seconds / raw.n)
+        lines.append(f"| {ours.name} | {ours.n} | {ours.ops:,.0f} | {ours.pct(.5):.2f} | {ours.pct(.95):.2f} | "
+                     f"{raw.name} | {raw.ops:,.0f} | {ratio:.1f}× |")
+    report = "\n".join(lines) + "\n"
+    print(report)
+    (ROOT / "bench" / "REPORT.md").write_text(report)
+
+
+if __name__ == "__main__":
+    main()
