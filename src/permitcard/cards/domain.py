@@ -1,0 +1,266 @@
+"""Pure rules of the physical card (SPEC §4): state tables, eligibility, fees, dates, number plans.
+
+Nothing here touches the database or HTTP; every rule is a function of its arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from permitcard.shared import ids, money
+from permitcard.shared.calendar import CalendarData, add_working_days, working_days_between
+from permitcard.shared.errors import N_, IllegalTransition, RuleViolation
+from permitcard.shared.registry import PermitInfo
+
+
+class AppState(StrEnum):
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    RESUBMITTED = "resubmitted"
+    APPROVED = "approved"
+    IN_PRODUCTION = "in_production"
+    READY_FOR_COLLECTION = "ready_for_collection"
+    COLLECTED = "collected"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class AppAction(StrEnum):
+    RETURN = "return"
+    RESUBMIT = "resubmit"
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    START_PRODUCTION = "start_production"
+    MARK_READY = "mark_ready"
+    HAND_OVER = "hand_over"
+
+
+class CardState(StrEnum):
+    PRODUCED = "produced"
+    ISSUED = "issued"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    INVALIDATED = "invalidated"
+
+
+class CardAction(StrEnum):
+    ISSUE = "issue"
+    ACTIVATE = "activate"
+    SUSPEND = "suspend"
+    RESTORE = "restore"
+    INVALIDATE = "invalidate"
+
+
+class Kind(StrEnum):
+    FIRST = "first"
+    UPGRADE = "upgrade"
+    REPLACEMENT = "replacement"  # loss/replacement flow (fee applies)
+
+
+class Channel(StrEnum):
+    STANDARD = "standard"  # decided by the agency, ready within N working days after approval
+    INSTANT = "instant"  # produced and issued the same day at an instant-capable branch
+
+
+class Via(StrEnum):
+    ONLINE = "online"
+    BRANCH = "branch"
+
+
+# (state, action) -> new state. No other application transition exists.
+APPLICATION_TRANSITIONS: dict[tuple[str, str], str] = {
+    (AppState.SUBMITTED, AppAction.RETURN): AppState.RETURNED,
+    (AppState.RESUBMITTED, AppAction.RETURN): AppState.RETURNED,
+    (AppState.RETURNED, AppAction.RESUBMIT): AppState.RESUBMITTED,
+    (AppState.SUBMITTED, AppAction.APPROVE): AppState.APPROVED,
+    (AppState.RESUBMITTED, AppAction.APPROVE): AppState.APPROVED,
+    (AppState.SUBMITTED, AppAction.REJECT): AppState.REJECTED,
+    (AppState.RESUBMITTED, AppAction.REJECT): AppState.REJECTED,
+    (AppState.SUBMITTED, AppAction.CANCEL): AppState.CANCELLED,
+    (AppState.RETURNED, AppAction.CANCEL): AppState.CANCELLED,
+    (AppState.RESUBMITTED, AppAction.CANCEL): AppState.CANCELLED,
+    (AppState.APPROVED, AppAction.START_PRODUCTION): AppState.IN_PRODUCTION,
+    (AppState.IN_PRODUCTION, AppAction.MARK_READY): AppState.READY_FOR_COLLECTION,
+    (AppState.READY_FOR_COLLECTION, AppAction.HAND_OVER): AppState.COLLECTED,
+}
+
+# (state, action) -> new state. No other card transition exists.
+CARD_TRANSITIONS: dict[tuple[str, str], str] = {
+    (CardState.PRODUCED, CardAction.ISSUE): CardState.ISSUED,
+    (CardState.ISSUED, CardAction.ACTIVATE): CardState.ACTIVE,
+    (CardState.ACTIVE, CardAction.SUSPEND): CardState.SUSPENDED,
+    (CardState.SUSPENDED, CardAction.RESTORE): CardState.ACTIVE,
+    (CardState.ACTIVE, CardAction.INVALIDATE): CardState.INVALIDATED,
+    (CardState.SUSPENDED, CardAction.INVALIDATE): CardState.INVALIDATED,
+    (CardState.PRODUCED, CardAction.INVALIDATE): CardState.INVALIDATED,
+    (CardState.ISSUED, CardAction.INVALIDATE): CardState.INVALIDATED,
+}
+
+OPEN_STATES = frozenset({AppState.SUBMITTED, AppState.RETURNED, AppState.RESUBMITTED, AppState.APPROVED,
+                         AppState.IN_PRODUCTION, AppState.READY_FOR_COLLECTION})
+FINAL_STATES = frozenset({AppState.COLLECTED, AppState.REJECTED, AppState.CANCELLED})
+# Cards a person still holds (not yet invalidated).
+HELD_CARD_STATES = frozenset({CardState.PRODUCED, CardState.ISSUED, CardState.ACTIVE, CardState.SUSPENDED})
+
+STATE_LABELS: dict[str, str] = {
+    AppState.SUBMITTED: N_("Submitted"),
+    AppState.RETURNED: N_("Returned for correction"),
+    AppState.RESUBMITTED: N_("Resubmitted"),
+    AppState.APPROVED: N_("Approved"),
+    AppState.IN_PRODUCTION: N_("In production"),
+    AppState.READY_FOR_COLLECTION: N_("Ready for collection"),
+    AppState.COLLECTED: N_("Collected"),
+    AppState.REJECTED: N_("Rejected"),
+    AppState.CANCELLED: N_("Cancelled"),
+    CardState.PRODUCED: N_("Produced"),
+    CardState.ISSUED: N_("Issued, not activated"),
+    CardState.ACTIVE: N_("Active"),
+    CardState.SUSPENDED: N_("Suspended"),
+    CardState.INVALIDATED: N_("Invalidated"),
+}
+
+KIND_LABELS: dict[str, str] = {
+    Kind.FIRST: N_("First card"),
+    Kind.UPGRADE: N_("Upgrade to a card with your work permit"),
+    Kind.REPLACEMENT: N_("Replacement card"),
+}
+
+CHANNEL_LABELS: dict[str, str] = {
+    Channel.STANDARD: N_("Standard (ready within 12 working days after approval)"),
+    Channel.INSTANT: N_("Instant (produced at the branch the same day)"),
+}
+
+VIA_LABELS: dict[str, str] = {Via.ONLINE: N_("Online"), Via.BRANCH: N_("Paper form at a branch")}
+
+
+def transition(table: dict[tuple[str, str], str], state: str, action: str) -> str:
+    """The new state for ``action`` in ``state``; anything not in the table is refused (409)."""
+    new_state = table.get((str(state), str(action)))
+    if new_state is None:
+        raise IllegalTransition(
+            N_("“%(action)s” is not possible while the record is “%(state)s”."),
+            action=str(action), state=str(state),
+        )
+    return new_state
+
+
+def allowed_actions(table: dict[tuple[str, str], str], state: str) -> list[str]:
+    return [a for (s, a) in table if s == state]
+
+
+# --- eligibility --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    kind: str | None = None
+    reason: str = ""  # a message id when not eligible
+    fee_fen: int = 0
+
+
+def eligibility(permit: PermitInfo | None, *, had_card_here: bool, holds_card_with_permit: bool,
+                has_open_application: bool) -> Eligibility:
+    """SPEC §4: approved, valid permit + never had a card here -> first; has had one -> upgrade."""
+    if permit is None:
+        return Eligibility(False, reason=N_("No approved work permit is registered for you"))
+    if not permit.is_valid:
+        return Eligibility(False, reason=N_("Your work permit is not valid (cancelled or expired)"))
+    if has_open_application:
+        return Eligibility(False, reason=N_("You already have a card application in progress"))
+    if holds_card_with_permit:
+        return Eligibility(False, reason=N_(
+            "Your card already carries your work permit information. If it is lost, report the loss "
+            "and apply for a replacement."))
+    return Eligibility(True, kind=Kind.UPGRADE if had_card_here else Kind.FIRST)
+
+
+# --- fees -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FeeRule:
+    kind: str
+    effective_from: date
+    amount_fen: int
+
+
+POLICY_START = date(2024, 12, 1)
+
+
+def default_fee_rules(replacement_fee: Decimal) -> tuple[FeeRule, ...]:
+    """From the notice: first card and upgrade free; a replaced card costs the configured fee."""
+    return (
+        FeeRule(Kind.FIRST, POLICY_START, 0),
+        FeeRule(Kind.UPGRADE, POLICY_START, 0),
+        FeeRule(Kind.REPLACEMENT, POLICY_START, money.to_fen(replacement_fee)),
+    )
+
+
+def fee_fen(kind: str, on: date, rules: tuple[FeeRule, ...]) -> int:
+    """The fee in force on ``on`` for ``kind``: the latest rule that had taken effect by then."""
+    in_force = [r for r in rules if r.kind == kind and r.effective_from <= on]
+    if not in_force:
+        raise RuleViolation(N_("No fee is configured for this kind of card on %(day)s"), day=on)
+    return max(in_force, key=lambda r: r.effective_from).amount_fen
+
+
+# --- dates ------------------------------------------------------------------------------------------
+
+def promised_date(*, approval_date: date, channel: str, working_days: int, calendar: CalendarData) -> date:
+    """Standard: the N-th working day after approval (approval day not counted). Instant: same day."""
+    if channel == Channel.INSTANT:
+        return approval_date
+    return add_working_days(approval_date, working_days, calendar).due
+
+
+@dataclass(frozen=True)
+class Sla:
+    status: str  # "due" | "due_today" | "overdue"
+    working_days: int
+
+
+def sla(promised: date, today: date, calendar: CalendarData) -> Sla:
+    """How far the promised date is, counted in working days, from today."""
+    if promised == today:
+        return Sla("due_today", 0)
+    if promised > today:
+        return Sla("due", working_days_between(today, promised, calendar))
+    return Sla("overdue", max(1, working_days_between(promised, today, calendar)))
+
+
+# --- number plans -------------------------------------------------------------------------------------
+
+CARD_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I, O: not read as 1, 0
+CARD_BODY_DIGITS = 7
+ACCOUNT_LENGTH = 19
+
+
+def card_number(sequence: int) -> str:
+    """9 characters: a letter, 7 sequence digits and a Luhn check digit over those digits."""
+    block, rest = divmod(sequence, 10**CARD_BODY_DIGITS)
+    if sequence < 1 or block >= len(CARD_LETTERS):
+        raise ValueError("card number sequence out of range")
+    return CARD_LETTERS[block] + ids.luhn_complete(f"{rest:0{CARD_BODY_DIGITS}d}")
+
+
+def card_number_valid(number: str) -> bool:
+    return (len(number) == 9 and number[0] in CARD_LETTERS and number[1:].isdigit()
+            and ids.luhn_valid(number[1:]))
+
+
+def account_number(bin_prefix: str, sequence: int) -> str:
+    """19 digits: the bank's BIN prefix, the sequence, and a Luhn check digit over all of it."""
+    width = ACCOUNT_LENGTH - 1 - len(bin_prefix)
+    if not bin_prefix.isdigit() or width < 6 or sequence < 1 or sequence >= 10**width:
+        raise ValueError("account number out of range")
+    return ids.luhn_complete(f"{bin_prefix}{sequence:0{width}d}")
+
+
+def passport_matches(a: str, b: str) -> bool:
+    def norm(x: str) -> str:
+        return "".join((x or "").split()).upper()
+
+    return bool(norm(a)) and norm(a) == norm(b)
