@@ -26,3 +26,11 @@ def employer_by_uscc(s: Session, uscc: str) -> Employer | None:
 
 def employers(s: Session) -> list[Employer]:
     return list(s.execute(select(Employer).order_by(Employer.name_en)).scalars())
+
+
+def user_by_id(s: Session, user_id: int) -> User | None:
+    return s.get(User, user_id)
+
+
+def employer_by_id(s: Session, employer_id: int) -> Employer | None:
+    return s.get(Employer, employer_id)
