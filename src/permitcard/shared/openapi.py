@@ -31,6 +31,8 @@ class Problem(BaseModel):
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """Document these error answers; 422 (malformed input) is always documented as problem+json."""
+    codes = tuple(sorted(set(codes) | {422}))
     return {
         code: {
             "description": DESCRIPTIONS[code],
