@@ -1,0 +1,495 @@
+"""Use cases of the Work-in-China registry: file, correct, withdraw and decide new applications.
+
+Each use case is one unit of work with exactly one commit. Commands carry the ``version`` the
+user saw; the UPDATE checks it again, so of two officers deciding at once one wins and the other
+gets Conflict (409). Loaders enforce ownership: an employer sees only its own applications.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from permitcard.auth import repository as auth_repo
+from permitcard.auth.domain import Role, has_permission
+from permitcard.config import get_settings
+from permitcard.db import Database
+from permitcard.notifications.service import notify
+from permitcard.permits import domain
+from permitcard.permits import repository as repo
+from permitcard.permits.domain import Action, ApplicationInput, State
+from permitcard.permits.errors import AlreadyHoldsPermit, NoticeNotConfirmed
+from permitcard.permits.models import Permit, PermitApplication, PermitDecision, PermitPerson, PermitVersion
+from permitcard.permits.registry import BuiltinRegistry, permit_info
+from permitcard.permits.repository import ApplicationFilter
+from permitcard.shared import audit, clock, i18n, outbox
+from permitcard.shared.audit import Actor
+from permitcard.shared.crypto import blind_index, sign, verify_signature
+from permitcard.shared.errors import Conflict, Forbidden, NotFound
+from permitcard.shared.registry import PermitInfo, names_match
+
+__all__ = [
+    "BuiltinRegistry",
+    "check_application",
+    "decide",
+    "file_application",
+    "get_application",
+    "get_notice",
+    "get_permit",
+    "list_applications",
+    "notice_verify_url",
+    "resubmit",
+    "timeline",
+    "verify_notice",
+    "withdraw",
+]
+
+NOTICE_ROLES = {Role.PERMIT_OFFICER, Role.AGENCY_CLERK, Role.AUDITOR}
+EXPORT_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class ApplicationView:
+    id: int
+    reference: str
+    kind: str
+    state: str
+    version: int
+    employer_id: int
+    employer_name_en: str
+    employer_name_zh: str
+    family_name: str
+    given_names: str
+    nationality: str
+    birth_date: date
+    sex: str
+    passport_number: str
+    passport_expiry_date: date
+    position: str
+    category: str
+    contract_start_date: date
+    contract_end_date: date
+    requested_end_date: date
+    officer_note: str
+    created_by_user_id: int | None
+    submitted_at: datetime
+    decided_at: datetime | None
+    permit_number: str | None
+    notice_number: str | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_names} {self.family_name}".strip()
+
+    def data(self) -> dict[str, Any]:
+        """The answers as filed, to prefill a correction."""
+        return {k: getattr(self, k) for k in ApplicationInput.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class ApplicationPage:
+    items: list[ApplicationView]
+    total: int
+    page: int
+    per_page: int
+    counts: dict[str, int]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    at: datetime
+    action: str  # filed | resubmitted | returned | approved | rejected | withdrawn
+    reason: str
+    actor_role: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    info: PermitInfo
+    issued_at: datetime
+    verify_url: str
+
+
+@dataclass(frozen=True)
+class PublicCheck:
+    """All the public verification page may show."""
+
+    name: str
+    status: str
+    valid_from: date
+    valid_to: date
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def can_read_all(actor: Actor) -> bool:
+    return has_permission(actor.role, "permit.read_all")
+
+
+def can_see_passport(actor: Actor, employer_id: int) -> bool:
+    """Full passport numbers: the officers, and the employer that filed."""
+    return actor.role == Role.PERMIT_OFFICER or (actor.role == Role.EMPLOYER and actor.employer_id == employer_id)
+
+
+def _employer_names(s: Session, employer_id: int, cache: dict[int, tuple[str, str]]) -> tuple[str, str]:
+    if employer_id not in cache:
+        e = auth_repo.employer_by_id(s, employer_id)
+        cache[employer_id] = (e.name_en, e.name_zh) if e else ("", "")
+    return cache[employer_id]
+
+
+def _view(s: Session, a: PermitApplication, cache: dict[int, tuple[str, str]] | None = None) -> ApplicationView:
+    name_en, name_zh = _employer_names(s, a.employer_id, cache if cache is not None else {})
+    permit_number = notice_number = None
+    if a.permit_id is not None:
+        p = repo.permit(s, a.permit_id)
+        person = repo.person(s, p.person_id) if p else None
+        notice_number = p.notice_number if p else None
+        permit_number = person.permit_number if person else None
+    return ApplicationView(
+        id=a.id, reference=a.reference, kind=a.kind, state=a.state, version=a.version, employer_id=a.employer_id,
+        employer_name_en=name_en, employer_name_zh=name_zh, family_name=a.family_name, given_names=a.given_names,
+        nationality=a.nationality, birth_date=a.birth_date, sex=a.sex, passport_number=a.passport_number,
+        passport_expiry_date=a.passport_expiry_date, position=a.position, category=a.category,
+        contract_start_date=a.contract_start_date, contract_end_date=a.contract_end_date,
+        requested_end_date=a.requested_end_date, officer_note=a.officer_note,
+        created_by_user_id=a.created_by_user_id, submitted_at=a.submitted_at, decided_at=a.decided_at,
+        permit_number=permit_number, notice_number=notice_number)
+
+
+def _summary(a: PermitApplication) -> dict[str, Any]:
+    return {"reference": a.reference, "state": a.state, "version": a.version, "family_name": a.family_name,
+            "nationality": a.nationality, "passport_number": a.passport_number, "category": a.category,
+            "position": a.position, "requested_end_date": a.requested_end_date}
+
+
+def _load(s: Session, actor: Actor, application_id: int) -> PermitApplication:
+    """The application if this actor may see it; anything else is NotFound (404)."""
+    a = repo.application(s, application_id)
+    if a is None:
+        raise NotFound()
+    if can_read_all(actor):
+        return a
+    if actor.role == Role.EMPLOYER and actor.employer_id is not None and a.employer_id == actor.employer_id:
+        return a
+    raise NotFound()
+
+
+def _employer_uscc(s: Session, actor: Actor) -> str:
+    if not has_permission(actor.role, "permit.apply") or actor.employer_id is None:
+        raise Forbidden()
+    employer = auth_repo.employer_by_id(s, actor.employer_id)
+    if employer is None:
+        raise Forbidden()
+    return employer.uscc
+
+
+def _validated(data: Mapping[str, Any] | ApplicationInput, uscc: str) -> ApplicationInput:
+    d = data if isinstance(data, ApplicationInput) else ApplicationInput.from_mapping(data)
+    limits = domain.limits_from_settings(get_settings())
+    return domain.validate_application(d, today=clock.today(), limits=limits, employer_uscc=uscc)
+
+
+def _guarded_update(s: Session, a: PermitApplication, seen: int, values: dict[str, Any]) -> None:
+    """Apply ``values`` only if nobody moved the version since the user saw it."""
+    if a.version != seen:
+        raise Conflict()
+    result = s.execute(
+        update(PermitApplication)
+        .where(PermitApplication.id == a.id, PermitApplication.version == seen)
+        .values(version=seen + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict()
+    s.refresh(a)
+
+
+def _unique(s: Session, make: Any, taken: Any) -> str:
+    for _ in range(50):
+        value = make()
+        if not taken(s, value):
+            return str(value)
+    raise Conflict()
+
+
+# ------------------------------------------------------------------ employer commands
+
+
+def check_application(db: Database, *, actor: Actor, data: Mapping[str, Any]) -> ApplicationInput:
+    """Validate without saving (the check-your-answers step)."""
+    with db.uow(write=False) as s:
+        return _validated(data, _employer_uscc(s, actor))
+
+
+def file_application(db: Database, *, actor: Actor, data: Mapping[str, Any] | ApplicationInput) -> ApplicationView:
+    """An employer files a new application for a foreign national."""
+    with db.uow() as s:
+        d = _validated(data, _employer_uscc(s, actor))
+        now = clock.now()
+        assert actor.employer_id is not None
+        a = PermitApplication(
+            reference=_unique(s, domain.application_reference, repo.reference_exists), kind="new",
+            employer_id=actor.employer_id, passport_hash=blind_index(d.passport_number), state=State.SUBMITTED,
+            version=1, officer_note="", locale=i18n.get_locale(), created_by_user_id=actor.user_id,
+            created_at=now, submitted_at=now, **d.as_dict())
+        s.add(a)
+        s.flush()
+        audit.record(s, actor=actor, action="permit_application.filed", target_type="permit_application",
+                     target_id=a.id, after=_summary(a))
+        view = _view(s, a)
+        s.commit()
+        return view
+
+
+def resubmit(db: Database, *, actor: Actor, application_id: int, version: int,
+             data: Mapping[str, Any] | ApplicationInput) -> ApplicationView:
+    """The employer corrects a returned application and sends it again."""
+    with db.uow() as s:
+        uscc = _employer_uscc(s, actor)
+        a = _load(s, actor, application_id)
+        if a.version != version:
+            raise Conflict()
+        new_state = domain.transition(a.state, Action.RESUBMIT)
+        d = _validated(data, uscc)
+        before = _summary(a)
+        _guarded_update(s, a, version, {**d.as_dict(), "passport_hash": blind_index(d.passport_number),
+                                        "state": new_state.value, "submitted_at": clock.now()})
+        audit.record(s, actor=actor, action="permit_application.resubmitted", target_type="permit_application",
+                     target_id=a.id, before=before, after=_summary(a))
+        view = _view(s, a)
+        s.commit()
+        return view
+
+
+def withdraw(db: Database, *, actor: Actor, application_id: int, version: int) -> ApplicationView:
+    with db.uow() as s:
+        _employer_uscc(s, actor)
+        a = _load(s, actor, application_id)
+        if a.version != version:
+            raise Conflict()
+        new_state = domain.transition(a.state, Action.WITHDRAW)
+        before = {"state": a.state, "version": a.version}
+        _guarded_update(s, a, version, {"state": new_state.value, "decided_at": clock.now()})
+        audit.record(s, actor=actor, action="permit_application.withdrawn", target_type="permit_application",
+                     target_id=a.id, before=before, after={"state": a.state, "version": a.version})
+        view = _view(s, a)
+        s.commit()
+        return view
+
+
+# ------------------------------------------------------------------ officer decision
+
+
+def decide(db: Database, *, actor: Actor, application_id: int, version: int, action: str,
+           reason: str = "") -> ApplicationView:
+    """Approve (issues the permit and its notice), reject (with a reason) or return (with what to fix)."""
+    if not has_permission(actor.role, "permit.decide"):
+        raise Forbidden()
+    chosen, reason = domain.validate_decision(action, reason)
+    with db.uow() as s:
+        a = _load(s, actor, application_id)
+        if a.version != version:
+            raise Conflict()
+        new_state = domain.transition(a.state, chosen)
+        now = clock.now()
+        before = {"state": a.state, "version": a.version}
+        values: dict[str, Any] = {"state": new_state.value, "officer_note": reason}
+        if chosen != Action.RETURN:
+            values["decided_at"] = now
+        _guarded_update(s, a, version, values)
+        s.add(PermitDecision(application_id=a.id, action=chosen.value, reason=reason, actor_user_id=actor.user_id,
+                             at=now))
+        after: dict[str, Any] = {"state": a.state, "version": a.version, "reason": reason}
+        if chosen == Action.APPROVE:
+            permit, person = _issue_permit(s, actor, a)
+            a.permit_id = permit.id
+            after |= {"permit_number": person.permit_number, "notice_number": permit.notice_number}
+        audit.record(s, actor=actor, action=f"permit_application.{new_state.value}", target_type="permit_application",
+                     target_id=a.id, before=before, after=after)
+        s.flush()
+        view = _view(s, a)
+        _notify_decision(s, a, view)
+        s.commit()
+        return view
+
+
+def _find_or_create_person(s: Session, actor: Actor, a: PermitApplication) -> PermitPerson:
+    """The same foreign national keeps one permit number for life."""
+    person = repo.person_by_passport(s, nationality=a.nationality, passport_hash=a.passport_hash)
+    if person is None:
+        for candidate in repo.people_by_identity(s, family_name=a.family_name, birth_date=a.birth_date,
+                                                 nationality=a.nationality, sex=a.sex):
+            if names_match(candidate.family_name, candidate.given_names, a.family_name, a.given_names):
+                person = candidate
+                break
+    if person is None:
+        year = clock.today().year
+        number = _unique(s, lambda: domain.permit_number(year, secrets.randbelow(10**9)), repo.permit_number_taken)
+        person = PermitPerson(permit_number=number, family_name=a.family_name, given_names=a.given_names,
+                              nationality=a.nationality, birth_date=a.birth_date, sex=a.sex,
+                              passport_number=a.passport_number, passport_hash=a.passport_hash,
+                              created_at=clock.now())
+        s.add(person)
+        s.flush()
+        audit.record(s, actor=actor, action="permit_person.created", target_type="permit_person", target_id=person.id,
+                     after={"permit_number": number, "family_name": a.family_name, "nationality": a.nationality})
+        return person
+    before = {"family_name": person.family_name, "given_names": person.given_names,
+              "passport_number": person.passport_number}
+    after = {"family_name": a.family_name, "given_names": a.given_names, "passport_number": a.passport_number}
+    if before != after:  # a new passport or a corrected name: the registry keeps the latest
+        person.family_name, person.given_names = a.family_name, a.given_names
+        person.passport_number, person.passport_hash = a.passport_number, a.passport_hash
+        audit.record(s, actor=actor, action="permit_person.updated", target_type="permit_person",
+                     target_id=person.id, before=before, after=after)
+    return person
+
+
+def _issue_permit(s: Session, actor: Actor, a: PermitApplication) -> tuple[Permit, PermitPerson]:
+    person = _find_or_create_person(s, actor, a)
+    today = clock.today()
+    for held in repo.valid_permits_of(s, person.id):
+        if domain.effective_status(held.status, held.valid_to_date, today) == domain.PermitStatus.VALID:
+            raise AlreadyHoldsPermit(permit_number=person.permit_number)
+    now = clock.now()
+    notice = _unique(s, lambda: domain.notice_number(today.year), repo.notice_taken)
+    permit = Permit(person_id=person.id, employer_id=a.employer_id, category=a.category, position=a.position,
+                    valid_from_date=a.contract_start_date, valid_to_date=a.requested_end_date,
+                    status=domain.PermitStatus.VALID.value, notice_number=notice, version=1, issued_at=now)
+    s.add(permit)
+    s.flush()
+    snapshot = {"permit_number": person.permit_number, "notice_number": notice, "family_name": person.family_name,
+                "given_names": person.given_names, "nationality": person.nationality,
+                "passport_hash": person.passport_hash, "employer_id": a.employer_id, "category": a.category,
+                "position": a.position, "valid_from": a.contract_start_date.isoformat(),
+                "valid_to": a.requested_end_date.isoformat(), "status": permit.status}
+    s.add(PermitVersion(permit_id=permit.id, version=1, application_id=a.id, snapshot=snapshot, reason="issued",
+                        created_at=now))
+    audit.record(s, actor=actor, action="permit.issued", target_type="permit", target_id=permit.id,
+                 after={k: v for k, v in snapshot.items() if k != "passport_hash"})
+    outbox.publish(s, "permit.approved", {"permit_number": person.permit_number, "notice_number": notice,
+                                          "permit_id": permit.id, "version": 1, "employer_id": a.employer_id})
+    return permit, person
+
+
+def _notify_decision(s: Session, a: PermitApplication, view: ApplicationView) -> None:
+    user = auth_repo.user_by_id(s, a.created_by_user_id) if a.created_by_user_id else None
+    if user is None:
+        return
+    base = get_settings().base_url.rstrip("/")
+    notify(s, to=user.email, template="permit_decided", locale=a.locale,
+           dedupe_key=f"permit_application:{a.id}:v{a.version}",
+           params={"reference": a.reference, "state": a.state, "reason": a.officer_note,
+                   "name": view.full_name, "permit_number": view.permit_number or "",
+                   "notice_number": view.notice_number or "", "url": f"{base}/employer/permits/{a.id}"})
+
+
+# ------------------------------------------------------------------ reading
+
+
+def get_application(db: Database, *, actor: Actor, application_id: int) -> ApplicationView:
+    with db.uow(write=False) as s:
+        return _view(s, _load(s, actor, application_id))
+
+
+def _filter_for(actor: Actor, states: tuple[str, ...], q: str, sort: str) -> ApplicationFilter:
+    if can_read_all(actor):
+        return ApplicationFilter(None, states, q[:100], sort)
+    if actor.role == Role.EMPLOYER and actor.employer_id is not None:
+        return ApplicationFilter(actor.employer_id, states, q[:100], sort)
+    raise Forbidden()
+
+
+def list_applications(db: Database, *, actor: Actor, states: tuple[str, ...] = (), q: str = "",
+                      sort: str = "newest", page: int = 1, per_page: int = 25) -> ApplicationPage:
+    f = _filter_for(actor, states, q, sort)
+    per_page = min(max(per_page, 1), 100)
+    page = max(page, 1)
+    with db.uow(write=False) as s:
+        rows, total = repo.list_applications(s, f, offset=(page - 1) * per_page, limit=per_page)
+        cache: dict[int, tuple[str, str]] = {}
+        return ApplicationPage([_view(s, a, cache) for a in rows], total, page, per_page,
+                               repo.counts_by_state(s, f))
+
+
+def export_applications(db: Database, *, actor: Actor, states: tuple[str, ...] = (), q: str = "",
+                        sort: str = "newest") -> list[ApplicationView]:
+    f = _filter_for(actor, states, q, sort)
+    with db.uow(write=False) as s:
+        rows, _total = repo.list_applications(s, f, offset=0, limit=EXPORT_LIMIT)
+        cache: dict[int, tuple[str, str]] = {}
+        return [_view(s, a, cache) for a in rows]
+
+
+_TIMELINE_ACTIONS = {"filed", "resubmitted", "returned", "approved", "rejected", "withdrawn", "cancelled"}
+
+
+def timeline(db: Database, *, actor: Actor, application_id: int) -> list[TimelineEvent]:
+    """What happened to the application, newest first."""
+    with db.uow(write=False) as s:
+        a = _load(s, actor, application_id)
+        events = []
+        for row in audit.history(s, target_type="permit_application", target_id=a.id):
+            action = row.action.removeprefix("permit_application.")
+            if action in _TIMELINE_ACTIONS:
+                reason = str((row.after or {}).get("reason", "") or "")
+                events.append(TimelineEvent(row.at, "withdrawn" if action == "cancelled" else action, reason,
+                                            row.actor_role))
+        return events
+
+
+def _may_see_permit(actor: Actor, permit: Permit, person: PermitPerson) -> bool:
+    if actor.role in NOTICE_ROLES:
+        return True
+    if actor.role == Role.EMPLOYER:
+        return actor.employer_id is not None and actor.employer_id == permit.employer_id
+    if actor.role == Role.APPLICANT:
+        return actor.permit_number is not None and actor.permit_number == person.permit_number
+    return False
+
+
+def notice_verify_url(notice_number: str) -> str:
+    """The public verification address printed as the notice's QR code (signed)."""
+    base = get_settings().base_url.rstrip("/")
+    return f"{base}/verify/notices/{notice_number}?sig={sign(notice_number.encode())}"
+
+
+def get_notice(db: Database, *, actor: Actor, notice_number: str) -> Notice:
+    with db.uow(write=False) as s:
+        permit = repo.permit_by_notice(s, notice_number.strip().upper())
+        person = repo.person(s, permit.person_id) if permit else None
+        if permit is None or person is None or not _may_see_permit(actor, permit, person):
+            raise NotFound()
+        return Notice(permit_info(s, permit, person), permit.issued_at, notice_verify_url(permit.notice_number))
+
+
+def get_permit(db: Database, *, actor: Actor, permit_number: str) -> PermitInfo:
+    with db.uow(write=False) as s:
+        person = repo.person_by_number(s, permit_number.strip().upper())
+        permit = repo.latest_permit_of(s, person.id) if person else None
+        if permit is None or person is None or not _may_see_permit(actor, permit, person):
+            raise NotFound()
+        return permit_info(s, permit, person)
+
+
+def verify_notice(db: Database, *, notice_number: str, sig: str) -> PublicCheck:
+    """The public check behind the notice's QR code: only name, status and validity."""
+    if not sig or len(sig) > 200 or not verify_signature(notice_number.encode(), sig):
+        raise NoticeNotConfirmed()
+    with db.uow(write=False) as s:
+        info = BuiltinRegistry(s).by_notice(notice_number)
+    if info is None:
+        raise NoticeNotConfirmed()
+    return PublicCheck(info.full_name, info.status, info.valid_from, info.valid_to)
