@@ -208,7 +208,8 @@ def test_registry_verify_reasons(db: Database, employer: Actor) -> None:
 def test_notice_visibility(db: Database, employer: Actor) -> None:
     info = file_and_approve(db, employer_id=employer.employer_id, user_id=employer.user_id)
     allowed = [employer, officer_actor(), Actor(None, Role.AGENCY_CLERK.value, "a"),
-               Actor(None, Role.AUDITOR.value, "x"), Actor(None, Role.APPLICANT.value, "me", permit_number=info.permit_number)]
+               Actor(None, Role.AUDITOR.value, "x"),
+               Actor(None, Role.APPLICANT.value, "me", permit_number=info.permit_number)]
     for actor in allowed:
         notice = permits.get_notice(db, actor=actor, notice_number=info.notice_number)
         assert notice.info.permit_number == info.permit_number
