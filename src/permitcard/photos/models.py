@@ -1,5 +1,31 @@
-"""ORM classes of the photos context."""
+"""ORM classes of the photos context: card photos uploaded by accredited studios."""
 
 from __future__ import annotations
 
-from permitcard.db import Base  # noqa: F401
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from permitcard.db import Base
+
+
+class Photo(Base):
+    """One card photo and its receipt. The passport number itself is not kept, only its blind index."""
+
+    __tablename__ = "photo"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_number: Mapped[str] = mapped_column(String(16), unique=True)
+    # auth_user.id of the studio; no foreign key across contexts.
+    studio_user_id: Mapped[int] = mapped_column(Integer, index=True)
+    family_name: Mapped[str] = mapped_column(String(100))
+    given_names: Mapped[str] = mapped_column(String(200), default="")
+    passport_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # A fresh JPEG re-encoded from the pixels: no EXIF, GPS, ICC profile or comment survives.
+    image: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_for: Mapped[str | None] = mapped_column(String(64))

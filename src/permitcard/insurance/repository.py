@@ -1,0 +1,145 @@
+"""Insurance queries. Never commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from permitcard.insurance.models import InsurancePerson, InsuranceRegistration, InsuranceSsnSequence
+from permitcard.shared.crypto import blind_index
+
+SORTS: dict[str, Any] = {
+    "newest": InsuranceRegistration.created_at.desc(),
+    "oldest": InsuranceRegistration.created_at.asc(),
+    "name": InsuranceRegistration.family_name.asc(),
+    "state": InsuranceRegistration.state.asc(),
+}
+
+
+@dataclass(frozen=True)
+class RegistrationFilter:
+    """What a queue shows. ``employer_id``/``permit_number`` narrow it to what the reader owns."""
+
+    employer_id: int | None = None
+    permit_number: str | None = None
+    state: str | None = None
+    channel: str | None = None
+    q: str = ""
+    sort: str = "newest"
+
+
+def person_by_permit(s: Session, permit_number: str, *, lock: bool = False) -> InsurancePerson | None:
+    query = select(InsurancePerson).where(InsurancePerson.permit_number == permit_number)
+    if lock:
+        query = query.with_for_update()
+    return s.execute(query).scalar_one_or_none()
+
+
+def person_by_ssn(s: Session, ssn: str) -> InsurancePerson | None:
+    return s.execute(
+        select(InsurancePerson).where(InsurancePerson.ssn_hash == blind_index(ssn))
+    ).scalar_one_or_none()
+
+
+def person(s: Session, person_id: int) -> InsurancePerson | None:
+    return s.get(InsurancePerson, person_id)
+
+
+def registration(s: Session, registration_id: int) -> InsuranceRegistration | None:
+    return s.get(InsuranceRegistration, registration_id)
+
+
+def registration_by_reference(s: Session, reference: str) -> InsuranceRegistration | None:
+    return s.execute(
+        select(InsuranceRegistration).where(InsuranceRegistration.reference == reference)
+    ).scalar_one_or_none()
+
+
+def registered_for(s: Session, *, person_id: int, channel: str, employer_id: int | None,
+                   created_by_user_id: int | None) -> InsuranceRegistration | None:
+    """An earlier successful registration of this person through the same door (idempotency)."""
+    query = select(InsuranceRegistration).where(
+        InsuranceRegistration.person_id == person_id, InsuranceRegistration.channel == channel,
+        InsuranceRegistration.state == "registered",
+    )
+    if channel == "employer":
+        query = query.where(InsuranceRegistration.employer_id == employer_id)
+    elif channel == "individual":
+        query = query.where(InsuranceRegistration.created_by_user_id == created_by_user_id)
+    return s.execute(query.order_by(InsuranceRegistration.id).limit(1)).scalar_one_or_none()
+
+
+def latest_for_permit(s: Session, permit_number: str) -> list[InsuranceRegistration]:
+    return list(s.execute(
+        select(InsuranceRegistration).where(InsuranceRegistration.permit_number == permit_number)
+        .order_by(InsuranceRegistration.created_at.desc(), InsuranceRegistration.id.desc())
+    ).scalars())
+
+
+def lock_sequence(s: Session, prefix: str) -> InsuranceSsnSequence:
+    """The sequence row of ``prefix``, locked for this transaction; created if it is the first."""
+    query = select(InsuranceSsnSequence).where(InsuranceSsnSequence.prefix == prefix).with_for_update()
+    row = s.execute(query).scalar_one_or_none()
+    if row is not None:
+        return row
+    try:
+        with s.begin_nested():
+            s.add(InsuranceSsnSequence(prefix=prefix, last_odd=0, last_even=0))
+    except IntegrityError:
+        pass  # another transaction created it first; lock theirs
+    return s.execute(query.execution_options(populate_existing=True)).scalar_one()
+
+
+def _filtered(f: RegistrationFilter) -> Select[Any]:
+    query = select(InsuranceRegistration)
+    if f.employer_id is not None:
+        query = query.where(InsuranceRegistration.employer_id == f.employer_id)
+    if f.permit_number is not None:
+        query = query.where(InsuranceRegistration.permit_number == f.permit_number)
+    if f.state:
+        query = query.where(InsuranceRegistration.state == f.state)
+    if f.channel:
+        query = query.where(InsuranceRegistration.channel == f.channel)
+    q = f.q.strip()
+    if q:
+        like = f"%{q.replace('%', '').replace('_', '')}%".upper()
+        ssn_person = select(InsurancePerson.id).where(InsurancePerson.ssn_hash == blind_index(q))
+        query = query.where(or_(
+            func.upper(InsuranceRegistration.reference).like(like),
+            func.upper(InsuranceRegistration.permit_number).like(like),
+            func.upper(InsuranceRegistration.notice_number).like(like),
+            func.upper(InsuranceRegistration.family_name).like(like),
+            func.upper(InsuranceRegistration.given_names).like(like),
+            InsuranceRegistration.person_id.in_(ssn_person),
+        ))
+    return query
+
+
+def count_registrations(s: Session, f: RegistrationFilter) -> int:
+    return int(s.execute(select(func.count()).select_from(_filtered(f).subquery())).scalar_one())
+
+
+def count_by_state(s: Session, f: RegistrationFilter) -> dict[str, int]:
+    base = _filtered(RegistrationFilter(employer_id=f.employer_id, permit_number=f.permit_number,
+                                        channel=f.channel, q=f.q)).subquery()
+    rows = s.execute(select(base.c.state, func.count()).group_by(base.c.state)).all()
+    return {state: int(n) for state, n in rows}
+
+
+def list_registrations(s: Session, f: RegistrationFilter, *, offset: int = 0,
+                       limit: int | None = 25) -> list[InsuranceRegistration]:
+    order = SORTS.get(f.sort, SORTS["newest"])
+    query = _filtered(f).order_by(order, InsuranceRegistration.id.desc()).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(s.execute(query).scalars())
+
+
+def people(s: Session, ids: set[int]) -> dict[int, InsurancePerson]:
+    if not ids:
+        return {}
+    return {p.id: p for p in s.execute(select(InsurancePerson).where(InsurancePerson.id.in_(ids))).scalars()}

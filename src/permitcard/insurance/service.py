@@ -1,0 +1,465 @@
+"""Social insurance registration and social security numbers (SPEC §3).
+
+The employer (for its own employees), the individual, or an agency clerk at the counter submits a
+registration; the agency's online service verifies the permit through the registry and, if it is
+eligible, assigns the SSN at once. One person, one SSN, forever: registering again returns it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from permitcard.auth import repository as auth_repo
+from permitcard.auth.domain import has_permission
+from permitcard.config import get_settings
+from permitcard.db import Database
+from permitcard.insurance import domain
+from permitcard.insurance import repository as repo
+from permitcard.insurance.errors import NoLinkedPermit, NotYourEmployee, NotYourPermit
+from permitcard.insurance.models import InsurancePerson, InsuranceRegistration
+from permitcard.notifications.service import notify
+from permitcard.shared import audit, clock, i18n, ids, outbox
+from permitcard.shared.audit import Actor
+from permitcard.shared.crypto import blind_index, mask
+from permitcard.shared.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from permitcard.shared.registry import REFUSAL_MESSAGES, PermitInfo, RegistryRefusal, registry_for
+
+_NOTICE_RE = re.compile(r"^[A-Z0-9-]{4,40}$")
+_PASSPORT_RE = re.compile(r"^[A-Z0-9<]{3,32}$")
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    id: int
+    reference: str
+    state: str
+    permit_number: str
+    family_name: str
+    given_names: str
+    ssn: str | None
+    refusal_reason: str | None
+    already_registered: bool = False
+
+    @property
+    def refusal_message(self) -> str | None:
+        return REFUSAL_MESSAGES.get(self.refusal_reason or "") if self.refusal_reason else None
+
+
+@dataclass(frozen=True)
+class InsuredPerson:
+    """What other contexts may know about an insured person."""
+
+    ssn: str
+    ssn_masked: str
+    family_name: str
+    given_names: str
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
+class RegistrationView:
+    id: int
+    reference: str
+    state: str
+    channel: str
+    credential: str
+    permit_number: str
+    notice_number: str
+    family_name: str
+    given_names: str
+    employer_id: int | None
+    refusal_reason: str | None
+    ssn: str | None  # as this reader may see it: in full or masked
+    created_at: datetime
+    decided_at: datetime | None
+    version: int
+
+    @property
+    def refusal_message(self) -> str | None:
+        return REFUSAL_MESSAGES.get(self.refusal_reason or "") if self.refusal_reason else None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_names} {self.family_name}".strip()
+
+
+@dataclass(frozen=True)
+class RegistrationPage:
+    items: list[RegistrationView]
+    total: int
+    page: int
+    per_page: int
+    counts: dict[str, int]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Input:
+    notice_number: str
+    permit_number: str
+    family_name: str
+    given_names: str
+    passport_number: str
+    permanent_residence_id: str
+
+
+def _clean(notice_number: str | None, permit_number: str | None, family_name: str, given_names: str,
+           passport_number: str, permanent_residence_id: str | None) -> _Input:
+    errors: list[FieldError] = []
+    notice = re.sub(r"\s+", "", notice_number or "").upper()
+    raw_permit = (permit_number or "").strip()
+    permit = ids.normalise_permit_number(raw_permit) or ""
+    if not notice and not raw_permit:
+        errors.append(FieldError("notice_number", N_(
+            "Enter the notice number from the Foreign Work Permit Notice, or the work permit number")))
+    if notice and not _NOTICE_RE.match(notice):
+        errors.append(FieldError("notice_number", N_(
+            "Enter the notice number exactly as on the Foreign Work Permit Notice")))
+    if raw_permit and not permit:
+        errors.append(FieldError("permit_number", N_("Enter the work permit number: 6 to 32 letters and digits")))
+    family, given = " ".join(family_name.split()), " ".join(given_names.split())
+    if not family:
+        errors.append(FieldError("family_name", N_("Enter the family name as it is in the passport")))
+    elif len(family) > 100:
+        errors.append(FieldError("family_name", N_("Enter at most %(max_length)s characters"), {"max_length": 100}))
+    if len(given) > 200:
+        errors.append(FieldError("given_names", N_("Enter at most %(max_length)s characters"), {"max_length": 200}))
+    passport = re.sub(r"\s+", "", passport_number or "").upper()
+    if not passport:
+        errors.append(FieldError("passport_number", N_("Enter the passport number")))
+    elif not _PASSPORT_RE.match(passport):
+        errors.append(FieldError("passport_number", N_(
+            "Enter the passport number exactly as in the passport: letters and digits only")))
+    pr_id = domain.normalise_ssn(permanent_residence_id or "")
+    if pr_id and not domain.is_valid_permanent_residence_id(pr_id):
+        errors.append(FieldError("permanent_residence_id", N_(
+            "Enter the permanent residence ID number exactly as on the card: 18 characters starting with 9")))
+    if errors:
+        raise ValidationFailed(errors)
+    return _Input(notice, permit, family, given, passport, pr_id)
+
+
+# --- registration ----------------------------------------------------------------------------
+
+
+def _agency_actor(submitter: Actor) -> Actor:
+    """Who decides: the clerk at the counter, else the agency's online service for the submitter."""
+    if submitter.role == "agency_clerk":
+        return submitter
+    return Actor(user_id=None, role="system", label=f"agency-online-service (for {submitter.label})"[:200],
+                 ip=submitter.ip)
+
+
+def register(
+    db: Database, *, actor: Actor, notice_number: str | None, permit_number: str | None, family_name: str,
+    given_names: str, passport_number: str, permanent_residence_id: str | None = None,
+) -> RegistrationResult:
+    """Register a person for social insurance; assign their SSN if the registry confirms the permit.
+
+    A refusal is saved (state ``refused``, with the registry's reason) and returned, not raised.
+    """
+    channel = domain.channel_for_role(actor.role)
+    if channel is None or (channel == "employer" and actor.employer_id is None):
+        raise Forbidden()
+    if channel == "individual" and not actor.permit_number:
+        raise NoLinkedPermit()
+    data = _clean(notice_number, permit_number, family_name, given_names, passport_number, permanent_residence_id)
+    with db.uow() as s:
+        registry = registry_for(s)
+        number = data.permit_number
+        if data.notice_number:
+            found = registry.by_notice(data.notice_number)
+            if found is not None and number and found.permit_number != number:
+                raise ValidationFailed.one("notice_number", N_(
+                    "This notice number is of another work permit than the permit number entered"))
+            number = found.permit_number if found is not None else number
+        if channel == "individual":
+            if number and number != actor.permit_number:
+                raise NotYourPermit()
+            number = actor.permit_number or ""
+        reg = _new_registration(s, actor=actor, channel=channel, data=data, permit_number=number)
+        try:
+            if not number:
+                raise RegistryRefusal(REFUSAL_MESSAGES["unknown"], reason="unknown")
+            info = registry.verify(permit_number=number, family_name=data.family_name,
+                                   given_names=data.given_names, passport_number=data.passport_number,
+                                   require_valid=True)
+        except RegistryRefusal as refusal:
+            result = _refuse(s, reg, actor=actor, reason=refusal.reason)
+            s.commit()
+            return result
+        if channel == "employer":
+            employer = auth_repo.employer_by_id(s, actor.employer_id or 0)
+            if employer is None or employer.uscc != info.employer_uscc:
+                raise NotYourEmployee()
+        result = _assign(s, reg, actor=actor, info=info, data=data)
+        s.commit()
+        return result
+
+
+def _new_registration(s: Session, *, actor: Actor, channel: str, data: _Input,
+                      permit_number: str) -> InsuranceRegistration:
+    reg = InsuranceRegistration(
+        reference=ids.reference("SI"), permit_number=permit_number, notice_number=data.notice_number,
+        family_name=data.family_name, given_names=data.given_names,
+        employer_id=actor.employer_id if channel == "employer" else None, channel=channel,
+        credential="notice" if data.notice_number else "ecard", state=domain.SUBMITTED, version=1,
+        created_by_user_id=actor.user_id, created_at=clock.now(),
+    )
+    return reg
+
+
+def _record_submission(s: Session, reg: InsuranceRegistration, actor: Actor) -> None:
+    s.add(reg)
+    s.flush()
+    audit.record(s, actor=actor, action="insurance_registration.submitted", target_type="insurance_registration",
+                 target_id=reg.id, after={"reference": reg.reference, "permit_number": reg.permit_number,
+                                          "channel": reg.channel, "credential": reg.credential,
+                                          "state": reg.state})
+
+
+def _refuse(s: Session, reg: InsuranceRegistration, *, actor: Actor, reason: str) -> RegistrationResult:
+    _record_submission(s, reg, actor)
+    reg.state = domain.transition(reg.state, "refuse")
+    reg.refusal_reason = reason if reason in REFUSAL_MESSAGES else "unknown"
+    reg.decided_at = clock.now()
+    reg.version += 1
+    audit.record(s, actor=_agency_actor(actor), action="insurance_registration.refused",
+                 target_type="insurance_registration", target_id=reg.id, before={"state": domain.SUBMITTED},
+                 after={"state": reg.state, "refusal_reason": reg.refusal_reason})
+    _notify(s, actor, reg, ssn=None)
+    return _result(reg, ssn=None)
+
+
+def _assign(s: Session, reg: InsuranceRegistration, *, actor: Actor, info: PermitInfo,
+            data: _Input) -> RegistrationResult:
+    person = repo.person_by_permit(s, info.permit_number)
+    if person is not None:
+        earlier = repo.registered_for(s, person_id=person.id, channel=reg.channel, employer_id=reg.employer_id,
+                                      created_by_user_id=reg.created_by_user_id)
+        if earlier is not None:  # the same registration again: nothing changes
+            return _result(earlier, ssn=person.ssn, already=True)
+    if person is None:
+        person = _create_person(s, actor=actor, info=info, pr_id=data.permanent_residence_id)
+    _record_submission(s, reg, actor)
+    reg.person_id = person.id
+    reg.permit_number = info.permit_number
+    reg.state = domain.transition(reg.state, "register")
+    reg.decided_at = clock.now()
+    reg.version += 1
+    audit.record(s, actor=_agency_actor(actor), action="insurance_registration.registered",
+                 target_type="insurance_registration", target_id=reg.id, before={"state": domain.SUBMITTED},
+                 after={"state": reg.state, "person_id": person.id, "ssn": person.ssn})
+    _notify(s, actor, reg, ssn=person.ssn)
+    return _result(reg, ssn=person.ssn)
+
+
+def _create_person(s: Session, *, actor: Actor, info: PermitInfo, pr_id: str) -> InsurancePerson:
+    if pr_id:
+        problem = domain.permanent_residence_id_problem(pr_id, nationality=info.nationality,
+                                                        birth_date=info.birth_date, sex=info.sex)
+        if problem:
+            raise ValidationFailed.one("permanent_residence_id", problem)
+        if repo.person_by_ssn(s, pr_id) is not None:
+            raise ValidationFailed.one("permanent_residence_id", N_(
+                "This permanent residence ID is already the social security number of someone else"))
+    try:
+        with s.begin_nested():
+            ssn = pr_id or _allocate(s, info)
+            person = InsurancePerson(
+                ssn=ssn, ssn_hash=blind_index(ssn), permit_number=info.permit_number,
+                family_name=info.family_name, given_names=info.given_names, nationality=info.nationality,
+                birth_date=info.birth_date, sex=info.sex, passport_number=info.passport_number,
+                passport_hash=blind_index(info.passport_number),
+                ssn_source="permanent_residence_id" if pr_id else "assigned", created_at=clock.now(),
+            )
+            s.add(person)
+    except IntegrityError:
+        # Someone registered the same person at the same moment: theirs is the one SSN.
+        existing = repo.person_by_permit(s, info.permit_number)
+        if existing is None:
+            raise Conflict() from None
+        return existing
+    audit.record(s, actor=_agency_actor(actor), action="insurance_person.ssn_assigned",
+                 target_type="insurance_person", target_id=person.id,
+                 after={"permit_number": person.permit_number, "ssn": ssn, "ssn_source": person.ssn_source})
+    outbox.publish(s, "insurance.ssn_assigned", {"permit_number": person.permit_number, "person_id": person.id})
+    return person
+
+
+def _allocate(s: Session, info: PermitInfo) -> str:
+    """The next free SSN for this person's prefix; the sequence row is locked until commit."""
+    prefix = domain.ssn_prefix(province_code=get_settings().province_code, nationality=info.nationality,
+                               birth_date=info.birth_date)
+    row = repo.lock_sequence(s, prefix)
+    odd = domain.sequence_parity(info.sex) == 1
+    last: int | None = row.last_odd if odd else row.last_even
+    while True:
+        seq = domain.next_sequence(last, info.sex)
+        ssn = domain.ssn_for_sequence(prefix, seq)
+        last = seq
+        if repo.person_by_ssn(s, ssn) is None:  # a kept permanent residence ID may hold it
+            break
+    if odd:
+        row.last_odd = seq
+    else:
+        row.last_even = seq
+    return ssn
+
+
+def _notify(s: Session, actor: Actor, reg: InsuranceRegistration, *, ssn: str | None) -> None:
+    if "@" not in actor.label:
+        return
+    template = "insurance_registered" if reg.state == domain.REGISTERED else "insurance_refused"
+    notify(s, to=actor.label, template=template, locale=i18n.get_locale(),
+           dedupe_key=f"insurance_registration:{reg.id}:{reg.state}",
+           params={"reference": reg.reference, "name": f"{reg.given_names} {reg.family_name}".strip(),
+                   "permit_number": reg.permit_number, "ssn_masked": mask(ssn) if ssn else "",
+                   "reason": REFUSAL_MESSAGES.get(reg.refusal_reason or "", "")})
+
+
+def _result(reg: InsuranceRegistration, *, ssn: str | None, already: bool = False) -> RegistrationResult:
+    return RegistrationResult(id=reg.id, reference=reg.reference, state=reg.state, permit_number=reg.permit_number,
+                              family_name=reg.family_name, given_names=reg.given_names, ssn=ssn,
+                              refusal_reason=reg.refusal_reason, already_registered=already)
+
+
+# --- for other contexts, inside their unit of work ------------------------------------------------
+
+
+def ssn_for(s: Session, *, permit_number: str) -> str | None:
+    person = repo.person_by_permit(s, permit_number)
+    return person.ssn if person is not None else None
+
+
+def person_summary(s: Session, *, permit_number: str) -> InsuredPerson | None:
+    person = repo.person_by_permit(s, permit_number)
+    if person is None:
+        return None
+    return InsuredPerson(ssn=person.ssn, ssn_masked=mask(person.ssn), family_name=person.family_name,
+                         given_names=person.given_names, registered_at=person.created_at)
+
+
+# --- reading, with ownership -------------------------------------------------------------------
+
+
+def _scope(actor: Actor) -> repo.RegistrationFilter | None:
+    """What this reader may see; None: nothing at all."""
+    if has_permission(actor.role, "insurance.read_all"):
+        return repo.RegistrationFilter()
+    if has_permission(actor.role, "insurance.read_employer") and actor.employer_id is not None:
+        return repo.RegistrationFilter(employer_id=actor.employer_id)
+    if has_permission(actor.role, "insurance.read_own") and actor.permit_number:
+        return repo.RegistrationFilter(permit_number=actor.permit_number)
+    return None
+
+
+def sees_full_ssn(actor: Actor) -> bool:
+    """The person themself, the agency, and the employer who filed (it pays the contributions).
+
+    Readers only ever reach registrations they own, so the role decides; auditors see it masked.
+    """
+    return actor.role in ("applicant", "agency_clerk", "employer")
+
+
+def _view(reg: InsuranceRegistration, person: InsurancePerson | None, actor: Actor) -> RegistrationView:
+    ssn = person.ssn if person is not None and reg.state == domain.REGISTERED else None
+    if ssn and not sees_full_ssn(actor):
+        ssn = mask(ssn)
+    return RegistrationView(
+        id=reg.id, reference=reg.reference, state=reg.state, channel=reg.channel, credential=reg.credential,
+        permit_number=reg.permit_number, notice_number=reg.notice_number, family_name=reg.family_name,
+        given_names=reg.given_names, employer_id=reg.employer_id, refusal_reason=reg.refusal_reason, ssn=ssn,
+        created_at=reg.created_at, decided_at=reg.decided_at, version=reg.version,
+    )
+
+
+def _owned(s: Session, actor: Actor, registration_id: int) -> InsuranceRegistration:
+    scope = _scope(actor)
+    reg = repo.registration(s, registration_id)
+    if scope is None or reg is None:
+        raise NotFound(N_("No registration with this reference"))
+    if scope.employer_id is not None and reg.employer_id != scope.employer_id:
+        raise NotFound(N_("No registration with this reference"))
+    if scope.permit_number is not None and reg.permit_number != scope.permit_number:
+        raise NotFound(N_("No registration with this reference"))
+    return reg
+
+
+def get_registration(db: Database, *, actor: Actor, registration_id: int) -> RegistrationView:
+    with db.uow(write=False) as s:
+        reg = _owned(s, actor, registration_id)
+        person = repo.person(s, reg.person_id) if reg.person_id else None
+        return _view(reg, person, actor)
+
+
+def registration_history(db: Database, *, actor: Actor, registration_id: int) -> list[audit.AuditLog]:
+    with db.uow(write=False) as s:
+        _owned(s, actor, registration_id)
+        return audit.history(s, target_type="insurance_registration", target_id=registration_id)
+
+
+def _filter(actor: Actor, *, state: str | None, channel: str | None, q: str, sort: str) -> repo.RegistrationFilter:
+    scope = _scope(actor)
+    if scope is None:
+        raise Forbidden()
+    return repo.RegistrationFilter(
+        employer_id=scope.employer_id, permit_number=scope.permit_number,
+        state=state if state in domain.STATES else None, channel=channel if channel in domain.CHANNELS else None,
+        q=q.strip()[:100], sort=sort if sort in repo.SORTS else "newest",
+    )
+
+
+def list_registrations(db: Database, *, actor: Actor, state: str | None = None, channel: str | None = None,
+                       q: str = "", sort: str = "newest", page: int = 1, per_page: int = 25) -> RegistrationPage:
+    f = _filter(actor, state=state, channel=channel, q=q, sort=sort)
+    per_page = min(max(per_page, 1), 200)
+    with db.uow(write=False) as s:
+        total = repo.count_registrations(s, f)
+        pages = max(1, -(-total // per_page))
+        page = min(max(page, 1), pages)
+        rows = repo.list_registrations(s, f, offset=(page - 1) * per_page, limit=per_page)
+        people = repo.people(s, {r.person_id for r in rows if r.person_id})
+        items = [_view(r, people.get(r.person_id or 0), actor) for r in rows]
+        return RegistrationPage(items=items, total=total, page=page, per_page=per_page,
+                                counts=repo.count_by_state(s, f))
+
+
+def export_registrations(db: Database, *, actor: Actor, state: str | None = None, channel: str | None = None,
+                         q: str = "", sort: str = "newest") -> list[RegistrationView]:
+    """Every registration matching the filters (for CSV), as this reader may see them."""
+    f = _filter(actor, state=state, channel=channel, q=q, sort=sort)
+    with db.uow(write=False) as s:
+        rows = repo.list_registrations(s, f, limit=None)
+        people = repo.people(s, {r.person_id for r in rows if r.person_id})
+        return [_view(r, people.get(r.person_id or 0), actor) for r in rows]
+
+
+def my_registration(db: Database, *, actor: Actor) -> tuple[InsuredPerson | None, list[RegistrationView]]:
+    """The applicant's own status: their SSN if they have one, and every registration made for them."""
+    if not actor.permit_number:
+        return None, []
+    with db.uow(write=False) as s:
+        summary = person_summary(s, permit_number=actor.permit_number)
+        rows = repo.latest_for_permit(s, actor.permit_number)
+        people = repo.people(s, {r.person_id for r in rows if r.person_id})
+        return summary, [_view(r, people.get(r.person_id or 0), actor) for r in rows]
+
+
+def permit_for_applicant(db: Database, *, actor: Actor) -> PermitInfo | None:
+    """The applicant's linked permit (to prefill their own registration form)."""
+    if not actor.permit_number:
+        return None
+    with db.uow(write=False) as s:
+        return registry_for(s).get(actor.permit_number)
