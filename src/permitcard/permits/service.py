@@ -32,7 +32,7 @@ from permitcard.shared import audit, clock, i18n, outbox
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index, sign, verify_signature
 from permitcard.shared.errors import Conflict, Forbidden, NotFound
-from permitcard.shared.registry import PermitInfo, names_match
+from permitcard.shared.registry import PermitInfo, names_match, registry_for
 
 __all__ = [
     "BuiltinRegistry",
@@ -47,6 +47,7 @@ __all__ = [
     "resubmit",
     "timeline",
     "verify_notice",
+    "verify_permit",
     "withdraw",
 ]
 
@@ -493,3 +494,13 @@ def verify_notice(db: Database, *, notice_number: str, sig: str) -> PublicCheck:
     if info is None:
         raise NoticeNotConfirmed()
     return PublicCheck(info.full_name, info.status, info.valid_from, info.valid_to)
+
+
+def verify_permit(db: Database, *, actor: Actor, permit_number: str, family_name: str, given_names: str,
+                  passport_number: str, require_valid: bool = True) -> PermitInfo:
+    """A clerk asks the configured registry; RegistryRefusal (with ``reason``) if it does not confirm."""
+    if not has_permission(actor.role, "permit.verify"):
+        raise Forbidden()
+    with db.uow(write=False) as s:
+        return registry_for(s).verify(permit_number=permit_number, family_name=family_name, given_names=given_names,
+                                      passport_number=passport_number, require_valid=require_valid)
