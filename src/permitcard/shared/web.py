@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,12 @@ def date_parts(value: date | None) -> dict[str, str]:
 
 
 def qr_svg(data: str, *, scale: int = 4, title: str = "") -> Markup:
-    """An inline SVG QR code (segno)."""
+    """An inline SVG QR code (segno). Cached: encoding costs ~7 ms, a cache hit microseconds."""
+    return _qr_svg(data, scale, title)
+
+
+@lru_cache(maxsize=2048)
+def _qr_svg(data: str, scale: int, title: str) -> Markup:
     import io
 
     import segno
