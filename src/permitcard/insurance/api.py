@@ -1,0 +1,71 @@
+"""JSON: register for social insurance, read registrations (tag "insurance")."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from permitcard.auth.deps import client_ip, get_db, require_any
+from permitcard.auth.service import CurrentUser
+from permitcard.db import Database
+from permitcard.insurance import service
+from permitcard.insurance.errors import RegistrationRefused
+from permitcard.insurance.schemas import RegistrationIn, RegistrationList, RegistrationOut
+from permitcard.shared.openapi import errors
+
+router = APIRouter(prefix="/api/v1", tags=["insurance"])
+
+_REGISTER = ("insurance.register_employee", "insurance.register_self", "insurance.register_any")
+_READ = ("insurance.read_employer", "insurance.read_own", "insurance.read_all")
+
+
+def _out(v: service.RegistrationView, *, already: bool = False) -> RegistrationOut:
+    return RegistrationOut(id=v.id, reference=v.reference, state=v.state, channel=v.channel,
+                           credential=v.credential, permit_number=v.permit_number, family_name=v.family_name,
+                           given_names=v.given_names, ssn=v.ssn, refusal_reason=v.refusal_reason,
+                           refusal_message=v.refusal_message, created_at=v.created_at, decided_at=v.decided_at,
+                           already_registered=already)
+
+
+@router.post("/insurance-registrations", response_model=RegistrationOut, status_code=201,
+             responses=errors(401, 403, 422))
+def register(body: RegistrationIn, request: Request, response: Response, db: Database = Depends(get_db),
+             user: CurrentUser = Depends(require_any(*_REGISTER))) -> RegistrationOut:
+    """Register a foreign national for social insurance (employer: own employees; applicant: themself;
+    agency clerk: anyone). The permit is verified with the registry; if eligible an SSN is assigned at
+    once. A refused registration is saved and answered with 422, `code` `registration_refused` and the
+    reason. Registering a person again returns the same SSN (200)."""
+    actor = user.actor(client_ip(request))
+    result = service.register(db, actor=actor, **body.model_dump())
+    if result.state == "refused":
+        raise RegistrationRefused(result.refusal_message or "", reason=result.refusal_reason or "unknown",
+                                  reference=result.reference, registration_id=result.id)
+    if result.already_registered:
+        response.status_code = 200
+    return _out(service.get_registration(db, actor=actor, registration_id=result.id),
+                already=result.already_registered)
+
+
+@router.get("/insurance-registrations", response_model=RegistrationList, responses=errors(401, 403, 422))
+def registrations(
+    request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(require_any(*_READ)),
+    state: Literal["submitted", "registered", "refused"] | None = None,
+    channel: Literal["employer", "individual", "agency"] | None = None,
+    q: str = Query(default="", max_length=100, description="Reference, permit or notice number, name or SSN"),
+    sort: Literal["newest", "oldest", "name", "state"] = "newest",
+    page: int = Query(default=1, ge=1, le=100000), per_page: int = Query(default=25, ge=1, le=200),
+) -> RegistrationList:
+    """Registrations this reader may see: the employer's own, the applicant's own, or all (agency, auditor)."""
+    result = service.list_registrations(db, actor=user.actor(client_ip(request)), state=state, channel=channel,
+                                        q=q, sort=sort, page=page, per_page=per_page)
+    return RegistrationList(items=[_out(v) for v in result.items], total=result.total, page=result.page,
+                            per_page=result.per_page, pages=result.pages, counts=result.counts)
+
+
+@router.get("/insurance-registrations/{registration_id}", response_model=RegistrationOut,
+            responses=errors(401, 403, 404))
+def registration(request: Request, db: Database = Depends(get_db),
+                 user: CurrentUser = Depends(require_any(*_READ)),
+                 registration_id: int = Path(ge=1, le=2**31 - 1)) -> RegistrationOut:
+    return _out(service.get_registration(db, actor=user.actor(client_ip(request)), registration_id=registration_id))
