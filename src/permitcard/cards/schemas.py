@@ -1,0 +1,117 @@
+"""JSON in and out of the cards API. Only what the role needs: no owner, state or fee from input."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class EligibilityOut(BaseModel):
+    eligible: bool
+    kind: str | None = Field(None, description="first | upgrade")
+    fee_fen: int = Field(0, description="Fee in fen (1/100 RMB)")
+    reason: str = ""
+    permit_number: str | None = None
+    permit_status: str | None = None
+
+
+class ApplicationIn(BaseModel):
+    """Applicants send branch_id, photo_receipt and passport_number (their own online application).
+    Bank clerks send the paper form: permit_number, names, passport_number, passport_checked,
+    photo_receipt and channel (the application belongs to the clerk's branch)."""
+
+    branch_id: int | None = None
+    photo_receipt: str = Field("", max_length=40)
+    passport_number: str = Field("", max_length=40)
+    permit_number: str = Field("", max_length=40)
+    family_name: str = Field("", max_length=100)
+    given_names: str = Field("", max_length=150)
+    passport_checked: bool = False
+    channel: Literal["standard", "instant"] = "standard"
+
+
+class VersionIn(BaseModel):
+    version: int
+
+
+class DecisionIn(BaseModel):
+    version: int
+    action: Literal["approve", "reject", "return"]
+    reason: str = Field("", max_length=2000)
+
+
+class ResubmitIn(BaseModel):
+    version: int
+    photo_receipt: str = Field("", max_length=40)
+
+
+class CancelIn(BaseModel):
+    version: int
+    reason: str = Field("", max_length=500)
+
+
+class PassportIn(BaseModel):
+    version: int
+    passport_number: str = Field(min_length=1, max_length=40)
+
+
+class ApplicationOut(BaseModel):
+    id: int
+    reference: str
+    permit_number: str
+    family_name: str
+    given_names: str
+    kind: str
+    channel: str
+    submitted_via: str
+    branch_id: int
+    state: str
+    version: int
+    fee_fen: int
+    promised_date: date | None
+    approved_at: datetime | None
+    ready_at: datetime | None
+    collected_at: datetime | None
+    return_note: str
+    reject_reason: str
+    created_at: datetime
+    waiting: str | None = Field(None, description="Why an approved application is not in production yet")
+    card_id: int | None = None
+
+
+class ApplicationList(BaseModel):
+    items: list[ApplicationOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class PermitOnCard(BaseModel):
+    permit_number: str | None
+    category: str | None
+    employer_name_en: str | None
+    employer_name_zh: str | None
+    position: str | None
+    valid_from: date | None
+    valid_to: date | None
+    status: str | None
+
+
+class CardOut(BaseModel):
+    id: int
+    card_number: str
+    state: str
+    version: int
+    family_name: str
+    given_names: str
+    ssn: str
+    bank_account: str = Field(description="Masked except to a clerk of the issuing branch")
+    branch_id: int
+    branch_name: str
+    application_id: int | None
+    produced_at: datetime
+    issued_at: datetime | None
+    activated_at: datetime | None
+    permit: PermitOnCard
