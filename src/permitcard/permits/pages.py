@@ -1,0 +1,412 @@
+"""HTML: the employer's applications (file, check, send, correct), the officers' queue and decision,
+the printable Foreign Work Permit Notice and its public verification page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from babel import Locale
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from permitcard.auth.deps import client_ip, get_db, require, require_any
+from permitcard.auth.service import CurrentUser
+from permitcard.db import Database
+from permitcard.permits import domain, service
+from permitcard.permits.domain import CATEGORY_LABELS, STATE_LABELS, WAITING, ApplicationInput, State
+from permitcard.shared import clock, i18n
+from permitcard.shared.crypto import mask
+from permitcard.shared.errors import N_, Conflict, DomainError, FieldError, NotFound, ValidationFailed
+from permitcard.shared.i18n import gettext as _
+from permitcard.shared.web import Form, date_parts, form_data, form_errors, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+_employer_read = require("permit.read_employer")
+_employer_write = require("permit.apply")
+_officer_read = require_any("permit.decide", "permit.read_all")
+_decider = require("permit.decide")
+
+TEXT_FIELDS = ("given_names", "family_name", "nationality", "sex", "passport_number", "position", "category")
+DATE_MESSAGES = {
+    "birth_date": N_("Enter the date of birth"),
+    "passport_expiry_date": N_("Enter the date the passport expires"),
+    "contract_start_date": N_("Enter the date the contract starts"),
+    "contract_end_date": N_("Enter the date the contract ends"),
+    "requested_end_date": N_("Enter the date the permit should be valid until"),
+}
+FORM_KEYS = TEXT_FIELDS + tuple(f"{p}-{part}" for p in DATE_MESSAGES for part in ("day", "month", "year"))
+SORTS = (("newest", N_("Newest first")), ("oldest", N_("Oldest first")), ("name", N_("Family name")),
+         ("state", N_("Status")))
+TIMELINE_TITLES = {
+    "filed": N_("Application sent"),
+    "resubmitted": N_("Corrected application sent"),
+    "returned": N_("Returned for correction"),
+    "approved": N_("Approved: work permit issued"),
+    "rejected": N_("Rejected"),
+    "withdrawn": N_("Withdrawn by the employer"),
+}
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    title: str
+    detail: str
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _parse(values: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
+    """The form's answers as service data, and the errors in its date fields."""
+    form = Form({k: values.get(k, "") for k in FORM_KEYS})
+    data: dict[str, Any] = {k: form.get(k) for k in TEXT_FIELDS}
+    for prefix, message in DATE_MESSAGES.items():
+        data[prefix] = form.date(prefix, required_message=message)
+    return data, form.errors
+
+
+def _merge(first: list[FieldError], more: list[FieldError]) -> list[FieldError]:
+    seen = {e.field for e in first}
+    return first + [e for e in more if e.field not in seen]
+
+
+def _raw_values(data: dict[str, Any]) -> dict[str, str]:
+    """Service data back into form fields (to prefill a correction)."""
+    values = {k: str(data.get(k) or "") for k in TEXT_FIELDS}
+    for prefix in DATE_MESSAGES:
+        value = data.get(prefix)
+        for part, text in date_parts(value if isinstance(value, date) else None).items():
+            values[f"{prefix}-{part}"] = text
+    return values
+
+
+def _form_context(values: dict[str, str]) -> dict[str, Any]:
+    return {"values": values, "countries": i18n.country_choices(), "form_keys": FORM_KEYS,
+            "categories": [(c.value, _(label), _(CATEGORY_HINTS[c.value])) for c, label in CATEGORY_LABELS.items()],
+            "sexes": [("F", _("Female")), ("M", _("Male"))]}
+
+
+CATEGORY_HINTS = {
+    "A": N_("Scientists, leading talent, senior managers; valid for up to 5 years"),
+    "B": N_("Professionals with a degree and work experience; valid for up to 2 years"),
+    "C": N_("Other foreign workers, seasonal and quota positions; valid for up to 1 year"),
+}
+
+
+def _sex(code: str) -> str:
+    return {"F": _("Female"), "M": _("Male")}.get(code, code)
+
+
+def summary_rows(
+    d: ApplicationInput | service.ApplicationView, *, full_passport: bool = True
+) -> list[tuple[str, str, str]]:
+    """(label, value, field) for summary lists."""
+    return [
+        (_("Given names"), d.given_names or "—", "given_names"),
+        (_("Family name"), d.family_name, "family_name"),
+        (_("Nationality"), i18n.country_name(d.nationality), "nationality"),
+        (_("Date of birth"), i18n.format_date(d.birth_date), "birth_date"),
+        (_("Sex"), _sex(d.sex), "sex"),
+        (_("Passport number"), d.passport_number if full_passport else mask(d.passport_number), "passport_number"),
+        (_("Passport expiry date"), i18n.format_date(d.passport_expiry_date), "passport_expiry_date"),
+        (_("Position"), d.position, "position"),
+        (_("Permit category"), _(CATEGORY_LABELS[domain.Category(d.category)]), "category"),
+        (_("Contract start date"), i18n.format_date(d.contract_start_date), "contract_start_date"),
+        (_("Contract end date"), i18n.format_date(d.contract_end_date), "contract_end_date"),
+        (_("Permit valid until"), i18n.format_date(d.requested_end_date), "requested_end_date"),
+    ]
+
+
+def state_label(state: str) -> str:
+    return _(STATE_LABELS.get(State(state), state)) if state in State.__members__.values() else state
+
+
+def _timeline(db: Database, user: CurrentUser, request: Request, application_id: int) -> list[TimelineItem]:
+    items = []
+    for e in service.timeline(db, actor=user.actor(client_ip(request)), application_id=application_id):
+        detail = ""
+        if e.reason and e.action == "returned":
+            detail = _("What to correct: %(reason)s", reason=e.reason)
+        elif e.reason:
+            detail = _("Reason: %(reason)s", reason=e.reason)
+        items.append(TimelineItem(e.at, _(TIMELINE_TITLES[e.action]), detail))
+    return items
+
+
+def _int(raw: str | None, default: int = 1) -> int:
+    try:
+        return max(1, min(int(raw or default), 100_000))
+    except ValueError:
+        return default
+
+
+def _queue_args(request: Request, default_state: str) -> tuple[str, tuple[str, ...], str, str, int]:
+    p = request.query_params
+    state = p.get("state", default_state)
+    if state == "waiting":
+        states: tuple[str, ...] = tuple(s.value for s in WAITING)
+    elif state in {s.value for s in State}:
+        states = (state,)
+    else:
+        state, states = "all", ()
+    sort = p.get("sort", "newest")
+    sort = sort if sort in dict(SORTS) else "newest"
+    return state, states, p.get("q", "")[:100], sort, _int(p.get("page"))
+
+
+def _queue(request: Request, db: Database, user: CurrentUser, *, base: str, default_state: str,
+           heading: str) -> Response:
+    state, states, q, sort, page = _queue_args(request, default_state)
+    result = service.list_applications(db, actor=user.actor(client_ip(request)), states=states, q=q, sort=sort,
+                                       page=page)
+    counts = result.counts
+    filters = [("all", _("All"), sum(counts.values())),
+               ("waiting", _("Waiting for a decision"), sum(counts.get(s.value, 0) for s in WAITING))]
+    filters += [(s.value, state_label(s.value), counts.get(s.value, 0)) for s in State]
+    return render(request, "permits/queue.html", {
+        "heading": heading, "base": base, "result": result, "state": state, "q": q, "sort": sort,
+        "filters": filters, "sorts": [(k, _(v)) for k, v in SORTS], "state_label": state_label,
+        "mask": mask, "is_employer": base.startswith("/employer")})
+
+
+def _csv_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text  # no formulas in Excel
+
+
+def _export(request: Request, db: Database, user: CurrentUser, default_state: str, filename: str) -> Response:
+    _state, states, q, sort, _page = _queue_args(request, default_state)
+    rows = service.export_applications(db, actor=user.actor(client_ip(request)), states=states, q=q, sort=sort)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([_("Reference"), _("Family name"), _("Given names"), _("Nationality"), _("Position"),
+                     _("Category"), _("Status"), _("Sent"), _("Decided"), _("Work permit number"), _("Employer")])
+    for v in rows:
+        writer.writerow([_csv_cell(x) for x in (
+            v.reference, v.family_name, v.given_names, v.nationality, v.position, v.category, state_label(v.state),
+            i18n.format_datetime(v.submitted_at), i18n.format_datetime(v.decided_at), v.permit_number or "",
+            v.employer_name_zh if i18n.get_locale() == "zh_Hans" else v.employer_name_en)])
+    return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+
+
+# ------------------------------------------------------------------ employer: list and new application
+
+
+@router.get("/employer/permits", response_class=HTMLResponse)
+def employer_list(request: Request, db: Database = Depends(get_db),
+                  user: CurrentUser = Depends(_employer_read)) -> Response:
+    return _queue(request, db, user, base="/employer/permits", default_state="all",
+                  heading=_("Work permit applications"))
+
+
+@router.get("/employer/permits.csv")
+def employer_export(request: Request, db: Database = Depends(get_db),
+                    user: CurrentUser = Depends(_employer_read)) -> Response:
+    return _export(request, db, user, "all", "permit-applications.csv")
+
+
+@router.get("/employer/permits/new", response_class=HTMLResponse)
+def new_form(request: Request, user: CurrentUser = Depends(_employer_write)) -> Response:
+    return render(request, "permits/new.html", _form_context({}))
+
+
+@router.post("/employer/permits/new", response_class=HTMLResponse)
+async def change_answers(request: Request, user: CurrentUser = Depends(_employer_write)) -> Response:
+    """'Change' on the check page: the form again, with every answer kept."""
+    values = await form_data(request)
+    return render(request, "permits/new.html", _form_context(values))
+
+
+@router.post("/employer/permits/new/check", response_class=HTMLResponse)
+async def check_answers(request: Request, db: Database = Depends(get_db),
+                        user: CurrentUser = Depends(_employer_write)) -> Response:
+    values = await form_data(request)
+    data, errors = _parse(values)
+    try:
+        checked = service.check_application(db, actor=user.actor(client_ip(request)), data=data)
+    except DomainError as exc:
+        return render(request, "permits/new.html", _form_context(values),
+                      errors=_merge(errors, form_errors(exc, "family_name")), status_code=422)
+    if errors:
+        return render(request, "permits/new.html", _form_context(values), errors=errors, status_code=422)
+    return render(request, "permits/check.html", {"rows": summary_rows(checked), "values": values,
+                                                  "form_keys": FORM_KEYS})
+
+
+@router.post("/employer/permits", response_class=HTMLResponse)
+async def send(request: Request, db: Database = Depends(get_db),
+               user: CurrentUser = Depends(_employer_write)) -> Response:
+    """'Send application' on the check page: validated again, then filed."""
+    values = await form_data(request)
+    data, errors = _parse(values)
+    actor = user.actor(client_ip(request))
+    try:
+        checked = service.check_application(db, actor=actor, data=data)
+        if errors:
+            raise ValidationFailed(errors)
+        if values.get("declaration") != "yes":
+            errs = [FieldError("declaration", N_("Confirm that the information is correct and complete"))]
+            return render(request, "permits/check.html", {"rows": summary_rows(checked), "values": values,
+                                                          "form_keys": FORM_KEYS}, errors=errs, status_code=422)
+        view = service.file_application(db, actor=actor, data=data)
+    except DomainError as exc:
+        return render(request, "permits/new.html", _form_context(values),
+                      errors=_merge(errors, form_errors(exc, "family_name")), status_code=422)
+    return redirect(f"/employer/permits/{view.id}/sent")
+
+
+@router.get("/employer/permits/{application_id}/sent", response_class=HTMLResponse)
+def sent(application_id: int, request: Request, db: Database = Depends(get_db),
+         user: CurrentUser = Depends(_employer_read)) -> Response:
+    view = service.get_application(db, actor=user.actor(client_ip(request)), application_id=application_id)
+    return render(request, "permits/sent.html", {"app": view})
+
+
+# ------------------------------------------------------------------ employer: status, correct, withdraw
+
+
+def _status_page(request: Request, db: Database, user: CurrentUser, application_id: int, *,
+                 values: dict[str, str] | None = None, errors: list[FieldError] | None = None,
+                 status_code: int = 200, message: str = "") -> Response:
+    view = service.get_application(db, actor=user.actor(client_ip(request)), application_id=application_id)
+    ctx = _form_context(values if values is not None else _raw_values(view.data()))
+    ctx.update({"app": view, "rows": summary_rows(view), "timeline": _timeline(db, user, request, view.id),
+                "state_label": state_label, "message": message,
+                "can_withdraw": "withdraw" in domain.allowed_actions(view.state)})
+    return render(request, "permits/status.html", ctx, errors=errors, status_code=status_code)
+
+
+@router.get("/employer/permits/{application_id}", response_class=HTMLResponse)
+def status(application_id: int, request: Request, db: Database = Depends(get_db),
+           user: CurrentUser = Depends(_employer_read)) -> Response:
+    return _status_page(request, db, user, application_id)
+
+
+@router.post("/employer/permits/{application_id}/resubmit", response_class=HTMLResponse)
+async def resubmit(application_id: int, request: Request, db: Database = Depends(get_db),
+                   user: CurrentUser = Depends(_employer_write)) -> Response:
+    values = await form_data(request)
+    data, errors = _parse(values)
+    try:
+        if not errors:
+            service.resubmit(db, actor=user.actor(client_ip(request)), application_id=application_id,
+                             version=_int(values.get("version"), 0), data=data)
+            return redirect(f"/employer/permits/{application_id}")
+        service.check_application(db, actor=user.actor(client_ip(request)), data=data)
+    except Conflict as exc:
+        return _status_page(request, db, user, application_id, status_code=409, message=_(exc.title))
+    except NotFound:
+        raise
+    except DomainError as exc:
+        errors = _merge(errors, form_errors(exc, "family_name"))
+    return _status_page(request, db, user, application_id, values=values, errors=errors, status_code=422)
+
+
+@router.post("/employer/permits/{application_id}/withdraw", response_class=HTMLResponse)
+async def withdraw(application_id: int, request: Request, db: Database = Depends(get_db),
+                   user: CurrentUser = Depends(_employer_write)) -> Response:
+    values = await form_data(request)
+    try:
+        service.withdraw(db, actor=user.actor(client_ip(request)), application_id=application_id,
+                         version=_int(values.get("version"), 0))
+    except Conflict as exc:
+        return _status_page(request, db, user, application_id, status_code=409, message=_(exc.title))
+    return redirect(f"/employer/permits/{application_id}")
+
+
+# ------------------------------------------------------------------ officers
+
+
+@router.get("/officer/permits", response_class=HTMLResponse)
+def officer_queue(request: Request, db: Database = Depends(get_db),
+                  user: CurrentUser = Depends(_officer_read)) -> Response:
+    return _queue(request, db, user, base="/officer/permits", default_state="waiting",
+                  heading=_("Permit applications"))
+
+
+@router.get("/officer/permits.csv")
+def officer_export(request: Request, db: Database = Depends(get_db),
+                   user: CurrentUser = Depends(_officer_read)) -> Response:
+    return _export(request, db, user, "waiting", "permit-applications.csv")
+
+
+def _decision_page(request: Request, db: Database, user: CurrentUser, application_id: int, *,
+                   values: dict[str, str] | None = None, errors: list[FieldError] | None = None,
+                   status_code: int = 200, message: str = "") -> Response:
+    actor = user.actor(client_ip(request))
+    view = service.get_application(db, actor=actor, application_id=application_id)
+    can_decide = user.role == "permit_officer" and view.state in {s.value for s in WAITING}
+    return render(request, "permits/officer_detail.html", {
+        "app": view, "values": values or {},
+        "rows": summary_rows(view, full_passport=service.can_see_passport(actor, view.employer_id)),
+        "timeline": _timeline(db, user, request, view.id), "state_label": state_label, "can_decide": can_decide,
+        "message": message,
+        "actions": [("approve", _("Approve: issue the work permit")), ("return", _("Return for correction")),
+                    ("reject", _("Reject"))],
+    }, errors=errors, status_code=status_code)
+
+
+@router.get("/officer/permits/{application_id}", response_class=HTMLResponse)
+def officer_detail(application_id: int, request: Request, db: Database = Depends(get_db),
+                   user: CurrentUser = Depends(_officer_read)) -> Response:
+    return _decision_page(request, db, user, application_id)
+
+
+@router.post("/officer/permits/{application_id}/decision", response_class=HTMLResponse)
+async def officer_decide(application_id: int, request: Request, db: Database = Depends(get_db),
+                         user: CurrentUser = Depends(_decider)) -> Response:
+    values = await form_data(request)
+    try:
+        service.decide(db, actor=user.actor(client_ip(request)), application_id=application_id,
+                       version=_int(values.get("version"), 0), action=values.get("action", ""),
+                       reason=values.get("reason", ""))
+    except Conflict:
+        msg = _("Someone else decided or changed this application first. Its current state is shown below; "
+                "nothing you entered was saved.")
+        return _decision_page(request, db, user, application_id, status_code=409, message=msg)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        return _decision_page(request, db, user, application_id, values=values,
+                              errors=form_errors(exc, "action"), status_code=exc.status)
+    return redirect(f"/officer/permits/{application_id}")
+
+
+# ------------------------------------------------------------------ the notice and its public check
+
+
+def _both_country_names(code: str) -> tuple[str, str]:
+    return (str(Locale.parse("en").territories.get(code, code)),
+            str(Locale.parse("zh_Hans").territories.get(code, code)))
+
+
+@router.get("/permits/notices/{notice_number}", response_class=HTMLResponse)
+def notice(notice_number: str, request: Request, db: Database = Depends(get_db),
+           user: CurrentUser = Depends(require())) -> Response:
+    n = service.get_notice(db, actor=user.actor(client_ip(request)), notice_number=notice_number[:64])
+    zh_labels = {"A": "A类（高端人才）", "B": "B类（专业人才）", "C": "C类（其他人员）"}
+    return render(request, "permits/notice.html", {
+        "n": n, "info": n.info, "country": _both_country_names(n.info.nationality),
+        "category_en": {"A": "A (high-end talent)", "B": "B (professional)", "C": "C (other)"}[n.info.category],
+        "category_zh": zh_labels[n.info.category],
+        "sex": {"M": ("Male", "男"), "F": ("Female", "女")}.get(n.info.sex, (n.info.sex, n.info.sex)),
+        "status": {"valid": ("Valid", "有效"), "cancelled": ("Cancelled", "已注销"),
+                   "expired": ("Expired", "已过期")}[n.info.status],
+        "issue_date": clock.local(n.issued_at).date().isoformat(),
+    })
+
+
+@router.get("/verify/notices/{notice_number}", response_class=HTMLResponse)
+def verify_notice(notice_number: str, request: Request, sig: str = "", db: Database = Depends(get_db)) -> Response:
+    try:
+        check = service.verify_notice(db, notice_number=notice_number[:64], sig=sig[:200])
+    except DomainError:
+        return render(request, "permits/verify.html", {"check": None}, status_code=404)
+    return render(request, "permits/verify.html", {"check": check, "state_label": state_label})
