@@ -150,6 +150,12 @@ def _clean(notice_number: str | None, permit_number: str | None, family_name: st
     return _Input(notice, permit, family, given, passport, pr_id)
 
 
+def check_input(*, notice_number: str | None, permit_number: str | None, family_name: str, given_names: str,
+                passport_number: str, permanent_residence_id: str | None = None) -> None:
+    """The checks of the form alone (before the check-answers page); ValidationFailed names each field."""
+    _clean(notice_number, permit_number, family_name, given_names, passport_number, permanent_residence_id)
+
+
 # --- registration ----------------------------------------------------------------------------
 
 
