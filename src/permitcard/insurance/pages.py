@@ -55,6 +55,10 @@ def state_label(state: str) -> str:
     return _(domain.STATE_LABELS.get(state, state))
 
 
+def channel_label(channel: str) -> str:
+    return _(domain.CHANNEL_LABELS.get(channel, channel))
+
+
 def _int(raw: str | None, default: int = 1) -> int:
     try:
         return max(1, min(int(raw or default), 100_000))
@@ -90,7 +94,7 @@ def _queue(request: Request, db: Database, user: CurrentUser, base: Base, headin
         "state_label": state_label, "tag": TAG, "link": link, "refused": counts.get("refused", 0),
         "can_register": user.role in ("employer", "agency_clerk"),
         "csv_href": base.path + ".csv?" + urlencode({k: v for k, v in args.items() if v}),
-        "channel_label": lambda c: _(domain.CHANNEL_LABELS.get(c, c)),
+        "channel_label": channel_label,
     })
 
 
