@@ -38,6 +38,8 @@ CLOCK_START = "2026-11-27T09:00:00+08:00"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 ACCEPT_LANGUAGE = {"en": "en-GB,en;q=0.9", "zh-Hans": "zh-CN,zh;q=0.9"}
 DESKTOP = {"width": 1280, "height": 900}
+# The server's Ed25519 seed for signed QR codes: the journey recomputes the notice's signed address.
+SIGNING_SEED = os.urandom(32)
 MOBILE = {"width": 375, "height": 812}
 
 LANGS = ["en", "zh-Hans"]
@@ -86,6 +88,7 @@ def _server_env(tmp: Path, port: int, database_url: str) -> dict[str, str]:
         "PERMITCARD_VAR_DIR": str(tmp),
         "DATABASE_URL": database_url,
         "PERMITCARD_DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "PERMITCARD_SIGNING_KEY": base64.b64encode(SIGNING_SEED).decode(),
         "PERMITCARD_BASE_URL": f"http://127.0.0.1:{port}",
         "PERMITCARD_CLOCK_START": CLOCK_START,
         "PERMITCARD_INLINE_WORKER": "true",
@@ -306,3 +309,31 @@ def text_for(lang: str, msgid: str) -> str:
     if lang == "zh-Hans":
         return zh_catalog().get(msgid, msgid)
     return msgid
+
+
+def page_routes() -> set[tuple[str, str]]:
+    """(METHOD, path pattern with ``{}`` for parameters) of every HTML route the code defines now."""
+    import importlib
+    import importlib.util
+
+    from permitcard.main import CONTEXTS
+
+    found: set[tuple[str, str]] = set()
+    for ctx in (*CONTEXTS, "admin"):
+        name = f"permitcard.{ctx}.pages"
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        for attr in ("router", "public_router"):
+            for route in getattr(getattr(module, attr, None), "routes", []):
+                for method in getattr(route, "methods", ()) or ():
+                    found.add((method, re.sub(r"\{[^}]+\}", "{}", route.path)))
+    return found
+
+
+def signed(message: str) -> str:
+    """What the server's signing key makes of ``message`` (Ed25519, URL-safe base64 without padding)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    sig = Ed25519PrivateKey.from_private_bytes(SIGNING_SEED).sign(message.encode())
+    return base64.urlsafe_b64encode(sig).decode().rstrip("=")
