@@ -1,0 +1,83 @@
+"""HTML: a photo studio's uploads (/studio/photos), the upload form and the printable receipt."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
+
+from permitcard.auth.deps import client_ip, get_db, require
+from permitcard.auth.service import CurrentUser
+from permitcard.db import Database
+from permitcard.photos import domain, service
+from permitcard.shared.errors import DomainError
+from permitcard.shared.web import form_data, form_errors, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+_read = require("photo.read_own")
+_upload = require("photo.upload")
+
+
+def _int(raw: str | None) -> int:
+    try:
+        return max(1, min(int(raw or 1), 100_000))
+    except ValueError:
+        return 1
+
+
+@router.get("/studio/photos", response_class=HTMLResponse)
+def uploads(request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(_read)) -> Response:
+    p = request.query_params
+    q, used = p.get("q", "")[:100], p.get("used", "")
+    used = used if used in ("yes", "no") else ""
+    result = service.list_uploads(db, actor=user.actor(client_ip(request)), q=q, used=used,
+                                  page=_int(p.get("page")))
+
+    def link(page: int) -> str:
+        return "/studio/photos?" + urlencode({k: v for k, v in {"q": q, "used": used, "page": page}.items() if v})
+
+    return render(request, "photos/list.html", {"result": result, "q": q, "used": used, "link": link})
+
+
+@router.get("/studio/photos/new", response_class=HTMLResponse)
+def new(request: Request, user: CurrentUser = Depends(_upload)) -> Response:
+    return render(request, "photos/new.html")
+
+
+async def _file_bytes(value: Any) -> bytes:
+    if isinstance(value, UploadFile):
+        return await value.read(domain.MAX_BYTES + 1)
+    return b""
+
+
+@router.post("/studio/photos/new", response_class=HTMLResponse)
+async def upload(request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(_upload)) -> Response:
+    data: dict[str, Any] = dict(await form_data(request))
+    image = await _file_bytes(data.pop("file", None))
+    values = {k: str(data.get(k) or "") for k in ("family_name", "given_names", "passport_number")}
+    try:
+        receipt = service.upload(db, actor=user.actor(client_ip(request)), family_name=values["family_name"],
+                                 given_names=values["given_names"], passport_number=values["passport_number"],
+                                 image=image)
+    except DomainError as exc:
+        return render(request, "photos/new.html", {"values": values}, errors=form_errors(exc, "file"),
+                      status_code=exc.status)
+    return redirect(f"/studio/photos/{receipt.receipt_number}?done=1")
+
+
+@router.get("/studio/photos/{receipt_number}", response_class=HTMLResponse)
+def receipt(receipt_number: str, request: Request, db: Database = Depends(get_db),
+            user: CurrentUser = Depends(_read)) -> Response:
+    r = service.get_receipt(db, actor=user.actor(client_ip(request)), receipt_number=receipt_number)
+    return render(request, "photos/receipt.html", {"r": r, "done": request.query_params.get("done") == "1"})
+
+
+@router.get("/studio/photos/{receipt_number}/photo.jpg")
+def photo(receipt_number: str, request: Request, db: Database = Depends(get_db),
+          user: CurrentUser = Depends(_read)) -> Response:
+    jpeg = service.studio_photo(db, actor=user.actor(client_ip(request)), receipt_number=receipt_number)
+    return Response(jpeg, media_type="image/jpeg")
