@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from permitcard.cards import events, views
 from permitcard.cards import service as cards
-from permitcard.cards import views
 from permitcard.cards.errors import NotEligible, WaitingForSsn
 from permitcard.cards.models import Card
 from permitcard.notifications.models import Notification
@@ -120,10 +120,14 @@ def test_online_application_waits_for_the_ssn_then_produces_when_it_appears(db):
     with pytest.raises(WaitingForSsn):
         cards.start_production(db, actor=agency_clerk(db), application_id=app.id, version=app.version)
 
-    register_for_ssn(db, permit)
-    with db.uow() as s:  # what the outbox worker does on "insurance.ssn_assigned"
-        assert cards.start_waiting_production(s, permit.permit_number) == 1
-        s.commit()
+    register_for_ssn(db, permit)  # publishes "insurance.ssn_assigned"; the outbox worker runs our handler
+    from permitcard.handlers import register_all
+    from permitcard.shared import outbox
+
+    register_all()
+    outbox.dispatch(db)
+    with db.uow() as s:  # idempotent: nothing left to start
+        assert events.start_waiting_production(s, permit.permit_number) == 0
     detail = views.application_detail(db, actor=user, application_id=app.id)
     assert detail.app.state == "in_production" and detail.waiting is None and detail.card is not None
 
@@ -227,3 +231,27 @@ def test_notifications_go_to_the_linked_account_in_its_language(db):
     with db.uow(write=False) as s:
         sent = [n for n in s.execute(select(Notification)).scalars() if n.recipient == user.label]
     assert sent and app.reference in sent[0].body
+
+
+def test_approval_into_an_unknown_calendar_year_is_refused_and_nothing_changes(db):
+    from permitcard.shared import clock
+    from permitcard.shared.errors import CalendarUnknown
+
+    permit, _ssn, receipt, user = ready_applicant(db)
+    app = cards.apply_online(db, actor=user, branch_id=branch_id(db, STANDARD_BRANCH), photo_receipt=receipt,
+                             passport_number=permit.passport_number)
+    with clock.frozen(date(2026, 12, 21)), pytest.raises(CalendarUnknown) as err:
+        cards.decide(db, actor=agency_clerk(db), application_id=app.id, version=app.version, action="approve")
+    assert err.value.status == 422 and err.value.params["year"] == 2027
+    assert views.application_detail(db, actor=user, application_id=app.id).app.state == "submitted"
+
+
+def test_home_prompts_to_link_an_unlinked_account(client, db):
+    from permitcard.auth.domain import Role
+    from tests.factories import make_user, page_login
+
+    make_user(db, Role.APPLICANT, "new-worker@example.com")
+    page_login(client, "new-worker@example.com")
+    r = client.get("/my")
+    assert r.status_code == 200 and 'href="/my/link"' in r.text
+    assert client.get("/my/card/apply", follow_redirects=False).headers["location"] == "/my/link"

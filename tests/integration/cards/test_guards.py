@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from permitcard.cards import events
 from permitcard.cards import service as cards
 from permitcard.cards.errors import AlreadyActiveCard
 from permitcard.cards.models import Card, CardApplication
@@ -59,16 +60,16 @@ def test_permit_events_refresh_the_card_idempotently(db):
         card.permit_status, card.position = "stale", "Old position"
         s.commit()
     with db.uow() as s:
-        assert cards.refresh_permit(s, permit.permit_number) == 1
+        assert events.refresh_permit(s, permit.permit_number) == 1
         s.commit()
     with db.uow() as s:
-        assert cards.refresh_permit(s, permit.permit_number) == 0
+        assert events.refresh_permit(s, permit.permit_number) == 0
         card = s.execute(select(Card).where(Card.application_id == app.id)).scalar_one()
         assert card.permit_status == "valid" and card.position == permit.position
     from permitcard.shared import outbox
 
     cards.register_handlers()
-    assert cards._on_permit_event in outbox.handlers_for("permit.cancelled")
+    assert events.on_permit_event in outbox.handlers_for("permit.cancelled")
 
 
 @pytest.mark.skipif(not os.environ.get("PERMITCARD_TEST_DATABASE_URL"),
