@@ -319,15 +319,23 @@ def page_routes() -> set[tuple[str, str]]:
     from permitcard.main import CONTEXTS
 
     found: set[tuple[str, str]] = set()
+
+    def walk(routes: Any, prefix: str) -> None:
+        for route in routes:
+            included = getattr(route, "original_router", None)  # FastAPI ≥ 0.16x keeps included routers
+            if included is not None:
+                walk(included.routes, prefix + getattr(getattr(route, "include_context", None), "prefix", ""))
+                continue
+            for method in getattr(route, "methods", ()) or ():
+                found.add((method, re.sub(r"\{[^}]+\}", "{}", prefix + route.path)))
+
     for ctx in (*CONTEXTS, "admin"):
         name = f"permitcard.{ctx}.pages"
         if importlib.util.find_spec(name) is None:
             continue
         module = importlib.import_module(name)
         for attr in ("router", "public_router"):
-            for route in getattr(getattr(module, attr, None), "routes", []):
-                for method in getattr(route, "methods", ()) or ():
-                    found.add((method, re.sub(r"\{[^}]+\}", "{}", route.path)))
+            walk(getattr(getattr(module, attr, None), "routes", []), "")
     return found
 
 

@@ -240,7 +240,7 @@ def employer_opens_notice(j: Journey, w: Worker, application_id: int, *, first: 
     j.check(page, "employer-application-approved", axe=first)
     with page.expect_navigation():
         page.get_by_role("main").get_by_role("link", name=j.t("View and print the Foreign Work Permit Notice")).click()
-    m = re.search(r"/permits/notices/([A-Za-z0-9]+)", page.url)
+    m = re.search(r"/permits/notices/([^/?#]+)$", page.url)
     assert m, page.url
     w.notice_number = m.group(1)
     text = main_text(page)
@@ -289,23 +289,32 @@ def assert_qr_encodes(page: Any, url: str) -> None:
 
 
 def register_insurance(j: Journey, w: Worker, *, first: bool) -> None:
-    j.need("GET /employer/insurance/new", "POST /employer/insurance/new")
+    j.need("GET /employer/insurance/new", "POST /employer/insurance/new", "POST /employer/insurance",
+           "GET /employer/insurance/{}")
     page = j.page("employer")
     page.goto("/employer/insurance/new")
     if first:
         j.check(page, "employer-insurance-form")
-        j.error_state(page, "employer-insurance", lambda: click(page, j.t("Register")))
+        j.error_state(page, "employer-insurance", lambda: click(page, j.t("Continue")))
     page.get_by_label(j.t("Notice number")).fill(w.notice_number)
+    page.get_by_label(j.t("Given names")).fill(w.given_names)
+    page.get_by_label(j.t("Family name")).fill(w.family_name)
+    page.get_by_label(j.t("Passport number")).fill(w.passport)
+    click(page, j.t("Continue"))
+    assert w.notice_number in main_text(page)
+    j.check(page, "employer-insurance-check", axe=first)
+    if first:
+        j.error_state(page, "employer-insurance-check", lambda: click(page, j.t("Register")))
+    page.get_by_role("main").get_by_role("checkbox").check()
     click(page, j.t("Register"))
-    text = main_text(page)
-    ssn = re.search(r"\b(9\d{16}[\dX])\b", text)
-    assert ssn, f"no social security number shown after registration:\n{text}"
-    w.ssn = ssn.group(1)
+    ssn = page.locator(".panel strong").inner_text().strip()
+    assert re.fullmatch(r"9\d{16}[\dX]", ssn), f"no social security number shown after registration: {ssn!r}"
+    w.ssn = ssn
     j.check(page, "employer-insurance-registered", axe=first)
 
 
 def studio_uploads_photo(j: Journey, w: Worker, tmp_path: Any, *, first: bool) -> None:
-    j.need("GET /studio/photos/new", "POST /studio/photos/new")
+    j.need("GET /studio/photos/new", "POST /studio/photos/new", "GET /studio/photos/{}")
     page = j.staff("studio", "studio@example.com", "demo-studio-pass")
     page.goto("/studio/photos/new")
     if first:
@@ -314,11 +323,11 @@ def studio_uploads_photo(j: Journey, w: Worker, tmp_path: Any, *, first: bool) -
     page.get_by_label(j.t("Given names")).fill(w.given_names)
     page.get_by_label(j.t("Family name")).fill(w.family_name)
     page.get_by_label(j.t("Passport number")).fill(w.passport)
-    page.get_by_label(j.t("Photo")).set_input_files(str(jpeg_photo(tmp_path / f"{w.passport}.jpg")))
+    page.get_by_label(j.t("Photo"), exact=True).set_input_files(str(jpeg_photo(tmp_path / f"{w.passport}.jpg")))
     click(page, j.t("Upload photo"))
-    m = re.search(r"\b([A-Z0-9]{8,20})\b", page.locator(".panel strong, .panel-body strong").first.inner_text())
-    assert m, "no photo receipt number shown"
-    w.receipt = m.group(1)
+    w.receipt = page.locator(".panel strong").inner_text().strip()
+    assert w.receipt and w.receipt in page.url, f"no photo receipt number shown ({page.url})"
+    assert page.get_by_role("img", name=re.compile(re.escape(w.family_name))).count() == 1
     j.check(page, "studio-photo-receipt", axe=first)
 
 
@@ -348,50 +357,58 @@ def worker_applies_online(j: Journey, w: Worker) -> int:
     j.need("GET /my/card/apply", "GET /my/card/apply/branch", "GET /my/card/apply/photo",
            "GET /my/card/apply/passport", "GET /my/card/apply/check", "GET /my/applications/{}/confirmation")
     page = j.page("worker-paper")
-    page.goto("/my/card/apply")
+    page.goto("/my")
+    click(page, j.t("Apply for your card"))
+    assert page.url.endswith("/my/card/apply")
     j.check(page, "worker-apply-start")
-    click(page, j.t("Start your application"), role="button")
+    click(page, j.t("Start now"))
+    j.check(page, "worker-apply-branch")
     j.error_state(page, "worker-apply-branch", lambda: click(page, j.t("Continue")))
-    page.get_by_role("radio", name=re.compile(re.escape(j.t("China Construction Bank, Dongguan Branch")
-                                                       if j.lang == "en" else "中国建设银行东莞市分行"))).check()
+    ccb = "China Construction Bank, Dongguan Branch" if j.lang == "en" else "中国建设银行东莞市分行"
+    page.get_by_role("radio", name=ccb, exact=True).check()
     click(page, j.t("Continue"))
     j.check(page, "worker-apply-photo")
     j.error_state(page, "worker-apply-photo", lambda: click(page, j.t("Continue")))
-    page.get_by_label(j.t("Photo receipt number")).fill(w.receipt)
+    page.get_by_label(j.t("What is your photo receipt number?")).fill(w.receipt)
     click(page, j.t("Continue"))
     j.check(page, "worker-apply-passport")
     j.error_state(page, "worker-apply-passport", lambda: click(page, j.t("Continue")))
-    page.get_by_label(j.t("Passport number")).fill(w.passport)
+    page.get_by_label(j.t("What is your passport number?")).fill(w.passport)
     click(page, j.t("Continue"))
     assert page.url.endswith("/my/card/apply/check"), page.url
     text = main_text(page)
-    assert w.receipt in text
+    assert w.receipt in text and w.passport in text and ccb in text and w.permit_number in text
     j.check(page, "worker-apply-check")
     j.error_state(page, "worker-apply-check", lambda: click(page, j.t("Send application")))
-    page.get_by_label(re.compile(j.t("I confirm"))).check()
+    page.get_by_role("main").get_by_role("checkbox").check()
     click(page, j.t("Send application"))
     m = re.search(r"/my/applications/(\d+)/confirmation$", page.url)
     assert m, page.url
-    assert page.locator(".panel").count() == 1
+    assert page.locator(".panel strong").inner_text().strip(), "no reference number on the confirmation"
+    assert ccb in main_text(page)
     j.check(page, "worker-apply-confirmation")
     return int(m.group(1))
 
 
 def agency_approves(j: Journey, w: Worker, application_id: int) -> None:
-    j.need("GET /agency/cards", "GET /agency/cards/{}")
+    j.need("GET /agency/cards", "GET /agency/cards/{}", "POST /agency/cards/{}/decision")
     page = j.staff("agency", "agency@example.com", "demo-agency-pass")
     page.goto("/agency/cards")
-    row = page.get_by_role("row").filter(has_text=w.family_name)
-    assert row.count() == 1, f"{w.family_name} is not in the agency's queue"
     j.check(page, "agency-queue")
+    link = page.locator(f"main a[href='/agency/cards/{application_id}']")
+    assert link.count() >= 1, "the application is not in the agency's queue"
     with page.expect_navigation():
-        row.get_by_role("link").first.click()
-    assert page.url.endswith(f"/agency/cards/{application_id}"), page.url
+        link.first.click()
+    assert w.family_name in main_text(page)
     j.check(page, "agency-application")
     j.error_state(page, "agency-decision", lambda: click(page, j.t("Record the decision")))
-    page.get_by_role("radio", name=re.compile(j.t("Approve"))).first.check()
+    page.get_by_role("radio", name=j.t("Approve"), exact=True).check()
     click(page, j.t("Record the decision"))
     j.check(page, "agency-approved")
+    start = page.get_by_role("main").get_by_role("button", name=j.t("Start production"), exact=True)
+    if start.count():
+        click(page, j.t("Start production"))
+        j.check(page, "agency-production-started")
 
 
 def worker_sees_promised_date(j: Journey, application_id: int) -> None:
@@ -402,37 +419,41 @@ def worker_sees_promised_date(j: Journey, application_id: int) -> None:
     j.check(page, "worker-status-promised-date")
 
 
-def branch_open(j: Journey, page: Any, w: Worker, step: str) -> None:
+def branch_open(j: Journey, page: Any, application_id: int, step: str) -> None:
     page.goto("/branch")
-    row = page.get_by_role("row").filter(has_text=w.family_name)
-    assert row.count() >= 1, f"{w.family_name} is not in the branch queue"
     j.check(page, f"{step}-queue")
+    link = page.locator(f"main a[href='/branch/applications/{application_id}']")
+    assert link.count() >= 1, "the application is not in the branch queue"
     with page.expect_navigation():
-        row.first.get_by_role("link").first.click()
-    assert re.search(r"/branch/applications/\d+$", page.url), page.url
+        link.first.click()
+    assert page.url.endswith(f"/branch/applications/{application_id}"), page.url
 
 
 def hand_over_and_activate(j: Journey, page: Any, w: Worker, step: str, *, first: bool) -> None:
+    passport = j.t("Passport number, from the passport shown")
     if first:
         j.error_state(page, f"{step}-hand-over", lambda: click(page, j.t("Hand over the card")))
-    page.get_by_label(j.t("Passport number")).first.fill(w.passport)
-    checkbox = page.get_by_role("checkbox")
-    if checkbox.count():
-        checkbox.first.check()
+    page.get_by_label(passport).fill(w.passport)
     click(page, j.t("Hand over the card"))
+    assert page.locator("main .tag-issued").count() >= 1, "the card is not shown as issued"
     j.check(page, f"{step}-handed-over")
-    page.get_by_label(j.t("Passport number")).first.fill(w.passport)
+    if first:
+        j.error_state(page, f"{step}-activate", lambda: click(page, j.t("Activate the card")))
+    page.get_by_label(passport).fill(w.passport)
     click(page, j.t("Activate the card"))
-    assert j.t("Active") in main_text(page)
+    assert page.locator("main .tag-active").count() >= 1, "the card is not shown as active"
+    assert page.locator("main .card-face").count() == 1
     j.check(page, f"{step}-activated")
 
 
-def clerk_ccb_collects(j: Journey, w: Worker) -> None:
-    j.need("GET /branch", "GET /branch/applications/{}")
+def clerk_ccb_collects(j: Journey, w: Worker, application_id: int) -> None:
+    j.need("GET /branch", "GET /branch/applications/{}", "POST /branch/applications/{}/confirm-receipt",
+           "POST /branch/applications/{}/hand-over", "POST /branch/cards/{}/activate")
     page = j.staff("clerk-ccb", "clerk.ccb@example.com", "demo-clerk2-pass")
-    branch_open(j, page, w, "ccb")
+    branch_open(j, page, application_id, "ccb")
+    assert PROMISED[j.lang] in main_text(page)
     j.check(page, "ccb-application")
-    click(page, j.t("Confirm the card has arrived"))
+    click(page, j.t("The card has arrived at the branch"))
     j.check(page, "ccb-received")
     hand_over_and_activate(j, page, w, "ccb", first=True)
 
@@ -441,44 +462,46 @@ def worker_sees_active_card(j: Journey, w: Worker, who: str) -> None:
     j.need("GET /my", "GET /cards/{}/face")
     page = j.page(who)
     page.goto("/my")
-    text = main_text(page)
-    assert j.t("Active") in text
+    assert page.locator("main .card-face").count() == 1
+    assert page.locator("main .tag-active").count() >= 1, "the card is not shown as active"
     j.check(page, f"{who}-home-active-card")
-    with page.expect_navigation():
-        page.get_by_role("main").get_by_role("link", name=re.compile(j.t("card"), re.I)).first.click()
+    click(page, j.t("Card details and work permit information"), role="link")
     face = page.locator(".card-face")
     face.wait_for()
     face_text = str(face.inner_text())
     assert w.permit_number in face_text, "the card face does not carry the permit number"
     assert w.family_name.upper() in face_text.upper()
+    assert w.position in main_text(page), "the permit information (position) is not on the card page"
     j.check(page, f"{who}-card-face")
 
 
 def clerk_cgb_instant(j: Journey, w: Worker) -> None:
-    j.need("GET /branch/applications/new", "POST /branch/applications/new", "GET /branch/applications/{}")
+    j.need("GET /branch/applications/new", "POST /branch/applications/new", "POST /branch/applications/new/check",
+           "GET /branch/applications/{}", "POST /branch/applications/{}/produce-instant")
     page = j.staff("clerk-cgb", "clerk.cgb@example.com", "demo-clerk-pass")
-    page.goto("/branch/applications/new")
+    page.goto("/branch")
+    with page.expect_navigation():
+        page.get_by_role("navigation", name=j.t("Your work")).get_by_role("link", name=j.t("Paper application")).click()
     j.check(page, "cgb-paper-form")
     j.error_state(page, "cgb-paper-form", lambda: click(page, j.t("Continue")))
+    page.get_by_label(j.t("Work permit number")).fill(w.permit_number)
     page.get_by_label(j.t("Given names")).fill(w.given_names)
     page.get_by_label(j.t("Family name")).fill(w.family_name)
-    page.get_by_label(j.t("Work permit number")).fill(w.permit_number)
     page.get_by_label(j.t("Passport number")).fill(w.passport)
+    page.get_by_role("main").get_by_role("checkbox").check()
     page.get_by_label(j.t("Photo receipt number")).fill(w.receipt)
-    for box in page.get_by_role("checkbox").all():
-        box.check()
-    instant = page.get_by_role("radio", name=re.compile(j.t("Same-day card")))
-    if instant.count():
-        instant.first.check()
+    page.get_by_role("radio", name=j.t("Instant"), exact=True).check()
     click(page, j.t("Continue"))
+    text = main_text(page)
+    assert w.passport in text and w.receipt in text and j.t("Instant") in text
     j.check(page, "cgb-paper-check")
-    button = page.get_by_role("main").get_by_role("button").filter(has_text=re.compile(j.t("Send")))
-    if button.count():
-        with page.expect_navigation():
-            button.first.click()
-    assert re.search(r"/branch/applications/\d+$", page.url), page.url
+    click(page, j.t("Send application"))
+    assert re.search(r"/branch/applications/\d+/confirmation$", page.url), page.url
+    j.check(page, "cgb-paper-confirmation")
+    click(page, j.t("Open the application"), role="link")
     j.check(page, "cgb-application")
     click(page, j.t("Produce the card now"))
+    assert page.locator("main .card-face").count() == 1, "no card after instant production"
     j.check(page, "cgb-produced")
     hand_over_and_activate(j, page, w, "cgb", first=False)
 
@@ -501,7 +524,7 @@ def test_whole_journey_through_both_channels(browser: Any, live_server: str, lan
         card_app = worker_applies_online(j, paper)
         agency_approves(j, paper, card_app)
         worker_sees_promised_date(j, card_app)
-        clerk_ccb_collects(j, paper)
+        clerk_ccb_collects(j, paper, card_app)
         worker_sees_active_card(j, paper, "worker-paper")
         # Instant channel
         clerk_cgb_instant(j, instant)
