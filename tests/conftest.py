@@ -84,3 +84,26 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+@pytest.fixture
+def committed_db() -> Iterator[Database]:
+    """A PostgreSQL database of its own whose units of work really commit, for races between
+    connections. It is dropped afterwards, so nothing leaks into the rolled-back tests."""
+    if not PG_URL:
+        pytest.skip("needs PostgreSQL: real connections committing at the same time")
+    name = f"permitcard_race_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(_admin_url(PG_URL).replace("postgresql://", "postgresql+psycopg://"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    import_all_models()
+    eng = make_engine(PG_URL.rsplit("/", 1)[0] + "/" + name)
+    Base.metadata.create_all(eng)
+    try:
+        yield Database(eng)
+    finally:
+        eng.dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -1,23 +1,20 @@
 """Guards in the database: one active card per person, concurrent approvals, permit events."""
 
-import os
 import threading
 import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from permitcard.cards import events
 from permitcard.cards import service as cards
 from permitcard.cards.errors import AlreadyActiveCard
 from permitcard.cards.models import Card, CardApplication
-from permitcard.db import Base, Database, make_engine
 from permitcard.shared import clock
 from permitcard.shared.crypto import blind_index
 from permitcard.shared.errors import Conflict
-from permitcard.shared.models import OutboxMessage
 from tests.card_factories import agency_clerk, collected_card
 
 
@@ -72,13 +69,8 @@ def test_permit_events_refresh_the_card_idempotently(db):
     assert events.on_permit_event in outbox.handlers_for("permit.cancelled")
 
 
-@pytest.mark.skipif(not os.environ.get("PERMITCARD_TEST_DATABASE_URL"),
-                    reason="needs PostgreSQL: two real connections committing at once")
-def test_two_clerks_approving_at_once_one_wins(database_url, engine):
-    real = Database(make_engine(database_url))
-    Base.metadata.create_all(real.engine)
-    with real.uow(write=False) as s:
-        first_message = s.execute(select(func.coalesce(func.max(OutboxMessage.id), 0))).scalar_one()
+def test_two_clerks_approving_at_once_one_wins(committed_db):
+    real = committed_db
     with clock.frozen(date(2025, 9, 1)):
         from tests.card_factories import branch_id, ready_applicant
 
@@ -103,15 +95,7 @@ def test_two_clerks_approving_at_once_one_wins(database_url, engine):
                 t.start()
             for t in threads:
                 t.join(30)
-    try:
-        assert sorted(outcomes) == ["conflict", "ok"]
-        with real.uow(write=False) as s:
-            row = s.get(CardApplication, app.id)
-            assert row is not None and row.version == 3 and row.state == "in_production"
-    finally:
-        with real.uow() as s:
-            s.execute(delete(Card).where(Card.application_id == app.id))
-            s.execute(delete(CardApplication).where(CardApplication.id == app.id))
-            s.execute(delete(OutboxMessage).where(OutboxMessage.id > first_message))
-            s.commit()
-        real.engine.dispose()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    with real.uow(write=False) as s:
+        row = s.get(CardApplication, app.id)
+        assert row is not None and row.version == 3 and row.state == "in_production"

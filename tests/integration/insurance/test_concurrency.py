@@ -6,12 +6,8 @@ import threading
 import time
 from datetime import date
 
-import pytest
-from sqlalchemy import Engine, delete
-
 from permitcard.db import Database
 from permitcard.insurance import service
-from permitcard.insurance.models import InsuranceSsnSequence
 from permitcard.shared.registry import PermitInfo
 
 
@@ -23,10 +19,8 @@ def _info(n: int) -> PermitInfo:
                       valid_to=born, status="valid", version=1)
 
 
-def test_two_first_allocations_racing_get_different_numbers(engine: Engine, is_postgres: bool) -> None:
-    if not is_postgres:
-        pytest.skip("SQLite serialises writers in-process; the row lock matters on PostgreSQL")
-    db = Database(engine)
+def test_two_first_allocations_racing_get_different_numbers(committed_db: Database) -> None:
+    db = committed_db
     barrier = threading.Barrier(2)
     results: list[str] = []
     errors: list[BaseException] = []
@@ -50,6 +44,5 @@ def test_two_first_allocations_racing_get_different_numbers(engine: Engine, is_p
         assert not errors, errors
         assert sorted(r[14:17] for r in results) == ["001", "003"]
     finally:
-        with db.uow() as s:
-            s.execute(delete(InsuranceSsnSequence).where(InsuranceSsnSequence.prefix.like("9%19010101")))
-            s.commit()
+        for t in threads:
+            t.join(timeout=1)
