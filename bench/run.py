@@ -3,7 +3,7 @@
 Each scenario runs N times; the report gives operations per second, median and p95 latency,
 and the ratio to a hand-written SQL baseline doing the same reads/writes on the same database.
 Runs on SQLite by default; set BENCH_DATABASE_URL=postgresql://... for PostgreSQL. Results go to
-bench/REPORT.md (and stdout).
+bench/REPORT-<database>.md (and stdout).
 """
 
 from __future__ import annotations
@@ -72,8 +72,10 @@ def free_port() -> int:
 
 
 def main() -> None:
-    if DB_URL.startswith("postgresql"):
-        _reset_pg(DB_URL)
+    global DB_URL
+    if DB_URL.startswith("postgres"):
+        DB_URL = _own_pg_database(DB_URL)
+        os.environ["DATABASE_URL"] = DB_URL
     upgrade(DB_URL)
     db = Database(make_engine(DB_URL))
     from permitcard.seed import seed_demo
@@ -200,11 +202,21 @@ def bench_http(db: Database) -> tuple[Result, Result]:
     return ours, measure("raw SQL: the same rows, no HTTP", raw, 1000)
 
 
-def _reset_pg(url: str) -> None:
-    eng = make_engine(url)
-    with eng.begin() as c:
-        c.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    eng.dispose()
+def _own_pg_database(url: str) -> str:
+    """A fresh database beside the one named (which is never touched); dropped at exit."""
+    import atexit
+
+    name = f"permitcard_bench_{os.getpid()}"
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    atexit.register(drop)
+    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def write_report(pairs: list[tuple[Result, Result]]) -> None:
@@ -221,7 +233,8 @@ def write_report(pairs: list[tuple[Result, Result]]) -> None:
                      f"{raw.name} | {raw.ops:,.0f} | {ratio:.1f}× |")
     report = "\n".join(lines) + "\n"
     print(report)
-    (ROOT / "bench" / "REPORT.md").write_text(report)
+    dialect = "postgresql" if DB_URL.startswith("postgres") else "sqlite"
+    (ROOT / "bench" / f"REPORT-{dialect}.md").write_text(report)
 
 
 if __name__ == "__main__":
