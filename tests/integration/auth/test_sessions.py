@@ -67,3 +67,15 @@ def test_bad_json_gets_a_problem_in_the_reader_language(client):
     r = client.post("/api/v1/session", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422
     assert r.json()["errors"][0]["message"]
+
+
+def test_problems_speak_the_request_language(client, db):
+    make_user(db, Role.AUDITOR, "aud@example.com")
+    zh = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    r = client.post("/api/v1/session", json={"email": "aud@example.com", "password": "wrong password"}, headers=zh)
+    assert r.status_code == 401 and r.headers["content-language"] == "zh-Hans"
+    assert "密码" in r.json()["detail"]
+    r = client.post("/api/v1/session", json={"email": "aud@example.com"}, headers=zh)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "password"
+    assert all(ord(ch) < 128 for ch in client.post("/api/v1/session", json={}).json()["errors"][0]["message"])
+    assert any(ord(ch) > 0x4E00 for ch in r.json()["errors"][0]["message"])
