@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import (
+    MOBILE,
     assert_accessible,
     html_lang,
     login,
@@ -122,6 +123,17 @@ class Journey:
             f"{name}: the server failed"
         if axe:
             assert_accessible(page, name)
+
+    def check_mobile(self, page: Any, step: str) -> None:
+        """The same page at 375 px: screenshot, axe, and nothing wider than the screen."""
+        size = page.viewport_size
+        page.set_viewport_size(MOBILE)
+        try:
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            self.check(page, f"{step}-375")
+            assert overflow <= 0, f"{step} at 375 px scrolls sideways by {overflow}px"
+        finally:
+            page.set_viewport_size(size)
 
     def error_state(self, page: Any, step: str, submit: Callable[[], Any]) -> None:
         """Send the form as it is (empty): an error summary, focused, `Error:` title; then axe."""
@@ -363,6 +375,7 @@ def worker_applies_online(j: Journey, w: Worker) -> int:
     j.check(page, "worker-apply-start")
     click(page, j.t("Start now"))
     j.check(page, "worker-apply-branch")
+    j.check_mobile(page, "worker-apply-branch")
     j.error_state(page, "worker-apply-branch", lambda: click(page, j.t("Continue")))
     ccb = "China Construction Bank, Dongguan Branch" if j.lang == "en" else "中国建设银行东莞市分行"
     page.get_by_role("radio", name=ccb, exact=True).check()
@@ -417,6 +430,7 @@ def worker_sees_promised_date(j: Journey, application_id: int) -> None:
     page.goto(f"/my/applications/{application_id}")
     assert PROMISED[j.lang] in main_text(page), f"the promised date {PROMISED[j.lang]} is not shown"
     j.check(page, "worker-status-promised-date")
+    j.check_mobile(page, "worker-status-promised-date")
 
 
 def branch_open(j: Journey, page: Any, application_id: int, step: str) -> None:
@@ -453,6 +467,7 @@ def clerk_ccb_collects(j: Journey, w: Worker, application_id: int) -> None:
     branch_open(j, page, application_id, "ccb")
     assert PROMISED[j.lang] in main_text(page)
     j.check(page, "ccb-application")
+    j.check_mobile(page, "ccb-application")
     click(page, j.t("The card has arrived at the branch"))
     j.check(page, "ccb-received")
     hand_over_and_activate(j, page, w, "ccb", first=True)
@@ -473,6 +488,7 @@ def worker_sees_active_card(j: Journey, w: Worker, who: str) -> None:
     assert w.family_name.upper() in face_text.upper()
     assert w.position in main_text(page), "the permit information (position) is not on the card page"
     j.check(page, f"{who}-card-face")
+    j.check_mobile(page, f"{who}-card-face")
 
 
 def clerk_cgb_instant(j: Journey, w: Worker) -> None:
