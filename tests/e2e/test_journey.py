@@ -29,6 +29,7 @@ import pytest
 
 from tests.e2e.conftest import (
     MOBILE,
+    SCREENSHOTS,
     assert_accessible,
     html_lang,
     login,
@@ -90,6 +91,8 @@ class Journey:
         self.n = 0
         self.pages: dict[str, Any] = {}
         self.routes = page_routes()
+        for old in SCREENSHOTS.glob(f"journey-{lang}-*.png"):  # numbering changes as steps are added
+            old.unlink()
 
     def t(self, msgid: str) -> str:
         return text_for(self.lang, msgid)
