@@ -71,12 +71,22 @@ def create_user(
     employer_id: int | None = None, branch_id: int | None = None,
 ) -> User:
     """Inside the caller's unit of work (sign-up, admin, seeding)."""
-    email = normalise_email(email)
+    errors: list[FieldError] = []
+    if role == Role.APPLICANT and not display_name.strip():
+        errors.append(FieldError("display_name", N_("Enter your name")))
+    try:
+        email = normalise_email(email)
+    except ValidationFailed as exc:
+        errors += exc.errors
+    else:
+        if repo.user_by_email(s, email):
+            taken = N_("An account with this e-mail address already exists. Sign in instead.")
+            errors.append(FieldError("email", taken))
     problem = password_problem(password, email=email)
     if problem:
-        raise ValidationFailed.one("password", problem)
-    if repo.user_by_email(s, email):
-        raise ValidationFailed.one("email", N_("An account with this e-mail address already exists. Sign in instead."))
+        errors.append(FieldError("password", problem))
+    if errors:
+        raise ValidationFailed(errors)
     user = User(
         email=email, display_name=display_name.strip() or email, password_hash=hash_password(password),
         role=role.value, employer_id=employer_id, branch_id=branch_id, created_at=clock.now(),

@@ -71,9 +71,17 @@ def _parse(values: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
     return data, form.errors
 
 
+# The order of the fields on the form (_fields.html): the error summary lists errors in this order.
+FIELD_ORDER = ("given_names", "family_name", "nationality", "birth_date", "sex", "passport_number",
+               "passport_expiry_date", "position", "category", "contract_start_date", "contract_end_date",
+               "requested_end_date")
+
+
 def _merge(first: list[FieldError], more: list[FieldError]) -> list[FieldError]:
     seen = {e.field for e in first}
-    return first + [e for e in more if e.field not in seen]
+    merged = first + [e for e in more if e.field not in seen]
+    rank = {name: i for i, name in enumerate(FIELD_ORDER)}
+    return sorted(merged, key=lambda e: rank.get(e.field, len(rank)))
 
 
 def _raw_values(data: dict[str, Any]) -> dict[str, str]:
@@ -235,7 +243,7 @@ async def check_answers(request: Request, db: Database = Depends(get_db),
         return render(request, "permits/new.html", _form_context(values),
                       errors=_merge(errors, form_errors(exc, "family_name")), status_code=422)
     if errors:
-        return render(request, "permits/new.html", _form_context(values), errors=errors, status_code=422)
+        return render(request, "permits/new.html", _form_context(values), errors=_merge(errors, []), status_code=422)
     return render(request, "permits/check.html", {"rows": summary_rows(checked), "values": values,
                                                   "form_keys": FORM_KEYS})
 

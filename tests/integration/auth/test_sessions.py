@@ -79,3 +79,11 @@ def test_problems_speak_the_request_language(client, db):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "password"
     assert all(ord(ch) < 128 for ch in client.post("/api/v1/session", json={}).json()["errors"][0]["message"])
     assert any(ord(ch) > 0x4E00 for ch in r.json()["errors"][0]["message"])
+
+
+def test_an_empty_sign_up_names_every_missing_field_in_form_order(client):
+    r = client.post("/signup", data={"email": "", "password": "", "display_name": "", "csrf_token": csrf(client)})
+    assert r.status_code == 422
+    summary = r.text.split('class="error-summary"')[1].split("</ul>")[0]
+    links = [part.split('"')[0] for part in summary.split('href="#')[1:]]
+    assert links == ["display_name", "email", "password"]
