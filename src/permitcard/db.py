@@ -55,6 +55,8 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
+    # Bound values (names, addresses) never appear in logs or exception messages.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
