@@ -162,3 +162,17 @@ def test_notice_in_chinese_ui_keeps_both_languages_and_public_check_is_minimal(d
     assert client.get(f"/verify/notices/{info.notice_number}").status_code == 404
     with clock.frozen(info.valid_to + timedelta(days=1)):
         assert "Expired" in client.get(path).text
+
+
+def test_an_empty_form_lists_every_error_in_form_order_and_each_link_lands_on_an_input(
+        db: Database, client: TestClient) -> None:
+    employer_with_user(db, email="hr-empty@example.com")
+    page_login(client, "hr-empty@example.com")
+    r = client.post("/employer/permits/new/check", data={"csrf_token": csrf(client)})
+    assert r.status_code == 422
+    summary = r.text.split('class="error-summary"')[1].split("</ul>")[0]
+    targets = re.findall(r'href="#([\w-]+)"', summary)
+    assert targets[:3] == ["family_name", "nationality", "birth_date"]
+    assert targets.index("sex") < targets.index("passport_number") < targets.index("category")
+    for target in targets:  # a summary link must move focus into the form: it names an input
+        assert re.search(rf'<input[^>]* id="{target}"|<select[^>]* id="{target}"', r.text), target
