@@ -198,6 +198,8 @@ class WebMiddleware:
                         h.append((b"content-security-policy",
                                   b"default-src 'self'; img-src 'self' data:; style-src 'self'; "
                                   b"script-src 'self'; frame-ancestors 'none'; form-action 'self'"))
+                if self.secure:
+                    h.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
                 if new_csrf:
                     flags = "; Path=/; SameSite=Strict; HttpOnly" + ("; Secure" if self.secure else "")
                     h.append((b"set-cookie", f"{CSRF_COOKIE}={new_csrf}{flags}".encode()))

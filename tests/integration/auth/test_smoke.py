@@ -15,3 +15,12 @@ def test_sign_in_and_me(client, db):
     r = client.get("/api/v1/me")
     assert r.json()["role"] == "auditor"
     page_login(client, "aud@example.com")
+
+
+def test_personal_pages_are_not_cached_and_carry_security_headers(client):
+    r = client.get("/login")
+    assert r.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "pc_csrf" in r.headers["set-cookie"] and "HttpOnly" in r.headers["set-cookie"]
+    assert client.get("/static/app.css").headers.get("cache-control") != "no-store"
