@@ -17,8 +17,8 @@ from permitcard.cards.drafts import BRANCH_COOKIE, BRANCH_PATH, clear_draft, rea
 from permitcard.cards.repository import SORTS, QueueFilter
 from permitcard.db import Database
 from permitcard.shared import i18n
-from permitcard.shared.errors import N_, DomainError
-from permitcard.shared.web import form_data, form_errors, redirect, render
+from permitcard.shared.errors import N_, DomainError, FieldError
+from permitcard.shared.web import check_csrf, form_data, form_errors, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,7 +30,6 @@ SORT_LABELS = {
 
 def label(table: dict[str, str], key: str) -> str:
     return i18n.gettext(table.get(key, key))
-
 
 
 def _int(raw: str | None) -> int:
@@ -272,3 +271,42 @@ def branch_confirmation(application_id: int, request: Request, db: Database = De
 def branch_detail(application_id: int, request: Request, db: Database = Depends(get_db),
                   user: CurrentUser = Depends(require("card.branch_work"))) -> Response:
     return _branch_detail(request, db, user, application_id)
+
+
+# --- branch: bulk receipt of a delivery from the card vendor ----------------------------------------
+
+def _selected(values: list[str]) -> list[tuple[int, int]]:
+    """``"<application id>:<version>"`` pairs from the checkboxes; anything else is ignored."""
+    out = []
+    for raw in values[:200]:
+        app_id, _, version = str(raw).partition(":")
+        if app_id.isdigit() and version.isdigit():
+            out.append((int(app_id), int(version)))
+    return out
+
+
+@router.post("/branch/receipts", response_class=HTMLResponse)
+async def branch_receipts(request: Request, db: Database = Depends(get_db),
+                          user: CurrentUser = Depends(require("card.branch_work"))) -> Response:
+    """Confirm the receipt of several cards at once: select, confirm on a second page, then each
+    card is confirmed in its own unit of work (one that someone else moved meanwhile is reported)."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    actor = user.actor(client_ip(request))
+    chosen = _selected([str(v) for v in form.getlist("application")])
+    queue = views.branch_queue(db, actor=actor)
+    waiting = {a.id: a for a in queue.to_confirm}
+    chosen = [(i, v) for i, v in chosen if i in waiting]
+    if not chosen:
+        error = FieldError("receipts", N_("Select the cards that have arrived"))
+        return render(request, "cards/branch_queue.html", {"b": queue, "sla": views.sla_rows(db, actor=actor)},
+                      errors=[error], status_code=422)
+    if form.get("step") != "confirm":
+        return render(request, "cards/branch_receipts.html", {"chosen": [(waiting[i], v) for i, v in chosen]})
+    done, failed = [], []
+    for app_id, version in chosen:
+        try:
+            done.append(service.confirm_receipt(db, actor=actor, application_id=app_id, version=version))
+        except DomainError as exc:
+            failed.append((waiting[app_id], i18n.translate(exc.message, exc.params)))
+    return render(request, "cards/branch_receipts_done.html", {"done": done, "failed": failed})
