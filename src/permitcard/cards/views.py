@@ -28,6 +28,7 @@ from permitcard.shared.audit import Actor
 from permitcard.shared.calendar_store import calendar_data
 from permitcard.shared.crypto import mask
 from permitcard.shared.errors import N_, CalendarUnknown, Forbidden, NotFound
+from permitcard.shared.pagination import Page
 from permitcard.shared.registry import PermitInfo, registry_for
 
 EVENT_TITLES = {
@@ -176,18 +177,11 @@ def my_applications(db: Database, *, actor: Actor) -> list[CardApplication]:
 
 # --- staff queues -----------------------------------------------------------------------------------
 
-@dataclass
-class QueuePage:
-    items: list[CardApplication]
-    total: int
-    page: int
-    per_page: int
-    counts: dict[str, int]
-    branches: dict[int, Branch]
+@dataclass(frozen=True)
+class QueuePage(Page[CardApplication]):
+    """A page of the card queue, with the branches its rows name."""
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+    branches: dict[int, Branch] = field(default_factory=dict)
 
 
 def scoped_filter(actor: Actor, f: QueueFilter) -> QueueFilter:

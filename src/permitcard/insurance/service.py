@@ -27,6 +27,7 @@ from permitcard.shared import audit, clock, i18n, ids, outbox
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index, mask
 from permitcard.shared.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from permitcard.shared.pagination import Page
 from permitcard.shared.registry import REFUSAL_MESSAGES, PermitInfo, RegistryRefusal, registry_for
 
 _NOTICE_RE = re.compile(r"^[A-Z0-9-]{4,40}$")
@@ -88,17 +89,7 @@ class RegistrationView:
         return f"{self.given_names} {self.family_name}".strip()
 
 
-@dataclass(frozen=True)
-class RegistrationPage:
-    items: list[RegistrationView]
-    total: int
-    page: int
-    per_page: int
-    counts: dict[str, int]
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+RegistrationPage = Page[RegistrationView]
 
 
 # --- input ---------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from permitcard.shared import audit, clock, i18n, outbox
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index, sign, verify_signature
 from permitcard.shared.errors import Conflict, Forbidden, NotFound
+from permitcard.shared.pagination import Page, bounds
 from permitcard.shared.registry import PermitInfo, names_match, registry_for
 
 __all__ = [
@@ -93,17 +94,7 @@ class ApplicationView:
         return {k: getattr(self, k) for k in ApplicationInput.__dataclass_fields__}
 
 
-@dataclass(frozen=True)
-class ApplicationPage:
-    items: list[ApplicationView]
-    total: int
-    page: int
-    per_page: int
-    counts: dict[str, int]
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+ApplicationPage = Page[ApplicationView]
 
 
 @dataclass(frozen=True)
@@ -416,10 +407,9 @@ def _filter_for(actor: Actor, states: tuple[str, ...], q: str, sort: str) -> App
 def list_applications(db: Database, *, actor: Actor, states: tuple[str, ...] = (), q: str = "",
                       sort: str = "newest", page: int = 1, per_page: int = 25) -> ApplicationPage:
     f = _filter_for(actor, states, q, sort)
-    per_page = min(max(per_page, 1), 100)
-    page = max(page, 1)
+    page, per_page, offset = bounds(page, per_page)
     with db.uow(write=False) as s:
-        rows, total = repo.list_applications(s, f, offset=(page - 1) * per_page, limit=per_page)
+        rows, total = repo.list_applications(s, f, offset=offset, limit=per_page)
         cache: dict[int, tuple[str, str]] = {}
         return ApplicationPage([_view(s, a, cache) for a in rows], total, page, per_page,
                                repo.counts_by_state(s, f))
