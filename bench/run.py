@@ -191,6 +191,7 @@ def bench_http(db: Database) -> tuple[Result, Result]:
         for t in threads:
             t.join()
         print(f"HTTP with 8 concurrent clients: {done[0] / 2:.0f} requests/s")
+        WRK.extend(_wrk(base, ["/api/v1/branches", "/branches", "/login"]))
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -200,6 +201,28 @@ def bench_http(db: Database) -> tuple[Result, Result]:
             c.execute(text("SELECT b.*, k.code FROM bank_branch b JOIN bank k ON k.id = b.bank_id")).all()
 
     return ours, measure("raw SQL: the same rows, no HTTP", raw, 1000)
+
+
+WRK: list[str] = []
+
+
+def _wrk(base: str, paths: list[str]) -> list[str]:
+    """Server throughput measured by wrk (a C load generator), when it is installed (Debian: wrk)."""
+    import re
+    import shutil
+
+    if not shutil.which("wrk"):
+        return ["(wrk is not installed: `apt-get install wrk` adds server throughput to this report)"]
+    rows = []
+    for path in paths:
+        out = subprocess.run(["wrk", "-t2", "-c16", "-d5s", "--latency", base + path], capture_output=True,
+                             text=True, timeout=60).stdout
+        rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        p50 = re.search(r"\s50%\s+([\d.]+\w+)", out)
+        p99 = re.search(r"\s99%\s+([\d.]+\w+)", out)
+        rows.append(f"| GET {path} | {float(rps.group(1)) if rps else 0:,.0f} | {p50.group(1) if p50 else '?'} | "
+                    f"{p99.group(1) if p99 else '?'} |")
+    return rows
 
 
 def _own_pg_database(url: str) -> str:
@@ -231,6 +254,10 @@ def write_report(pairs: list[tuple[Result, Result]]) -> None:
         ratio = (ours.seconds / ours.n) / (raw.seconds / raw.n)
         lines.append(f"| {ours.name} | {ours.n} | {ours.ops:,.0f} | {ours.pct(.5):.2f} | {ours.pct(.95):.2f} | "
                      f"{raw.name} | {raw.ops:,.0f} | {ratio:.1f}× |")
+    if WRK:
+        lines += ["", "Server throughput, one uvicorn worker (httptools, uvloop), "
+                  "`wrk -t2 -c16 -d5s` on 127.0.0.1 (the load generator shares the 2 cores):", "",
+                  "| request | requests/s | p50 | p99 |", "|---|---|---|---|", *WRK]
     report = "\n".join(lines) + "\n"
     print(report)
     dialect = "postgresql" if DB_URL.startswith("postgres") else "sqlite"
