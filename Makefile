@@ -40,6 +40,7 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python -m bench.run
 
 i18n-extract: install
