@@ -10,7 +10,7 @@ from permitcard.auth.deps import client_ip, get_db, require, require_any
 from permitcard.auth.domain import Role
 from permitcard.auth.service import CurrentUser
 from permitcard.db import Database
-from permitcard.permits import service
+from permitcard.permits import service, views
 from permitcard.permits.schemas import (
     ApplicationIn,
     ApplicationListOut,
@@ -61,7 +61,7 @@ def list_applications(
     user: CurrentUser = Depends(_read),
 ) -> ApplicationListOut:
     """Employers see their own applications; officers and auditors see all."""
-    result = service.list_applications(db, actor=user.actor(client_ip(request)), states=tuple(state), q=q,
+    result = views.list_applications(db, actor=user.actor(client_ip(request)), states=tuple(state), q=q,
                                        sort=sort, page=page, per_page=per_page)
     return ApplicationListOut.of(result, [_out(request, user, v) for v in result.items])
 
@@ -70,7 +70,7 @@ def list_applications(
             responses=errors(401, 403, 404))
 def get_application(application_id: int, request: Request, db: Database = Depends(get_db),
                     user: CurrentUser = Depends(_read)) -> ApplicationOut:
-    view = service.get_application(db, actor=user.actor(client_ip(request)), application_id=application_id)
+    view = views.get_application(db, actor=user.actor(client_ip(request)), application_id=application_id)
     return _out(request, user, view)
 
 
@@ -109,7 +109,7 @@ def decide(application_id: int, body: DecisionIn, request: Request, db: Database
 def get_permit(permit_number: str, request: Request, db: Database = Depends(get_db),
                user: CurrentUser = Depends(require())) -> PermitOut:
     """A permit as it is now: for its employer, its holder, officers, agency clerks and auditors."""
-    info = service.get_permit(db, actor=user.actor(client_ip(request)), permit_number=permit_number[:64])
+    info = views.get_permit(db, actor=user.actor(client_ip(request)), permit_number=permit_number[:64])
     # The service answers an employer only about its own permits.
     return PermitOut.of(info, full_passport=_holder_or_owner(user, info, user.role == Role.EMPLOYER))
 
@@ -118,7 +118,7 @@ def get_permit(permit_number: str, request: Request, db: Database = Depends(get_
 def get_notice(notice_number: str, request: Request, db: Database = Depends(get_db),
                user: CurrentUser = Depends(require())) -> NoticeOut:
     """The Foreign Work Permit Notice's data and its signed verification address."""
-    notice = service.get_notice(db, actor=user.actor(client_ip(request)), notice_number=notice_number[:64])
+    notice = views.get_notice(db, actor=user.actor(client_ip(request)), notice_number=notice_number[:64])
     permit = PermitOut.of(notice.info, full_passport=_holder_or_owner(user, notice.info, user.role == Role.EMPLOYER))
     return NoticeOut(**permit.model_dump(), issued_at=notice.issued_at, verify_url=notice.verify_url)
 
@@ -128,7 +128,7 @@ def verify(body: VerifyIn, request: Request, db: Database = Depends(get_db),
            user: CurrentUser = Depends(require("permit.verify"))) -> VerifyOut:
     """Is permit N valid for this person (name and passport)? A refusal says why in `reason`."""
     try:
-        info = service.verify_permit(db, actor=user.actor(client_ip(request)), **body.model_dump())
+        info = views.verify_permit(db, actor=user.actor(client_ip(request)), **body.model_dump())
     except RegistryRefusal as exc:
         return VerifyOut(confirmed=False, reason=exc.reason,  # type: ignore[arg-type]
                          message=i18n.translate(exc.message, exc.params))

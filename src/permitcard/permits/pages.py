@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from permitcard.auth.deps import client_ip, get_db, require, require_any
 from permitcard.auth.service import CurrentUser
 from permitcard.db import Database
-from permitcard.permits import domain, service
+from permitcard.permits import domain, service, views
 from permitcard.permits.domain import CATEGORY_LABELS, STATE_LABELS, WAITING, ApplicationInput, State
 from permitcard.shared import clock, i18n
 from permitcard.shared.crypto import mask
@@ -137,7 +137,7 @@ def state_label(state: str) -> str:
 
 def _timeline(db: Database, user: CurrentUser, request: Request, application_id: int) -> list[TimelineItem]:
     items = []
-    for e in service.timeline(db, actor=user.actor(client_ip(request)), application_id=application_id):
+    for e in views.timeline(db, actor=user.actor(client_ip(request)), application_id=application_id):
         detail = ""
         if e.reason and e.action == "returned":
             detail = _("What to correct: %(reason)s", reason=e.reason)
@@ -171,7 +171,7 @@ def _queue_args(request: Request, default_state: str) -> tuple[str, tuple[str, .
 def _queue(request: Request, db: Database, user: CurrentUser, *, base: str, default_state: str,
            heading: str) -> Response:
     state, states, q, sort, page = _queue_args(request, default_state)
-    result = service.list_applications(db, actor=user.actor(client_ip(request)), states=states, q=q, sort=sort,
+    result = views.list_applications(db, actor=user.actor(client_ip(request)), states=states, q=q, sort=sort,
                                        page=page)
     counts = result.counts
     filters = [("all", _("All"), sum(counts.values())),
@@ -190,7 +190,7 @@ def _csv_cell(value: Any) -> str:
 
 def _export(request: Request, db: Database, user: CurrentUser, default_state: str, filename: str) -> Response:
     _state, states, q, sort, _page = _queue_args(request, default_state)
-    rows = service.export_applications(db, actor=user.actor(client_ip(request)), states=states, q=q, sort=sort)
+    rows = views.export_applications(db, actor=user.actor(client_ip(request)), states=states, q=q, sort=sort)
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow([_("Reference"), _("Family name"), _("Given names"), _("Nationality"), _("Position"),
@@ -273,7 +273,7 @@ async def send(request: Request, db: Database = Depends(get_db),
 @router.get("/employer/permits/{application_id}/sent", response_class=HTMLResponse)
 def sent(application_id: int, request: Request, db: Database = Depends(get_db),
          user: CurrentUser = Depends(_employer_read)) -> Response:
-    view = service.get_application(db, actor=user.actor(client_ip(request)), application_id=application_id)
+    view = views.get_application(db, actor=user.actor(client_ip(request)), application_id=application_id)
     return render(request, "permits/sent.html", {"app": view})
 
 
@@ -283,7 +283,7 @@ def sent(application_id: int, request: Request, db: Database = Depends(get_db),
 def _status_page(request: Request, db: Database, user: CurrentUser, application_id: int, *,
                  values: dict[str, str] | None = None, errors: list[FieldError] | None = None,
                  status_code: int = 200, message: str = "") -> Response:
-    view = service.get_application(db, actor=user.actor(client_ip(request)), application_id=application_id)
+    view = views.get_application(db, actor=user.actor(client_ip(request)), application_id=application_id)
     ctx = _form_context(values if values is not None else _raw_values(view.data()))
     ctx.update({"app": view, "rows": summary_rows(view), "timeline": _timeline(db, user, request, view.id),
                 "state_label": state_label, "message": message,
@@ -349,7 +349,7 @@ def _decision_page(request: Request, db: Database, user: CurrentUser, applicatio
                    values: dict[str, str] | None = None, errors: list[FieldError] | None = None,
                    status_code: int = 200, message: str = "") -> Response:
     actor = user.actor(client_ip(request))
-    view = service.get_application(db, actor=actor, application_id=application_id)
+    view = views.get_application(db, actor=actor, application_id=application_id)
     can_decide = user.role == "permit_officer" and view.state in {s.value for s in WAITING}
     return render(request, "permits/officer_detail.html", {
         "app": view, "values": values or {},
@@ -398,7 +398,7 @@ def _both_country_names(code: str) -> tuple[str, str]:
 @router.get("/permits/notices/{notice_number}", response_class=HTMLResponse)
 def notice(notice_number: str, request: Request, db: Database = Depends(get_db),
            user: CurrentUser = Depends(require())) -> Response:
-    n = service.get_notice(db, actor=user.actor(client_ip(request)), notice_number=notice_number[:64])
+    n = views.get_notice(db, actor=user.actor(client_ip(request)), notice_number=notice_number[:64])
     zh_labels = {"A": "A类（高端人才）", "B": "B类（专业人才）", "C": "C类（其他人员）"}
     return render(request, "permits/notice.html", {
         "n": n, "info": n.info, "country": _both_country_names(n.info.nationality),
@@ -414,7 +414,7 @@ def notice(notice_number: str, request: Request, db: Database = Depends(get_db),
 @router.get("/verify/notices/{notice_number}", response_class=HTMLResponse)
 def verify_notice(notice_number: str, request: Request, sig: str = "", db: Database = Depends(get_db)) -> Response:
     try:
-        check = service.verify_notice(db, notice_number=notice_number[:64], sig=sig[:200])
+        check = views.verify_notice(db, notice_number=notice_number[:64], sig=sig[:200])
     except DomainError:
         return render(request, "permits/verify.html", {"check": None}, status_code=404)
     return render(request, "permits/verify.html", {"check": check, "state_label": state_label})

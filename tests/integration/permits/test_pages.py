@@ -12,6 +12,7 @@ from sqlalchemy import select
 from permitcard.auth.domain import Role
 from permitcard.db import Database
 from permitcard.permits import service as permits
+from permitcard.permits import views as permit_views
 from permitcard.shared import audit, clock
 from permitcard.shared.models import AuditLog
 from tests.factories import csrf, make_user, page_login
@@ -120,7 +121,7 @@ def test_officer_returns_employer_corrects_officer_approves(db: Database, client
     r = client.post(f"/officer/permits/{app.id}/decision", follow_redirects=False,
                     data={"action": "approve", "reason": "", "version": "3", "csrf_token": token})
     assert r.status_code == 303
-    done = permits.get_application(db, actor=employer_actor(employer_id, user_id), application_id=app.id)
+    done = permit_views.get_application(db, actor=employer_actor(employer_id, user_id), application_id=app.id)
     assert done.state == "approved" and done.notice_number
     notice = client.get(f"/permits/notices/{done.notice_number}")
     assert notice.status_code == 200 and "工作许可证号" in notice.text and "<svg" in notice.text
@@ -148,7 +149,7 @@ def test_notice_in_chinese_ui_keeps_both_languages_and_public_check_is_minimal(d
     client.cookies.set("lang", "zh_Hans")
     page = client.get(f"/permits/notices/{info.notice_number}")
     assert "Work permit number" in page.text and "工作许可证号" in page.text and "Q5556667" in page.text
-    url = permits.get_notice(db, actor=employer_actor(employer_id, user_id), notice_number=info.notice_number)
+    url = permit_views.get_notice(db, actor=employer_actor(employer_id, user_id), notice_number=info.notice_number)
     path = url.verify_url.split("127.0.0.1:8000", 1)[1]
     client.cookies.clear()
     client.cookies.set("lang", "en")

@@ -11,6 +11,7 @@ from permitcard.auth.domain import Role
 from permitcard.db import Database
 from permitcard.notifications.service import render_message
 from permitcard.permits import service as permits
+from permitcard.permits import views as permit_views
 from permitcard.permits.errors import AlreadyHoldsPermit, NoticeNotConfirmed
 from permitcard.permits.models import PermitDecision, PermitPerson, PermitVersion
 from permitcard.shared import audit, clock, outbox
@@ -106,7 +107,7 @@ def test_return_resubmit_approve(db: Database, employer: Actor) -> None:
     assert fixed.state == "resubmitted" and fixed.position == "Senior process engineer" and fixed.version == 3
     done = permits.decide(db, actor=officer_actor(), application_id=app.id, version=3, action="approve")
     assert done.state == "approved"
-    events = permits.timeline(db, actor=employer, application_id=app.id)
+    events = permit_views.timeline(db, actor=employer, application_id=app.id)
     assert [e.action for e in events] == ["approved", "resubmitted", "returned", "filed"]
     assert events[2].reason == "Give the exact job title from the contract"
 
@@ -133,14 +134,14 @@ def test_other_employer_sees_nothing(db: Database, employer: Actor) -> None:
     other_id, other_user = employer_with_user(db)
     other = employer_actor(other_id, other_user)
     with pytest.raises(NotFound):
-        permits.get_application(db, actor=other, application_id=app.id)
+        permit_views.get_application(db, actor=other, application_id=app.id)
     with pytest.raises(NotFound):
         permits.withdraw(db, actor=other, application_id=app.id, version=1)
-    assert permits.list_applications(db, actor=other).total == 0
-    mine = permits.list_applications(db, actor=employer)
+    assert permit_views.list_applications(db, actor=other).total == 0
+    mine = permit_views.list_applications(db, actor=employer)
     assert mine.total == 1 and mine.counts == {"submitted": 1}
     auditor = Actor(user_id=None, role=Role.AUDITOR.value, label="auditor")
-    assert permits.get_application(db, actor=auditor, application_id=app.id).id == app.id
+    assert permit_views.get_application(db, actor=auditor, application_id=app.id).id == app.id
 
 
 def test_list_filters_search_sort(db: Database, employer: Actor) -> None:
@@ -148,13 +149,13 @@ def test_list_filters_search_sort(db: Database, employer: Actor) -> None:
     permits.file_application(db, actor=employer, data=application_data(family_name="ZUBER"))
     permits.decide(db, actor=officer_actor(), application_id=a.id, version=1, action="return", reason="x")
     officer = officer_actor()
-    waiting = permits.list_applications(db, actor=officer, states=("submitted", "resubmitted"))
+    waiting = permit_views.list_applications(db, actor=officer, states=("submitted", "resubmitted"))
     assert [v.family_name for v in waiting.items] == ["ZUBER"]
-    assert permits.list_applications(db, actor=officer, q="adam").total == 1
-    assert permits.list_applications(db, actor=officer, q=a.passport_number).items[0].id == a.id
-    by_name = permits.list_applications(db, actor=officer, sort="name")
+    assert permit_views.list_applications(db, actor=officer, q="adam").total == 1
+    assert permit_views.list_applications(db, actor=officer, q=a.passport_number).items[0].id == a.id
+    by_name = permit_views.list_applications(db, actor=officer, sort="name")
     assert [v.family_name for v in by_name.items] == ["ADAMS", "ZUBER"]
-    paged = permits.list_applications(db, actor=officer, per_page=1, page=2)
+    paged = permit_views.list_applications(db, actor=officer, per_page=1, page=2)
     assert paged.total == 2 and len(paged.items) == 1 and paged.pages == 2
 
 
@@ -177,7 +178,7 @@ def test_a_second_valid_permit_is_refused(db: Database, employer: Actor) -> None
     app = permits.file_application(db, actor=employer, data=application_data(passport_number="E1234567"))
     with pytest.raises(AlreadyHoldsPermit):
         permits.decide(db, actor=officer_actor(), application_id=app.id, version=1, action="approve")
-    assert permits.get_application(db, actor=employer, application_id=app.id).state == "submitted"
+    assert permit_views.get_application(db, actor=employer, application_id=app.id).state == "submitted"
 
 
 def test_registry_verify_reasons(db: Database, employer: Actor) -> None:
@@ -211,28 +212,28 @@ def test_notice_visibility(db: Database, employer: Actor) -> None:
                Actor(None, Role.AUDITOR.value, "x"),
                Actor(None, Role.APPLICANT.value, "me", permit_number=info.permit_number)]
     for actor in allowed:
-        notice = permits.get_notice(db, actor=actor, notice_number=info.notice_number)
+        notice = permit_views.get_notice(db, actor=actor, notice_number=info.notice_number)
         assert notice.info.permit_number == info.permit_number
     other_id, other_user = employer_with_user(db)
     refused = [employer_actor(other_id, other_user), Actor(None, Role.APPLICANT.value, "x", permit_number="WP1"),
                Actor(None, Role.APPLICANT.value, "y"), Actor(None, Role.BANK_CLERK.value, "b", branch_id=1)]
     for actor in refused:
         with pytest.raises(NotFound):
-            permits.get_notice(db, actor=actor, notice_number=info.notice_number)
+            permit_views.get_notice(db, actor=actor, notice_number=info.notice_number)
 
 
 def test_public_verification_checks_the_signature(db: Database, employer: Actor) -> None:
     info = file_and_approve(db, employer_id=employer.employer_id, user_id=employer.user_id)
-    url = permits.get_notice(db, actor=employer, notice_number=info.notice_number).verify_url
+    url = permit_views.get_notice(db, actor=employer, notice_number=info.notice_number).verify_url
     sig = url.split("sig=")[1]
-    check = permits.verify_notice(db, notice_number=info.notice_number, sig=sig)
+    check = permit_views.verify_notice(db, notice_number=info.notice_number, sig=sig)
     assert (check.name, check.status, check.valid_to) == (info.full_name, "valid", info.valid_to)
     with pytest.raises(NoticeNotConfirmed):
         # Change a character in the middle (the last one carries padding bits a decoder may ignore).
         forged = sig[:10] + ("B" if sig[10] == "A" else "A") + sig[11:]
-        permits.verify_notice(db, notice_number=info.notice_number, sig=forged)
+        permit_views.verify_notice(db, notice_number=info.notice_number, sig=forged)
     with pytest.raises(NoticeNotConfirmed):
-        permits.verify_notice(db, notice_number="FWPN-2026-UNKNOWN1", sig=sign(b"FWPN-2026-UNKNOWN1"))
+        permit_views.verify_notice(db, notice_number="FWPN-2026-UNKNOWN1", sig=sign(b"FWPN-2026-UNKNOWN1"))
 
 
 def test_outbox_delivers_the_decision_mail(db: Database, employer: Actor) -> None:
