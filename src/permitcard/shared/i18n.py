@@ -121,6 +121,12 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
     return text % params
 
 
+def pgettext(context: str, message: str) -> str:
+    """A message whose translation depends on its context (e.g. a permit's "Cancelled" is 已注销,
+    an application's is 已取消)."""
+    return str(translations(get_locale()).pgettext(context, message))
+
+
 _ = gettext
 
 

@@ -45,10 +45,25 @@ def _build_env() -> jinja2.Environment:
         lambda m: i18n.translations(i18n.get_locale()).gettext(m),
         lambda s, p, n: i18n.translations(i18n.get_locale()).ngettext(s, p, n),
         newstyle=True,
+        pgettext=lambda c, m: i18n.translations(i18n.get_locale()).pgettext(c, m),
+        npgettext=lambda c, s, p, n: i18n.translations(i18n.get_locale()).npgettext(c, s, p, n),
     )
     env.globals.update(i18n.jinja_globals())
     env.globals["translate"] = i18n.translate
+    env.globals["permit_status_label"] = permit_status_label
     return env
+
+
+def permit_status_label(status: str | None) -> str:
+    """A permit's status in the reader's language, in its own message context (a cancelled permit
+    is 已注销; a cancelled application 已取消)."""
+    if status == "valid":
+        return i18n.pgettext("permit status", "Valid")
+    if status == "cancelled":
+        return i18n.pgettext("permit status", "Cancelled")
+    if status == "expired":
+        return i18n.pgettext("permit status", "Expired")
+    return status or ""
 
 
 templates = _build_env()

@@ -12,17 +12,17 @@ PO = SRC / "locale" / "zh_Hans" / "LC_MESSAGES" / "messages.po"
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2"), ("**/templates/**.txt", "jinja2")]
 OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"},
            "**/templates/**.txt": {"extensions": "jinja2.ext.i18n"}}
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 
 
-def _source_messages() -> dict[str, str]:
-    found: dict[str, str] = {}
-    for filename, _lineno, message, _comments, _ctx in extract_from_dir(
+def _source_messages() -> dict[tuple[str, str | None], str]:
+    found: dict[tuple[str, str | None], str] = {}
+    for filename, _lineno, message, _comments, context in extract_from_dir(
         str(SRC), method_map=METHODS, options_map=OPTIONS, keywords=KEYWORDS
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
-            found.setdefault(msgid, filename)
+            found.setdefault((msgid, context), filename)
     return found
 
 
@@ -30,8 +30,8 @@ def test_every_message_is_translated_into_simplified_chinese():
     with PO.open("rb") as fh:
         catalog = read_po(fh, locale="zh_Hans")
     missing = []
-    for msgid, where in sorted(_source_messages().items()):
-        entry = catalog.get(msgid)
+    for (msgid, context), where in sorted(_source_messages().items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        entry = catalog.get(msgid, context=context)
         text = entry.string if entry is not None else ""
         if isinstance(text, tuple):
             text = text[0]

@@ -25,3 +25,14 @@ def test_country_names_follow_the_reader_language():
         assert i18n.country_name("DE") == "Germany"
         codes = [c for c, _ in i18n.country_choices()]
         assert "CN" not in codes and "US" in codes
+
+
+def test_a_cancelled_permit_and_a_cancelled_application_are_worded_apart():
+    from permitcard.shared.web import permit_status_label
+
+    with i18n.use_locale("zh_Hans"):
+        assert permit_status_label("cancelled") == "已注销"
+        assert i18n.gettext("Cancelled") == "已取消"
+        assert permit_status_label("valid") == "有效"
+    with i18n.use_locale("en"):
+        assert permit_status_label("expired") == "Expired"
