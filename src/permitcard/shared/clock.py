@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -48,10 +47,6 @@ def local(instant: datetime) -> datetime:
     if instant.tzinfo is None:  # SQLite returns naive UTC
         instant = instant.replace(tzinfo=UTC)
     return instant.astimezone(SHANGHAI)
-
-
-def monotonic() -> float:
-    return time.monotonic()
 
 
 @contextlib.contextmanager

@@ -17,7 +17,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator
 
@@ -68,10 +67,6 @@ def blind_index(value: str) -> str:
     return hmac.new(_derive("blind-index"), normal.encode(), hashlib.sha256).hexdigest()
 
 
-def keyed_digest(value: str, label: str = "token") -> str:
-    return hmac.new(_derive(label), value.encode(), hashlib.sha256).hexdigest()
-
-
 def mask(value: str | None, keep: int = 4) -> str:
     """``E12345678`` -> ``•••••5678``. Shown in lists and logs."""
     if not value:
@@ -103,11 +98,6 @@ def signing_key() -> Ed25519PrivateKey:
 
 def public_key() -> Ed25519PublicKey:
     return signing_key().public_key()
-
-
-def public_key_b64() -> str:
-    raw = public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def sign(message: bytes) -> str:
