@@ -7,6 +7,7 @@ a transaction that is rolled back; services' commits release SAVEPOINTs inside i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 os.environ.setdefault("PERMITCARD_ENVIRONMENT", "test")
 os.environ.setdefault("PERMITCARD_DATA_KEY", "q2XlGx3V7yq1n0c7o5cV0r3Hc4o0w9m6G1m2k4b7s8A=")
@@ -27,23 +28,28 @@ from permitcard.main import create_app
 PG_URL = os.environ.get("PERMITCARD_TEST_DATABASE_URL", "")
 
 
-def _admin_url(url: str) -> str:
-    return url.rsplit("/", 1)[0] + "/postgres"
+@contextlib.contextmanager
+def fresh_pg_database(prefix: str, server_url: str = PG_URL) -> Iterator[str]:
+    """An empty PostgreSQL database on the server of ``server_url``, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    base = server_url.rsplit("/", 1)[0]
+    admin = make_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, empty database for this test run."""
     if PG_URL:
-        name = f"permitcard_test_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(_admin_url(PG_URL).replace("postgresql://", "postgresql+psycopg://"),
-                              isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with fresh_pg_database("permitcard_test") as url:
+            yield url
     else:
         path: Path = tmp_path_factory.mktemp("db") / "test.db"
         yield f"sqlite:///{path}"
@@ -92,18 +98,11 @@ def committed_db() -> Iterator[Database]:
     connections. It is dropped afterwards, so nothing leaks into the rolled-back tests."""
     if not PG_URL:
         pytest.skip("needs PostgreSQL: real connections committing at the same time")
-    name = f"permitcard_race_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(_admin_url(PG_URL).replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
     import_all_models()
-    eng = make_engine(PG_URL.rsplit("/", 1)[0] + "/" + name)
-    Base.metadata.create_all(eng)
-    try:
-        yield Database(eng)
-    finally:
-        eng.dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database("permitcard_race") as url:
+        eng = make_engine(url)
+        Base.metadata.create_all(eng)
+        try:
+            yield Database(eng)
+        finally:
+            eng.dispose()

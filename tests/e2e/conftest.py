@@ -10,6 +10,7 @@ browser context (cookies, language) per test.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import shutil
@@ -19,12 +20,13 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import PG_URL, fresh_pg_database
 
 E2E_DIR = Path(__file__).resolve().parent
 ROOT = E2E_DIR.parents[1]
@@ -57,27 +59,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _pg_database() -> tuple[str, Callable[[], None]] | None:
-    """A freshly created PostgreSQL database when PERMITCARD_TEST_DATABASE_URL is set, and its dropper."""
-    pg_url = os.environ.get("PERMITCARD_TEST_DATABASE_URL", "")
-    if not pg_url:
-        return None
-    from sqlalchemy import create_engine, text
-
-    name = f"permitcard_e2e_{uuid.uuid4().hex[:8]}"
-    admin_url = pg_url.rsplit("/", 1)[0] + "/postgres"
-    admin = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return pg_url.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def _server_env(tmp: Path, port: int, database_url: str) -> dict[str, str]:
@@ -127,8 +108,9 @@ def live_server() -> Iterator[str]:
     """A running ``permitcard serve`` on a migrated, demo-seeded database; yields its base URL."""
     tmp = Path(tempfile.mkdtemp(prefix="permitcard-e2e-"))
     port = _free_port()
-    pg = _pg_database()
-    database_url = pg[0] if pg else f"sqlite:///{tmp}/e2e.db"
+    databases = contextlib.ExitStack()
+    database_url = (databases.enter_context(fresh_pg_database("permitcard_e2e")) if PG_URL
+                    else f"sqlite:///{tmp}/e2e.db")
     env = _server_env(tmp, port, database_url)
     log = tmp / "server.log"
     proc: subprocess.Popen[bytes] | None = None
@@ -154,8 +136,7 @@ def live_server() -> Iterator[str]:
         server_log = log.read_text(errors="replace") if log.exists() else ""
         if "Traceback" in server_log:
             print(f"\n[e2e] server log had tracebacks:\n{server_log}")
-        if pg:
-            pg[1]()
+        databases.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
