@@ -1,8 +1,12 @@
-"""Transactional outbox: side effects are written with the change and run after commit.
+"""Transactional outbox of typed events (cosmicpython ``messagebus.py``, made durable).
 
-``publish`` adds a row in the caller's transaction. ``dispatch`` (the worker, or the in-process
-loop in development) hands each pending row to every handler subscribed to its topic, marks it
-done, or records the error and retries later with back-off. Handlers must be idempotent.
+``publish(session, event)`` adds a row in the caller's transaction, so an event exists exactly when
+the change that raised it was committed. ``dispatch`` (run by ``permitcard worker``) claims a batch
+of due messages — ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of workers share the
+work — and hands each message to every handler subscribed to its event class, each inside a
+SAVEPOINT of its own. Delivery is recorded per (message, handler): a failing handler is retried on
+its own with back-off and never blocks or replays its siblings. Handlers must be idempotent (a
+worker killed after a handler ran but before the commit runs it again).
 """
 
 from __future__ import annotations
@@ -10,77 +14,144 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from permitcard.db import Database
 from permitcard.shared import clock
-from permitcard.shared.models import OutboxMessage
+from permitcard.shared.events import Event, event_type
+from permitcard.shared.models import OutboxDelivery, OutboxMessage
 
 log = logging.getLogger("permitcard.outbox")
 
-Handler = Callable[[Session, dict[str, Any]], None]
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Session, Any], None]
+
 _handlers: dict[str, list[Handler]] = defaultdict(list)
 MAX_ATTEMPTS = 8
+BATCH = 200
 
 
-def subscribe(topic: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        if fn not in _handlers[topic]:
-            _handlers[topic].append(fn)
+def handles(*event_classes: type[Event]) -> Callable[[Callable[[Session, E], None]], Callable[[Session, E], None]]:
+    """Subscribe a handler ``fn(session, event)`` to one or more event classes (idempotent)."""
+
+    def register(fn: Callable[[Session, E], None]) -> Callable[[Session, E], None]:
+        for cls in event_classes:
+            if fn not in _handlers[cls.name]:
+                _handlers[cls.name].append(fn)
         return fn
 
     return register
 
 
-def handlers_for(topic: str) -> list[Handler]:
-    return list(_handlers.get(topic, ()))
+def handlers_for(event_class: type[Event] | str) -> list[Handler]:
+    name = event_class if isinstance(event_class, str) else event_class.name
+    return list(_handlers.get(name, ()))
 
 
-def publish(session: Session, topic: str, payload: dict[str, Any]) -> None:
+def handler_key(fn: Handler) -> str:
+    """A handler's stable name across processes: where it is defined."""
+    return f"{fn.__module__}.{fn.__qualname__}"[:200]
+
+
+def publish(session: Session, event: Event) -> None:
+    """Store ``event`` in the caller's transaction; handlers run after it commits."""
     now = clock.now()
-    session.add(OutboxMessage(topic=topic, payload=payload, created_at=now, available_at=now))
+    session.add(OutboxMessage(topic=event.name, payload=event.to_payload(), created_at=now, available_at=now,
+                              attempts=0, last_error=""))
 
 
-def dispatch(db: Database, *, limit: int = 100) -> int:
-    """Process up to ``limit`` due messages; each in its own unit of work. Returns how many ran."""
-    with db.uow(write=False) as s:
-        ids = s.execute(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= clock.now())
-            .where(or_(OutboxMessage.attempts < MAX_ATTEMPTS))
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        ).scalars().all()
-    done = 0
-    for message_id in ids:
-        done += _run_one(db, message_id)
-    return done
+def _aware(at: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes; PostgreSQL aware ones."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def _run_one(db: Database, message_id: int) -> int:
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 5 * 2**attempts))
+
+
+def dispatch(db: Database, *, limit: int = BATCH) -> int:
+    """Deliver up to ``limit`` due messages in one unit of work. Returns how many were fully delivered."""
+    now = clock.now()
     with db.uow() as s:
-        query = select(OutboxMessage).where(OutboxMessage.id == message_id)
+        query = (select(OutboxMessage)
+                 .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= now)
+                 .order_by(OutboxMessage.id).limit(limit))
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
-        msg = s.execute(query).scalar_one_or_none()
-        if msg is None or msg.processed_at is not None:
+        messages = list(s.execute(query).scalars())
+        if not messages:
             return 0
+        earlier = _earlier_deliveries(s, [m.id for m in messages])
+        done = sum(_deliver(s, m, earlier, now) for m in messages)
+        s.commit()
+        return done
+
+
+def _earlier_deliveries(s: Session, ids: list[int]) -> dict[tuple[int, str], OutboxDelivery]:
+    rows = s.execute(select(OutboxDelivery).where(OutboxDelivery.message_id.in_(ids))).scalars()
+    return {(d.message_id, d.handler): d for d in rows}
+
+
+def _deliver(s: Session, msg: OutboxMessage, earlier: dict[tuple[int, str], OutboxDelivery], now: datetime) -> int:
+    cls = event_type(msg.topic)
+    handlers = handlers_for(msg.topic)
+    msg.attempts += 1
+    if cls is None:
+        msg.last_error = f"unknown event {msg.topic!r}"
+        msg.available_at = now + _backoff(msg.attempts)
+        log.error("outbox message %s: unknown event %s", msg.id, msg.topic)
+        return 0
+    event = cls.from_payload(msg.payload)
+    outcomes: list[tuple[Handler, OutboxDelivery | None, Exception | None]] = []
+    for handler in handlers:
+        record = earlier.get((msg.id, handler_key(handler)))
+        if record is not None and (record.delivered_at is not None or _aware(record.available_at) > now
+                                   or record.attempts >= MAX_ATTEMPTS):
+            outcomes.append((handler, record, None))
+            continue
         try:
             with s.begin_nested():
-                for handler in handlers_for(msg.topic):
-                    handler(s, msg.payload)
-        except Exception as exc:  # a failing handler is recorded and retried, never swallowed
-            log.exception("outbox message %s (%s) failed", msg.id, msg.topic)
-            msg.attempts += 1
-            msg.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            msg.available_at = clock.now() + timedelta(seconds=min(3600, 5 * 2**msg.attempts))
-            s.commit()
-            return 0
-        msg.attempts += 1
-        msg.processed_at = clock.now()
-        s.commit()
+                handler(s, event)
+        except Exception as exc:  # recorded and retried on its own, never swallowed
+            log.exception("outbox message %s (%s): handler %s failed", msg.id, msg.topic, handler_key(handler))
+            outcomes.append((handler, record, exc))
+            continue
+        if record is not None:
+            record.attempts += 1
+            record.delivered_at, record.last_error = now, ""
+        outcomes.append((handler, record, None))
+    failed = [o for o in outcomes if o[2] is not None]
+    waiting = [o[1] for o in outcomes if o[2] is None and o[1] is not None and o[1].delivered_at is None]
+    if not failed and not waiting:
+        msg.processed_at, msg.last_error = now, ""
         return 1
+    # Not everyone is done: keep a delivery row per handler, so the next pass runs only the rest.
+    retry_at: list[datetime] = [_aware(r.available_at) for r in waiting if r.attempts < MAX_ATTEMPTS]
+    for handler, record, error in outcomes:
+        if record is None:
+            record = OutboxDelivery(message_id=msg.id, handler=handler_key(handler), attempts=0,
+                                    available_at=now, last_error="")
+            s.add(record)
+            if error is None:
+                record.attempts, record.delivered_at = 1, now
+        if error is not None:
+            record.attempts += 1
+            record.last_error = f"{type(error).__name__}: {error}"[:2000]
+            record.available_at = now + _backoff(record.attempts)
+            if record.attempts < MAX_ATTEMPTS:
+                retry_at.append(record.available_at)
+    msg.last_error = "; ".join(f"{handler_key(h)}: {type(e).__name__}: {e}" for h, _, e in failed)[:2000] \
+        or msg.last_error
+    # Every remaining handler gave up: the message waits a day (visible to operators) instead of spinning.
+    msg.available_at = min(retry_at) if retry_at else now + timedelta(days=1)
+    return 0
+
+
+def pending(s: Session) -> list[OutboxMessage]:
+    """Messages not yet delivered to every handler (operators, tests)."""
+    return list(s.execute(select(OutboxMessage).where(OutboxMessage.processed_at.is_(None))
+                          .order_by(OutboxMessage.id)).scalars())

@@ -1,0 +1,111 @@
+"""The one way an aggregate changes state.
+
+Every aggregate with a state machine (an ORM class with ``id``, ``state`` and ``version`` columns)
+declares a ``Machine`` in its context's ``domain.py``: the name used in the audit log and its
+transition table ``{(state, action): new_state}``. ``change`` then, in the caller's transaction:
+
+1. refuses an action the table does not allow (``IllegalTransition``, 409, with the message);
+2. refuses a stale command (``Conflict``, 409) — the version the user saw must still be current,
+   and ``UPDATE … WHERE id = :id AND version = :seen`` checks it again in the database, so of two
+   people acting at once exactly one wins;
+3. writes the audit row ``<machine>.<verb of the action>`` with before/after;
+4. publishes the typed event, if any, to the outbox.
+
+The object in the session is updated from the values written (no read-back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, attributes
+
+from permitcard.shared import audit, clock, outbox
+from permitcard.shared.audit import Actor
+from permitcard.shared.errors import N_, Conflict, DomainError, IllegalTransition
+from permitcard.shared.events import Event
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A state machine: ``name`` (audit target type and action prefix) and its transition table.
+    Pure data, so it lives in the context's ``domain.py``; ``change`` takes the ORM class from the object."""
+
+    name: str
+    transitions: Mapping[tuple[str, str], str]
+    # A database constraint the UPDATE may hit (e.g. one active card per person) → this error.
+    on_integrity_error: type[DomainError] | None = None
+    # How the audit log names an action ("approve" -> "approved"); the action itself by default.
+    verbs: Mapping[str, str] = field(default_factory=dict)
+    # A column set to the time of every change (e.g. "updated_at"), if the aggregate keeps one.
+    stamp: str | None = None
+
+    def next_state(self, state: str, action: str) -> str:
+        new_state = self.transitions.get((str(state), str(action)))
+        if new_state is None:
+            raise IllegalTransition(N_("“%(action)s” is not possible while the record is “%(state)s”."),
+                                    action=str(action), state=str(state))
+        return str(new_state)
+
+    def allowed(self, state: str) -> list[str]:
+        return [str(a) for (s, a) in self.transitions if s == str(state)]
+
+
+def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if not isinstance(v, datetime | bytes)
+            and (isinstance(v, str | int | float | bool | date) or v is None)}
+
+
+def change(
+    s: Session,
+    obj: Any,
+    *,
+    machine: Machine,
+    action: str,
+    seen: int,
+    actor: Actor,
+    values: Mapping[str, Any] | None = None,
+    event: Event | Callable[[str], Event] | None = None,
+    note: str = "",
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> str:
+    """Move ``obj`` by ``action``; returns the new state. See the module docstring.
+
+    ``event`` is the typed event to publish, or a function of the new state that makes it.
+    ``before``/``after`` add fields to the audit row beyond state, version and ``values``.
+    """
+    if obj.version != seen:
+        raise Conflict()
+    new_state = machine.next_state(obj.state, action)
+    changes = {"state": new_state, "version": seen + 1, **(values or {})}
+    if machine.stamp:
+        changes.setdefault(machine.stamp, clock.now())
+    audit_before = {"state": obj.state, "version": seen, **(before or {})}
+    model = type(obj)
+    statement = (update(model).where(model.id == obj.id, model.version == seen)
+                 .values(**changes).execution_options(synchronize_session=False))
+    try:
+        if machine.on_integrity_error is None:
+            result = cast(CursorResult[Any], s.execute(statement))
+        else:
+            with s.begin_nested():
+                result = cast(CursorResult[Any], s.execute(statement))
+    except IntegrityError as exc:
+        assert machine.on_integrity_error is not None
+        raise machine.on_integrity_error() from exc
+    if result.rowcount != 1:
+        raise Conflict()
+    for key, value in changes.items():  # what we wrote is what the row holds now: no read-back
+        attributes.set_committed_value(obj, key, value)
+    verb = machine.verbs.get(str(action), str(action))
+    audit.record(s, actor=actor, action=f"{machine.name}.{verb}", target_type=machine.name, target_id=obj.id,
+                 before=audit_before, after={**_plain(changes), **(after or {})}, note=note)
+    if event is not None:
+        outbox.publish(s, event if isinstance(event, Event) else event(new_state))
+    return new_state
