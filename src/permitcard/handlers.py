@@ -1,4 +1,4 @@
-"""Subscribe every context's outbox handlers (web process worker thread and `permitcard worker`)."""
+"""Subscribe every context's outbox handlers (``<context>/handlers.py`` with ``register()``)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ CONTEXTS_WITH_HANDLERS = ("notifications", "permits", "insurance", "photos", "ca
 
 def register_all() -> None:
     for ctx in CONTEXTS_WITH_HANDLERS:
-        name = f"permitcard.{ctx}.service"
-        if importlib.util.find_spec(name) is None:
+        name = f"permitcard.{ctx}.handlers"
+        if importlib.util.find_spec(f"permitcard.{ctx}") is None or importlib.util.find_spec(name) is None:
             continue
-        register = getattr(importlib.import_module(name), "register_handlers", None)
-        if register is not None:
-            register()
+        importlib.import_module(name).register()

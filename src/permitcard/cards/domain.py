@@ -10,10 +10,12 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from permitcard.cards.errors import AlreadyActiveCard
 from permitcard.shared import ids, money
 from permitcard.shared.calendar import CalendarData, add_working_days, working_days_between
-from permitcard.shared.errors import N_, IllegalTransition, RuleViolation
+from permitcard.shared.errors import N_, RuleViolation
 from permitcard.shared.registry import PermitInfo
+from permitcard.shared.state import Machine
 
 
 class AppState(StrEnum):
@@ -137,19 +139,8 @@ CHANNEL_LABELS: dict[str, str] = {
 VIA_LABELS: dict[str, str] = {Via.ONLINE: N_("Online"), Via.BRANCH: N_("Paper form at a branch")}
 
 
-def transition(table: dict[tuple[str, str], str], state: str, action: str) -> str:
-    """The new state for ``action`` in ``state``; anything not in the table is refused (409)."""
-    new_state = table.get((str(state), str(action)))
-    if new_state is None:
-        raise IllegalTransition(
-            N_("“%(action)s” is not possible while the record is “%(state)s”."),
-            action=str(action), state=str(state),
-        )
-    return new_state
-
-
-def allowed_actions(table: dict[tuple[str, str], str], state: str) -> list[str]:
-    return [a for (s, a) in table if s == state]
+APPLICATION = Machine(name="card_application", transitions=APPLICATION_TRANSITIONS, stamp="updated_at")
+CARD = Machine(name="card", transitions=CARD_TRANSITIONS, on_integrity_error=AlreadyActiveCard)
 
 
 # --- eligibility --------------------------------------------------------------------------------

@@ -1,64 +1,72 @@
-"""Outbox handlers of the cards context (idempotent): permit events refresh the permit information
-on the person's cards; a new SSN or a valid permit again starts production of approved applications."""
+"""What happens to cards and card applications, for the e-card, notifications and reports to follow.
+
+Events carry references, never personal data (the outbox is not encrypted): the card's id, the
+permit number it belongs to and the state it reached.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
 
-from sqlalchemy.orm import Session
-
-from permitcard.cards import repository as repo
-from permitcard.cards.service import PERMIT_TOPICS, SSN_TOPIC, _apply_snapshot, _can_produce, _produce
-from permitcard.shared import audit, outbox
-from permitcard.shared.audit import Actor
-from permitcard.shared.registry import registry_for
+from permitcard.shared.events import Event
 
 
-def refresh_permit(s: Session, permit_number: str, *, actor: Actor | None = None) -> int:
-    """Load the registry's current permit onto every card of that person (idempotent). Returns changes."""
-    actor = actor or Actor.system("cards.permit-events")
-    permit = registry_for(s).get(permit_number)
-    if permit is None:
-        return 0
-    changed = 0
-    for card in repo.cards_for_person(s, permit_number=permit_number):
-        before = {"permit_status": card.permit_status, "permit_version": card.permit_version,
-                  "permit_valid_to": card.permit_valid_to}
-        if _apply_snapshot(card, permit):
-            changed += 1
-            s.flush()
-            audit.record(s, actor=actor, action="card.permit_refreshed", target_type="card", target_id=card.id,
-                         before=before, after={"permit_status": permit.status, "permit_version": permit.version,
-                                               "permit_valid_to": permit.valid_to})
-    return changed
+@dataclass(frozen=True)
+class CardEvent(Event):
+    name: ClassVar[str] = "card.changed"
+
+    card_id: int
+    permit_number: str
+    version: int
 
 
-def start_waiting_production(s: Session, permit_number: str) -> int:
-    """Approved applications of this person whose SSN and permit are now there go into production."""
-    actor = Actor.system("cards.production")
-    started = 0
-    for app in repo.approved_waiting(s, permit_number):
-        if _can_produce(s, app):
-            _produce(s, app, actor=actor, seen=app.version)
-            started += 1
-    return started
+@dataclass(frozen=True)
+class CardProduced(CardEvent):
+    name: ClassVar[str] = "card.produced"
+
+    application_id: int = 0
 
 
-def on_permit_event(s: Session, payload: dict[str, Any]) -> None:
-    number = str(payload.get("permit_number") or "")
-    if not number:
-        return
-    refresh_permit(s, number)
-    start_waiting_production(s, number)
+@dataclass(frozen=True)
+class CardIssued(CardEvent):
+    """Handed over to the holder at the branch (not active yet)."""
+
+    name: ClassVar[str] = "card.issued"
 
 
-def on_ssn_assigned(s: Session, payload: dict[str, Any]) -> None:
-    number = str(payload.get("permit_number") or "")
-    if number:
-        start_waiting_production(s, number)
+@dataclass(frozen=True)
+class CardActivated(CardEvent):
+    name: ClassVar[str] = "card.activated"
 
 
-def register() -> None:
-    for topic in PERMIT_TOPICS:
-        outbox.subscribe(topic)(on_permit_event)
-    outbox.subscribe(SSN_TOPIC)(on_ssn_assigned)
+@dataclass(frozen=True)
+class CardSuspended(CardEvent):
+    """Reported lost (or otherwise stopped): it cannot be used until restored."""
+
+    name: ClassVar[str] = "card.suspended"
+
+
+@dataclass(frozen=True)
+class CardRestored(CardEvent):
+    name: ClassVar[str] = "card.restored"
+
+
+@dataclass(frozen=True)
+class CardInvalidated(CardEvent):
+    """For good: replaced by a new card."""
+
+    name: ClassVar[str] = "card.invalidated"
+
+
+@dataclass(frozen=True)
+class CardApplicationChanged(Event):
+    """A card application moved (``action``) to ``state``."""
+
+    name: ClassVar[str] = "card_application.changed"
+
+    application_id: int
+    reference: str
+    permit_number: str
+    action: str
+    state: str

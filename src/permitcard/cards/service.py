@@ -8,21 +8,16 @@ same ownership rules (a record that is not yours is NotFound).
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from permitcard.auth import repository as auth_repo
 from permitcard.banks import service as banks
 from permitcard.banks.domain import Branch
-from permitcard.cards import domain
+from permitcard.cards import domain, events
 from permitcard.cards import repository as repo
 from permitcard.cards.domain import (
-    APPLICATION_TRANSITIONS,
-    CARD_TRANSITIONS,
     AppAction,
     CardAction,
     CardState,
@@ -30,7 +25,7 @@ from permitcard.cards.domain import (
     Eligibility,
     Via,
 )
-from permitcard.cards.errors import AlreadyActiveCard, NotEligible, WaitingForSsn
+from permitcard.cards.errors import NotEligible, WaitingForSsn
 from permitcard.cards.models import Card, CardApplication
 from permitcard.cards.producer import producer_for
 from permitcard.config import get_settings
@@ -38,7 +33,7 @@ from permitcard.db import Database
 from permitcard.insurance import service as insurance
 from permitcard.notifications.service import notify
 from permitcard.photos import service as photos
-from permitcard.shared import audit, clock, i18n, ids
+from permitcard.shared import audit, clock, i18n, ids, outbox, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar_store import calendar_data
 from permitcard.shared.crypto import blind_index
@@ -54,8 +49,6 @@ from permitcard.shared.errors import (
 from permitcard.shared.registry import REFUSAL_MESSAGES, PermitInfo, RegistryRefusal, registry_for
 
 APPLICANT, AGENCY, BANK, AUDITOR, SYSTEM = "applicant", "agency_clerk", "bank_clerk", "auditor", "system"
-PERMIT_TOPICS = ("permit.approved", "permit.extended", "permit.modified", "permit.cancelled", "permit.expired")
-SSN_TOPIC = "insurance.ssn_assigned"
 
 
 # --- ownership: who may see which record ---------------------------------------------------------
@@ -99,46 +92,30 @@ def _require_role(actor: Actor, *roles: str) -> None:
         raise Forbidden()
 
 
-# --- guarded state changes --------------------------------------------------------------------------
+# --- state changes: through shared.state, each with its typed event -----------------------------------
 
-def _move_application(s: Session, app: CardApplication, *, seen: int, action: str, actor: Actor,
-                      values: dict[str, Any] | None = None, note: str = "") -> None:
-    if app.version != seen:
-        raise Conflict()
-    new_state = domain.transition(APPLICATION_TRANSITIONS, app.state, action)
-    before = {"state": app.state, "version": app.version}
-    changes = {"state": new_state, "version": seen + 1, "updated_at": clock.now(), **(values or {})}
-    result = cast(CursorResult[Any], s.execute(
-        update(CardApplication).where(CardApplication.id == app.id, CardApplication.version == seen)
-        .values(**changes).execution_options(synchronize_session=False)))
-    if result.rowcount != 1:
-        raise Conflict()
-    s.refresh(app)
-    after = {"state": new_state, "version": seen + 1,
-             **{k: v for k, v in (values or {}).items() if not isinstance(v, datetime)}}
-    audit.record(s, actor=actor, action=f"card_application.{action}", target_type="card_application",
-                 target_id=app.id, before=before, after=after, note=note)
+CARD_EVENTS: dict[str, type[events.CardEvent]] = {
+    CardAction.ISSUE: events.CardIssued, CardAction.ACTIVATE: events.CardActivated,
+    CardAction.SUSPEND: events.CardSuspended, CardAction.RESTORE: events.CardRestored,
+    CardAction.INVALIDATE: events.CardInvalidated,
+}
 
 
-def _move_card(s: Session, card: Card, *, seen: int, action: str, actor: Actor,
-               values: dict[str, Any] | None = None, note: str = "") -> None:
-    if card.version != seen:
-        raise Conflict()
-    new_state = domain.transition(CARD_TRANSITIONS, card.state, action)
-    before = {"state": card.state, "version": card.version}
-    try:
-        with s.begin_nested():
-            result = cast(CursorResult[Any], s.execute(
-                update(Card).where(Card.id == card.id, Card.version == seen)
-                .values(state=new_state, version=seen + 1, **(values or {}))
-                .execution_options(synchronize_session=False)))
-    except IntegrityError as exc:  # the one-active-card index: the database's last guard
-        raise AlreadyActiveCard() from exc
-    if result.rowcount != 1:
-        raise Conflict()
-    s.refresh(card)
-    audit.record(s, actor=actor, action=f"card.{action}", target_type="card", target_id=card.id,
-                 before=before, after={"state": new_state, "version": seen + 1}, note=note)
+def move_application(s: Session, app: CardApplication, *, seen: int, action: str, actor: Actor,
+                     values: dict[str, Any] | None = None, note: str = "") -> None:
+    def event(new_state: str) -> events.CardApplicationChanged:
+        return events.CardApplicationChanged(application_id=app.id, reference=app.reference,
+                                             permit_number=app.permit_number, action=str(action), state=new_state)
+
+    state.change(s, app, machine=domain.APPLICATION, action=action, seen=seen, actor=actor, values=values,
+                 note=note, event=event)
+
+
+def move_card(s: Session, card: Card, *, seen: int, action: str, actor: Actor,
+              values: dict[str, Any] | None = None, note: str = "") -> None:
+    event = CARD_EVENTS[action](card_id=card.id, permit_number=card.permit_number or "", version=seen + 1)
+    state.change(s, card, machine=domain.CARD, action=action, seen=seen, actor=actor, values=values, note=note,
+                 event=event)
 
 
 # --- rules that need the other contexts -----------------------------------------------------------
@@ -383,7 +360,7 @@ def resubmit(db: Database, *, actor: Actor, application_id: int, version: int,
                 s, receipt_number=photo_receipt.strip(), family_name=app.family_name,
                 passport_number=permit.passport_number if permit else "",
                 used_for=f"card_application:{app.reference}", actor=actor)
-        _move_application(s, app, seen=version, action=AppAction.RESUBMIT, actor=actor, values=values)
+        move_application(s, app, seen=version, action=AppAction.RESUBMIT, actor=actor, values=values)
         s.commit()
         return app
 
@@ -392,7 +369,7 @@ def cancel(db: Database, *, actor: Actor, application_id: int, version: int, rea
     _require_role(actor, APPLICANT, BANK, AGENCY)
     with db.uow() as s:
         app = load_application(s, actor, application_id)
-        _move_application(s, app, seen=version, action=AppAction.CANCEL, actor=actor, note=reason[:500])
+        move_application(s, app, seen=version, action=AppAction.CANCEL, actor=actor, note=reason[:500])
         s.commit()
         return app
 
@@ -421,17 +398,17 @@ def decide(db: Database, *, actor: Actor, application_id: int, version: int, act
             promised = domain.promised_date(approval_date=clock.today(), channel=app.channel,
                                             working_days=get_settings().card_ready_working_days,
                                             calendar=calendar_data(s))
-            _move_application(s, app, seen=version, action=AppAction.APPROVE, actor=actor, note=reason[:500],
+            move_application(s, app, seen=version, action=AppAction.APPROVE, actor=actor, note=reason[:500],
                               values={"approved_at": now, "decided_at": now, "promised_date": promised})
             _notify(s, app, "approved")
-            if _can_produce(s, app):
-                _produce(s, app, actor=actor, seen=app.version)
+            if can_produce(s, app):
+                produce(s, app, actor=actor, seen=app.version)
         elif action == "reject":
-            _move_application(s, app, seen=version, action=AppAction.REJECT, actor=actor,
+            move_application(s, app, seen=version, action=AppAction.REJECT, actor=actor,
                               values={"reject_reason": reason[:2000], "decided_at": now}, note=reason[:500])
             _notify(s, app, "rejected", reason=reason)
         else:
-            _move_application(s, app, seen=version, action=AppAction.RETURN, actor=actor,
+            move_application(s, app, seen=version, action=AppAction.RETURN, actor=actor,
                               values={"return_note": reason[:2000], "decided_at": now}, note=reason[:500])
             _notify(s, app, "returned", reason=reason)
         s.commit()
@@ -452,18 +429,18 @@ def waiting_reason(s: Session, app: CardApplication) -> str | None:
     return None
 
 
-def _can_produce(s: Session, app: CardApplication) -> bool:
+def can_produce(s: Session, app: CardApplication) -> bool:
     return app.state == domain.AppState.APPROVED and waiting_reason(s, app) is None
 
 
-def _produce(s: Session, app: CardApplication, *, actor: Actor, seen: int) -> Card:
+def produce(s: Session, app: CardApplication, *, actor: Actor, seen: int) -> Card:
     reason = waiting_reason(s, app) if app.state == domain.AppState.APPROVED else None
     if reason:
         raise WaitingForSsn(reason)
     ssn = insurance.ssn_for(s, permit_number=app.permit_number)
     permit = registry_for(s).get(app.permit_number)
     branch = banks.get_branch(s, app.branch_id)
-    _move_application(s, app, seen=seen, action=AppAction.START_PRODUCTION, actor=actor,
+    move_application(s, app, seen=seen, action=AppAction.START_PRODUCTION, actor=actor,
                       values={"production_started_at": clock.now()})
     assert ssn is not None and permit is not None
     made = producer_for(s).produce(application_ref=app.reference, branch=branch, ssn=ssn, permit=permit)
@@ -471,12 +448,14 @@ def _produce(s: Session, app: CardApplication, *, actor: Actor, seen: int) -> Ca
                 bank_account_last4=made.bank_account_number[-4:], application_id=app.id, branch_id=app.branch_id,
                 ssn=ssn, ssn_hash=blind_index(ssn), photo_id=app.photo_id, state=CardState.PRODUCED, version=1,
                 family_name=permit.family_name, given_names=permit.given_names, produced_at=clock.now())
-    _apply_snapshot(card, permit)
+    apply_snapshot(card, permit)
     s.add(card)
     s.flush()
     audit.record(s, actor=actor, action="card.produced", target_type="card", target_id=card.id,
                  after={"card_number": card.card_number, "application": app.reference, "branch_id": card.branch_id,
                         "bank_account": made.bank_account_number, "state": card.state})
+    outbox.publish(s, events.CardProduced(card_id=card.id, permit_number=card.permit_number or "", version=1,
+                                          application_id=app.id))
     return card
 
 
@@ -487,8 +466,8 @@ def start_production(db: Database, *, actor: Actor, application_id: int, version
         app = load_application(s, actor, application_id)
         if app.version != version:
             raise Conflict()
-        domain.transition(APPLICATION_TRANSITIONS, app.state, AppAction.START_PRODUCTION)
-        _produce(s, app, actor=actor, seen=version)
+        domain.APPLICATION.next_state(app.state, AppAction.START_PRODUCTION)
+        produce(s, app, actor=actor, seen=version)
         s.commit()
         return app
 
@@ -504,7 +483,7 @@ def confirm_receipt(db: Database, *, actor: Actor, application_id: int, version:
     """The branch received the produced card from the vendor: ready for collection."""
     with db.uow() as s:
         app = _branch_application(s, actor, application_id)
-        _move_application(s, app, seen=version, action=AppAction.MARK_READY, actor=actor,
+        move_application(s, app, seen=version, action=AppAction.MARK_READY, actor=actor,
                           values={"ready_at": clock.now()})
         _notify(s, app, "ready")
         s.commit()
@@ -521,15 +500,15 @@ def produce_instant(db: Database, *, actor: Actor, application_id: int, version:
             raise RuleViolation(N_("This branch cannot produce cards the same day"))
         if app.version != version:
             raise Conflict()
-        domain.transition(APPLICATION_TRANSITIONS, app.state, AppAction.APPROVE)
+        domain.APPLICATION.next_state(app.state, AppAction.APPROVE)
         today, now = clock.today(), clock.now()
-        _move_application(s, app, seen=version, action=AppAction.APPROVE, actor=actor,
+        move_application(s, app, seen=version, action=AppAction.APPROVE, actor=actor,
                           values={"approved_at": now, "decided_at": now, "promised_date": today})
         reason = waiting_reason(s, app)
         if reason:
             raise WaitingForSsn(reason)
-        _produce(s, app, actor=actor, seen=app.version)
-        _move_application(s, app, seen=app.version, action=AppAction.MARK_READY, actor=actor,
+        produce(s, app, actor=actor, seen=app.version)
+        move_application(s, app, seen=app.version, action=AppAction.MARK_READY, actor=actor,
                           values={"ready_at": clock.now()})
         _notify(s, app, "ready")
         s.commit()
@@ -543,19 +522,19 @@ def hand_over(db: Database, *, actor: Actor, application_id: int, version: int,
         app = _branch_application(s, actor, application_id)
         if app.version != version:
             raise Conflict()
-        domain.transition(APPLICATION_TRANSITIONS, app.state, AppAction.HAND_OVER)
+        domain.APPLICATION.next_state(app.state, AppAction.HAND_OVER)
         _check_passport_of(s, app.permit_number, passport_number)
         card = repo.card_for_application(s, app.id)
         if card is None:
             raise RuleViolation(N_("No card has been produced for this application"))
-        _move_application(s, app, seen=version, action=AppAction.HAND_OVER, actor=actor,
+        move_application(s, app, seen=version, action=AppAction.HAND_OVER, actor=actor,
                           values={"collected_at": clock.now()})
         # An upgrade (or any new card) replaces the cards the person held before, for good.
         for old in repo.held_cards_by_ssn(s, card.ssn_hash):
             if old.id != card.id:
-                _move_card(s, old, seen=old.version, action=CardAction.INVALIDATE, actor=actor,
+                move_card(s, old, seen=old.version, action=CardAction.INVALIDATE, actor=actor,
                            values={"invalidated_at": clock.now()}, note=f"replaced by {card.card_number}")
-        _move_card(s, card, seen=card.version, action=CardAction.ISSUE, actor=actor,
+        move_card(s, card, seen=card.version, action=CardAction.ISSUE, actor=actor,
                    values={"issued_at": clock.now()})
         s.commit()
         return app
@@ -568,11 +547,11 @@ def activate(db: Database, *, actor: Actor, card_id: int, version: int, passport
         card = load_card(s, actor, card_id)
         if card.version != version:
             raise Conflict()
-        domain.transition(CARD_TRANSITIONS, card.state, CardAction.ACTIVATE)
+        domain.CARD.next_state(card.state, CardAction.ACTIVATE)
         if not card.permit_number:
             raise RuleViolation(N_("This card carries no work permit to check the passport against"))
         _check_passport_of(s, card.permit_number, passport_number)
-        _move_card(s, card, seen=version, action=CardAction.ACTIVATE, actor=actor,
+        move_card(s, card, seen=version, action=CardAction.ACTIVATE, actor=actor,
                    values={"activated_at": clock.now()})
         s.commit()
         return card
@@ -580,7 +559,7 @@ def activate(db: Database, *, actor: Actor, card_id: int, version: int, passport
 
 # --- permit events and the SSN: keep cards current, start waiting production ------------------------
 
-def _apply_snapshot(card: Card, permit: PermitInfo) -> bool:
+def apply_snapshot(card: Card, permit: PermitInfo) -> bool:
     values = {"permit_number": permit.permit_number, "permit_category": permit.category,
               "employer_name_en": permit.employer_name_en, "employer_name_zh": permit.employer_name_zh,
               "position": permit.position, "permit_valid_from": permit.valid_from,
@@ -593,10 +572,3 @@ def _apply_snapshot(card: Card, permit: PermitInfo) -> bool:
     if changed:
         card.permit_refreshed_at = clock.now()
     return changed
-
-
-def register_handlers() -> None:
-    """Permit events refresh the cards; a new SSN or a valid permit starts waiting production."""
-    from permitcard.cards import events
-
-    events.register()

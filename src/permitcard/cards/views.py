@@ -116,7 +116,7 @@ def application_detail(db: Database, *, actor: Actor, application_id: int) -> Ap
         return ApplicationDetail(
             app=app, branch=branch_of(s, app.branch_id), card=card, waiting=service.waiting_reason(s, app),
             timeline=_timeline(s, app, card), permit=registry_for(s).get(app.permit_number),
-            actions=domain.allowed_actions(domain.APPLICATION_TRANSITIONS, app.state),
+            actions=domain.APPLICATION.allowed(app.state),
             show_full_ssn=actor.role != service.AUDITOR)
 
 

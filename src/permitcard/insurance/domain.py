@@ -21,8 +21,9 @@ from datetime import date
 
 import pycountry
 
-from permitcard.shared.errors import N_, IllegalTransition, RuleViolation
+from permitcard.shared.errors import N_, RuleViolation
 from permitcard.shared.ids import mod11_2_check
+from permitcard.shared.state import Machine
 
 SSN_LENGTH = 18
 PREFIX_LENGTH = 14  # "9" + province(2) + nationality(3) + birth date(8)
@@ -196,12 +197,8 @@ CREDENTIAL_LABELS = {
 }
 
 
-def transition(state: str, action: str) -> str:
-    """The state after ``action``; an action not in the table raises IllegalTransition."""
-    try:
-        return TRANSITIONS[(state, action)]
-    except KeyError:
-        raise IllegalTransition() from None
+REGISTRATION = Machine(name="insurance_registration", transitions=TRANSITIONS,
+                       verbs={"register": REGISTERED, "refuse": REFUSED})
 
 
 def channel_for_role(role: str) -> str | None:

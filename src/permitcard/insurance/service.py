@@ -21,9 +21,10 @@ from permitcard.db import Database
 from permitcard.insurance import domain
 from permitcard.insurance import repository as repo
 from permitcard.insurance.errors import NoLinkedPermit, NotYourEmployee, NotYourPermit
+from permitcard.insurance.events import RegistrationDecided, SsnAssigned
 from permitcard.insurance.models import InsurancePerson, InsuranceRegistration
 from permitcard.notifications.service import notify
-from permitcard.shared import audit, clock, i18n, ids, outbox
+from permitcard.shared import audit, clock, i18n, ids, outbox, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index, mask
 from permitcard.shared.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -228,13 +229,11 @@ def _record_submission(s: Session, reg: InsuranceRegistration, actor: Actor) -> 
 
 def _refuse(s: Session, reg: InsuranceRegistration, *, actor: Actor, reason: str) -> RegistrationResult:
     _record_submission(s, reg, actor)
-    reg.state = domain.transition(reg.state, "refuse")
-    reg.refusal_reason = reason if reason in REFUSAL_MESSAGES else "unknown"
-    reg.decided_at = clock.now()
-    reg.version += 1
-    audit.record(s, actor=_agency_actor(actor), action="insurance_registration.refused",
-                 target_type="insurance_registration", target_id=reg.id, before={"state": domain.SUBMITTED},
-                 after={"state": reg.state, "refusal_reason": reg.refusal_reason})
+    reason = reason if reason in REFUSAL_MESSAGES else "unknown"
+    state.change(s, reg, machine=domain.REGISTRATION, action="refuse", seen=reg.version, actor=_agency_actor(actor),
+                 values={"refusal_reason": reason, "decided_at": clock.now()},
+                 event=RegistrationDecided(registration_id=reg.id, reference=reg.reference,
+                                           permit_number=reg.permit_number, state=domain.REFUSED, reason=reason))
     _notify(s, actor, reg, ssn=None)
     return _result(reg, ssn=None)
 
@@ -249,15 +248,13 @@ def _assign(s: Session, reg: InsuranceRegistration, *, actor: Actor, info: Permi
             return _result(earlier, ssn=person.ssn, already=True)
     if person is None:
         person = _create_person(s, actor=actor, info=info, pr_id=data.permanent_residence_id)
-    _record_submission(s, reg, actor)
-    reg.person_id = person.id
     reg.permit_number = info.permit_number
-    reg.state = domain.transition(reg.state, "register")
-    reg.decided_at = clock.now()
-    reg.version += 1
-    audit.record(s, actor=_agency_actor(actor), action="insurance_registration.registered",
-                 target_type="insurance_registration", target_id=reg.id, before={"state": domain.SUBMITTED},
-                 after={"state": reg.state, "person_id": person.id, "ssn": person.ssn})
+    _record_submission(s, reg, actor)
+    state.change(s, reg, machine=domain.REGISTRATION, action="register", seen=reg.version,
+                 actor=_agency_actor(actor), values={"person_id": person.id, "decided_at": clock.now()},
+                 after={"ssn": person.ssn},
+                 event=RegistrationDecided(registration_id=reg.id, reference=reg.reference,
+                                           permit_number=info.permit_number, state=domain.REGISTERED))
     _notify(s, actor, reg, ssn=person.ssn)
     return _result(reg, ssn=person.ssn)
 
@@ -291,7 +288,7 @@ def _create_person(s: Session, *, actor: Actor, info: PermitInfo, pr_id: str) ->
     audit.record(s, actor=_agency_actor(actor), action="insurance_person.ssn_assigned",
                  target_type="insurance_person", target_id=person.id,
                  after={"permit_number": person.permit_number, "ssn": ssn, "ssn_source": person.ssn_source})
-    outbox.publish(s, "insurance.ssn_assigned", {"permit_number": person.permit_number, "person_id": person.id})
+    outbox.publish(s, SsnAssigned(permit_number=person.permit_number, person_id=person.id))
     return person
 
 

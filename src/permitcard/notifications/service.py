@@ -12,17 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from permitcard.notifications.adapters import mailer
+from permitcard.notifications.events import NotificationRequested
 from permitcard.notifications.models import Notification
 from permitcard.shared import clock, i18n, outbox
 from permitcard.shared.web import templates
 
-TOPIC = "notification.send"
-
 
 def notify(s: Session, *, to: str, template: str, params: dict[str, Any], locale: str, dedupe_key: str) -> None:
     """Queue a message; it is sent after the caller commits. The same dedupe_key is sent once."""
-    outbox.publish(s, TOPIC, {"to": to, "template": template, "params": params, "locale": locale,
-                              "dedupe_key": dedupe_key})
+    outbox.publish(s, NotificationRequested(to=to, template=template, params=params, locale=locale,
+                                            dedupe_key=dedupe_key))
 
 
 def render_message(template: str, params: dict[str, Any], locale: str) -> tuple[str, str]:
@@ -32,23 +31,20 @@ def render_message(template: str, params: dict[str, Any], locale: str) -> tuple[
     return subject.strip(), body.strip() + "\n"
 
 
-def _deliver(s: Session, payload: dict[str, Any]) -> None:
-    key = payload["dedupe_key"]
+def deliver(s: Session, message: NotificationRequested) -> None:
+    """Render and send one message (idempotent: a message already sent is not sent again)."""
+    key = message.dedupe_key
     existing = s.execute(select(Notification).where(Notification.dedupe_key == key)).scalar_one_or_none()
     if existing is not None and existing.sent_at is not None:
         return  # idempotent: already delivered
-    subject, body = render_message(payload["template"], payload["params"], payload["locale"])
+    subject, body = render_message(message.template, message.params, message.locale)
     if existing is None:
-        existing = Notification(dedupe_key=key, channel="email", recipient=payload["to"], locale=payload["locale"],
-                                template=payload["template"], subject=subject, body=body, created_at=clock.now())
+        existing = Notification(dedupe_key=key, channel="email", recipient=message.to, locale=message.locale,
+                                template=message.template, subject=subject, body=body, created_at=clock.now())
         s.add(existing)
         s.flush()
-    mailer().send(to=payload["to"], subject=subject, body=body, message_id=f"{existing.id:08d}")
+    mailer().send(to=message.to, subject=subject, body=body, message_id=f"{existing.id:08d}")
     existing.sent_at = clock.now()
-
-
-def register_handlers() -> None:
-    outbox.subscribe(TOPIC)(_deliver)
 
 
 def sent_to(s: Session, recipient: str) -> list[Notification]:

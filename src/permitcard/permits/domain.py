@@ -21,7 +21,8 @@ from typing import Any
 import pycountry
 
 from permitcard.shared import ids
-from permitcard.shared.errors import N_, FieldError, IllegalTransition, ValidationFailed
+from permitcard.shared.errors import N_, FieldError, ValidationFailed
+from permitcard.shared.state import Machine
 
 
 class Category(StrEnum):
@@ -69,7 +70,7 @@ class Action(StrEnum):
 DECISIONS = (Action.APPROVE, Action.REJECT, Action.RETURN)
 
 # The application's whole life, one row per legal move (SPEC §2, §4 "returned ⇄ resubmitted").
-TRANSITIONS: dict[tuple[State, Action], State] = {
+TRANSITIONS: dict[tuple[str, str], str] = {
     (State.SUBMITTED, Action.RETURN): State.RETURNED,
     (State.RESUBMITTED, Action.RETURN): State.RETURNED,
     (State.RETURNED, Action.RESUBMIT): State.RESUBMITTED,
@@ -83,16 +84,9 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
 }
 
 
-def transition(state: str, action: str) -> State:
-    """The state after ``action``; an illegal move raises IllegalTransition (409)."""
-    try:
-        return TRANSITIONS[(State(state), Action(action))]
-    except (KeyError, ValueError):
-        raise IllegalTransition() from None
-
-
-def allowed_actions(state: str) -> list[Action]:
-    return [a for (s, a) in TRANSITIONS if s == state]
+APPLICATION = Machine(name="permit_application", transitions=TRANSITIONS, verbs={
+    Action.RETURN: "returned", Action.RESUBMIT: "resubmitted", Action.APPROVE: "approved",
+    Action.REJECT: "rejected", Action.WITHDRAW: "withdrawn"})
 
 
 class PermitStatus(StrEnum):

@@ -287,7 +287,7 @@ def _status_page(request: Request, db: Database, user: CurrentUser, application_
     ctx = _form_context(values if values is not None else _raw_values(view.data()))
     ctx.update({"app": view, "rows": summary_rows(view), "timeline": _timeline(db, user, request, view.id),
                 "state_label": state_label, "message": message,
-                "can_withdraw": "withdraw" in domain.allowed_actions(view.state)})
+                "can_withdraw": "withdraw" in domain.APPLICATION.allowed(view.state)})
     return render(request, "permits/status.html", ctx, errors=errors, status_code=status_code)
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from permitcard.auth import repository as auth_repo
@@ -25,9 +24,10 @@ from permitcard.permits import domain
 from permitcard.permits import repository as repo
 from permitcard.permits.domain import Action, ApplicationInput, State
 from permitcard.permits.errors import AlreadyHoldsPermit
+from permitcard.permits.events import PermitApproved
 from permitcard.permits.models import Permit, PermitApplication, PermitDecision, PermitPerson, PermitVersion
 from permitcard.permits.registry import BuiltinRegistry
-from permitcard.shared import audit, clock, i18n, outbox
+from permitcard.shared import audit, clock, i18n, outbox, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index
 from permitcard.shared.errors import Conflict, Forbidden, NotFound
@@ -184,21 +184,6 @@ def _validated(data: Mapping[str, Any] | ApplicationInput, uscc: str) -> Applica
     return domain.validate_application(d, today=clock.today(), limits=limits, employer_uscc=uscc)
 
 
-def _guarded_update(s: Session, a: PermitApplication, seen: int, values: dict[str, Any]) -> None:
-    """Apply ``values`` only if nobody moved the version since the user saw it."""
-    if a.version != seen:
-        raise Conflict()
-    result = s.execute(
-        update(PermitApplication)
-        .where(PermitApplication.id == a.id, PermitApplication.version == seen)
-        .values(version=seen + 1, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict()
-    s.refresh(a)
-
-
 def _unique(s: Session, make: Any, taken: Any) -> str:
     for _ in range(50):
         value = make()
@@ -242,15 +227,11 @@ def resubmit(db: Database, *, actor: Actor, application_id: int, version: int,
     with db.uow() as s:
         uscc = _employer_uscc(s, actor)
         a = _load(s, actor, application_id)
-        if a.version != version:
-            raise Conflict()
-        new_state = domain.transition(a.state, Action.RESUBMIT)
+        domain.APPLICATION.next_state(a.state, Action.RESUBMIT)  # refuse before validating the answers
         d = _validated(data, uscc)
-        before = _summary(a)
-        _guarded_update(s, a, version, {**d.as_dict(), "passport_hash": blind_index(d.passport_number),
-                                        "state": new_state.value, "submitted_at": clock.now()})
-        audit.record(s, actor=actor, action="permit_application.resubmitted", target_type="permit_application",
-                     target_id=a.id, before=before, after=_summary(a))
+        values = {**d.as_dict(), "passport_hash": blind_index(d.passport_number), "submitted_at": clock.now()}
+        state.change(s, a, machine=domain.APPLICATION, action=Action.RESUBMIT, seen=version, actor=actor,
+                     values=values, before=_summary(a))
         view = _view(s, a)
         s.commit()
         return view
@@ -260,13 +241,8 @@ def withdraw(db: Database, *, actor: Actor, application_id: int, version: int) -
     with db.uow() as s:
         _employer_uscc(s, actor)
         a = _load(s, actor, application_id)
-        if a.version != version:
-            raise Conflict()
-        new_state = domain.transition(a.state, Action.WITHDRAW)
-        before = {"state": a.state, "version": a.version}
-        _guarded_update(s, a, version, {"state": new_state.value, "decided_at": clock.now()})
-        audit.record(s, actor=actor, action="permit_application.withdrawn", target_type="permit_application",
-                     target_id=a.id, before=before, after={"state": a.state, "version": a.version})
+        state.change(s, a, machine=domain.APPLICATION, action=Action.WITHDRAW, seen=version, actor=actor,
+                     values={"decided_at": clock.now()})
         view = _view(s, a)
         s.commit()
         return view
@@ -285,23 +261,20 @@ def decide(db: Database, *, actor: Actor, application_id: int, version: int, act
         a = _load(s, actor, application_id)
         if a.version != version:
             raise Conflict()
-        new_state = domain.transition(a.state, chosen)
+        domain.APPLICATION.next_state(a.state, chosen)
         now = clock.now()
-        before = {"state": a.state, "version": a.version}
-        values: dict[str, Any] = {"state": new_state.value, "officer_note": reason}
+        values: dict[str, Any] = {"officer_note": reason}
         if chosen != Action.RETURN:
             values["decided_at"] = now
-        _guarded_update(s, a, version, values)
-        s.add(PermitDecision(application_id=a.id, action=chosen.value, reason=reason, actor_user_id=actor.user_id,
-                             at=now))
-        after: dict[str, Any] = {"state": a.state, "version": a.version, "reason": reason}
+        after: dict[str, Any] = {"reason": reason}
         if chosen == Action.APPROVE:
             permit, person = _issue_permit(s, actor, a)
-            a.permit_id = permit.id
+            values["permit_id"] = permit.id
             after |= {"permit_number": person.permit_number, "notice_number": permit.notice_number}
-        audit.record(s, actor=actor, action=f"permit_application.{new_state.value}", target_type="permit_application",
-                     target_id=a.id, before=before, after=after)
-        s.flush()
+        state.change(s, a, machine=domain.APPLICATION, action=chosen, seen=version, actor=actor, values=values,
+                     after=after)
+        s.add(PermitDecision(application_id=a.id, action=chosen.value, reason=reason, actor_user_id=actor.user_id,
+                             at=now))
         view = _view(s, a)
         _notify_decision(s, a, view)
         s.commit()
@@ -362,8 +335,8 @@ def _issue_permit(s: Session, actor: Actor, a: PermitApplication) -> tuple[Permi
                         created_at=now))
     audit.record(s, actor=actor, action="permit.issued", target_type="permit", target_id=permit.id,
                  after={k: v for k, v in snapshot.items() if k != "passport_hash"})
-    outbox.publish(s, "permit.approved", {"permit_number": person.permit_number, "notice_number": notice,
-                                          "permit_id": permit.id, "version": 1, "employer_id": a.employer_id})
+    outbox.publish(s, PermitApproved(permit_number=person.permit_number, permit_id=permit.id, version=1,
+                                     employer_id=a.employer_id, notice_number=notice))
     return permit, person
 
 

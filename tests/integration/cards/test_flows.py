@@ -5,10 +5,12 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from permitcard.cards import events, views
+from permitcard.cards import handlers as events
 from permitcard.cards import service as cards
+from permitcard.cards import views
 from permitcard.cards.errors import NotEligible, WaitingForSsn
 from permitcard.cards.models import Card
+from permitcard.handlers import register_all
 from permitcard.notifications.models import Notification
 from permitcard.shared import audit
 from permitcard.shared.crypto import blind_index
@@ -121,7 +123,6 @@ def test_online_application_waits_for_the_ssn_then_produces_when_it_appears(db):
         cards.start_production(db, actor=agency_clerk(db), application_id=app.id, version=app.version)
 
     register_for_ssn(db, permit)  # publishes "insurance.ssn_assigned"; the outbox worker runs our handler
-    from permitcard.handlers import register_all
     from permitcard.shared import outbox
 
     register_all()
@@ -219,14 +220,13 @@ def test_stale_version_is_a_conflict(db):
 
 def test_notifications_go_to_the_linked_account_in_its_language(db):
     permit, _ssn, receipt, user = ready_applicant(db)
-    from permitcard.notifications import service as notifications
     from permitcard.shared import i18n, outbox
 
     with i18n.use_locale("zh_Hans"):
         app = cards.apply_online(db, actor=user, branch_id=branch_id(db, STANDARD_BRANCH), photo_receipt=receipt,
                                  passport_number=permit.passport_number)
     assert app.notify_locale == "zh_Hans"
-    notifications.register_handlers()
+    register_all()
     outbox.dispatch(db)
     with db.uow(write=False) as s:
         sent = [n for n in s.execute(select(Notification)).scalars() if n.recipient == user.label]

@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from permitcard.cards import events
+from permitcard.cards import handlers as events
 from permitcard.cards import service as cards
 from permitcard.cards.errors import AlreadyActiveCard
 from permitcard.cards.models import Card, CardApplication
+from permitcard.handlers import register_all
+from permitcard.permits.events import PermitCancelled
 from permitcard.shared import clock
 from permitcard.shared.crypto import blind_index
 from permitcard.shared.errors import Conflict
@@ -65,8 +67,8 @@ def test_permit_events_refresh_the_card_idempotently(db):
         assert card.permit_status == "valid" and card.position == permit.position
     from permitcard.shared import outbox
 
-    cards.register_handlers()
-    assert events.on_permit_event in outbox.handlers_for("permit.cancelled")
+    register_all()
+    assert events.on_permit_event in outbox.handlers_for(PermitCancelled)
 
 
 def test_two_clerks_approving_at_once_one_wins(committed_db):

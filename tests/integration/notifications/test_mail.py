@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from permitcard.config import get_settings
+from permitcard.handlers import register_all
 from permitcard.notifications import service as notifications
 from permitcard.notifications.adapters import FileMailer, SmtpMailer
 from permitcard.shared import outbox
@@ -19,7 +20,7 @@ PARAMS = {"reference": "SSC-TEST1234", "name": "Maria García", "branch": "CCB D
 @pytest.fixture
 def maildir(tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(get_settings(), "var_dir", tmp_path)
-    notifications.register_handlers()
+    register_all()
     return tmp_path / "mail"
 
 

@@ -26,18 +26,18 @@ PAPER_PATH = [("approve", "approved"), ("start_production", "in_production"),
 def test_application_happy_path_with_return_and_resubmit():
     state = "submitted"
     for action, expected in [("return", "returned"), ("resubmit", "resubmitted"), *PAPER_PATH]:
-        state = d.transition(d.APPLICATION_TRANSITIONS, state, action)
+        state = d.APPLICATION.next_state(state, action)
         assert state == expected
 
 
 @pytest.mark.parametrize("state", ["submitted", "resubmitted"])
 def test_reject_only_before_approval(state):
-    assert d.transition(d.APPLICATION_TRANSITIONS, state, "reject") == "rejected"
+    assert d.APPLICATION.next_state(state, "reject") == "rejected"
 
 
 @pytest.mark.parametrize("state", ["submitted", "returned", "resubmitted"])
 def test_cancel_only_before_a_decision(state):
-    assert d.transition(d.APPLICATION_TRANSITIONS, state, "cancel") == "cancelled"
+    assert d.APPLICATION.next_state(state, "cancel") == "cancelled"
 
 
 @pytest.mark.parametrize(("state", "action"), [
@@ -48,7 +48,7 @@ def test_cancel_only_before_a_decision(state):
 ])
 def test_illegal_application_moves_are_refused(state, action):
     with pytest.raises(IllegalTransition) as err:
-        d.transition(d.APPLICATION_TRANSITIONS, state, action)
+        d.APPLICATION.next_state(state, action)
     assert err.value.status == 409
 
 
@@ -56,20 +56,20 @@ def test_every_application_state_is_reachable_and_final_states_have_no_exit():
     targets = set(d.APPLICATION_TRANSITIONS.values()) | {"submitted"}
     assert targets == {s.value for s in d.AppState}
     for final in d.FINAL_STATES:
-        assert d.allowed_actions(d.APPLICATION_TRANSITIONS, final) == []
+        assert d.APPLICATION.allowed(final) == []
 
 
 def test_card_lifecycle():
     state = "produced"
     for action, expected in [("issue", "issued"), ("activate", "active"), ("suspend", "suspended"),
                              ("restore", "active"), ("invalidate", "invalidated")]:
-        state = d.transition(d.CARD_TRANSITIONS, state, action)
+        state = d.CARD.next_state(state, action)
         assert state == expected
 
 
 @pytest.mark.parametrize("state", ["produced", "issued", "active", "suspended"])
 def test_any_held_card_can_be_invalidated(state):
-    assert d.transition(d.CARD_TRANSITIONS, state, "invalidate") == "invalidated"
+    assert d.CARD.next_state(state, "invalidate") == "invalidated"
 
 
 @pytest.mark.parametrize(("state", "action"), [
@@ -78,7 +78,7 @@ def test_any_held_card_can_be_invalidated(state):
 ])
 def test_illegal_card_moves_are_refused(state, action):
     with pytest.raises(IllegalTransition):
-        d.transition(d.CARD_TRANSITIONS, state, action)
+        d.CARD.next_state(state, action)
 
 
 def test_eligibility_first_upgrade_and_refusals():

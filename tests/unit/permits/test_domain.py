@@ -151,7 +151,7 @@ def test_from_mapping_reads_iso_dates_and_strips() -> None:
     ("returned", "withdraw", "cancelled"), ("resubmitted", "withdraw", "cancelled"),
 ])
 def test_legal_transitions(state: str, action: str, new: str) -> None:
-    assert domain.transition(state, action) == new
+    assert domain.APPLICATION.next_state(state, action) == new
 
 
 @pytest.mark.parametrize(("state", "action"), [
@@ -160,12 +160,12 @@ def test_legal_transitions(state: str, action: str, new: str) -> None:
 ])
 def test_illegal_transitions_raise(state: str, action: str) -> None:
     with pytest.raises(IllegalTransition):
-        domain.transition(state, action)
+        domain.APPLICATION.next_state(state, action)
 
 
 def test_final_states_have_no_way_out() -> None:
     for final in (State.APPROVED, State.REJECTED, State.CANCELLED):
-        assert domain.allowed_actions(final) == []
+        assert domain.APPLICATION.allowed(final) == []
 
 
 def test_decision_reasons() -> None:
