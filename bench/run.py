@@ -29,7 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TMP = Path(tempfile.mkdtemp(prefix="permitcard-bench-"))
 os.environ.setdefault("PERMITCARD_VAR_DIR", str(TMP))
 os.environ.setdefault("PERMITCARD_DATA_KEY", "q2XlGx3V7yq1n0c7o5cV0r3Hc4o0w9m6G1m2k4b7s8A=")
-os.environ["PERMITCARD_INLINE_WORKER"] = "false"
 DB_URL = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{TMP}/bench.db"
 os.environ["DATABASE_URL"] = DB_URL
 

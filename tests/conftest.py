@@ -19,7 +19,6 @@ from sqlalchemy import Engine, text
 
 os.environ.setdefault("PERMITCARD_ENVIRONMENT", "test")
 os.environ.setdefault("PERMITCARD_DATA_KEY", "q2XlGx3V7yq1n0c7o5cV0r3Hc4o0w9m6G1m2k4b7s8A=")
-os.environ.setdefault("PERMITCARD_INLINE_WORKER", "false")
 
 from permitcard.config import get_settings
 from permitcard.db import Base, Database, import_all_models, make_engine
@@ -78,7 +77,7 @@ def db(engine: Engine) -> Iterator[Database]:
 
 @pytest.fixture
 def app(db: Database):  # type: ignore[no-untyped-def]
-    return create_app(get_settings(), db, inline_worker=False)
+    return create_app(get_settings(), db)
 
 
 @pytest.fixture

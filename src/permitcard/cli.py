@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from datetime import date
 
 import typer
@@ -29,16 +28,31 @@ def _db():  # type: ignore[no-untyped-def]
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, reload: bool = False) -> None:
-    """Serve the web application with uvicorn (httptools, uvloop)."""
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, reload: bool = False,
+          outbox_workers: int = typer.Option(1, help="`permitcard worker` processes started beside the web "
+                                                     "server and stopped with it (0: run them yourself).")) -> None:
+    """Serve the web application with uvicorn (httptools, uvloop), with outbox workers beside it."""
+    import subprocess
+
     import uvicorn
 
     settings = get_settings()
     if settings.is_sqlite and workers > 1:
         err.print("[yellow]SQLite serves one process; use PostgreSQL (DATABASE_URL) for several workers.[/]")
         workers = 1
-    uvicorn.run("permitcard.asgi:app", host=host, port=port, workers=workers, reload=reload,
-                http="httptools", loop="uvloop", proxy_headers=False, access_log=False)
+    helpers = [subprocess.Popen([sys.executable, "-m", "permitcard.cli", "worker"])
+               for _ in range(max(0, outbox_workers))]
+    try:
+        uvicorn.run("permitcard.asgi:app", host=host, port=port, workers=workers, reload=reload,
+                    http="httptools", loop="uvloop", proxy_headers=False, access_log=False)
+    finally:
+        for proc in helpers:
+            proc.terminate()
+        for proc in helpers:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 @db_app.command("upgrade")
@@ -140,20 +154,17 @@ def calendar_enter_year(year: int, holidays: list[str] = typer.Option([], help="
 
 
 @app.command()
-def worker(once: bool = False, interval: float = 1.0) -> None:
-    """Run the outbox: notifications and events, after their transactions commit."""
+def worker(once: bool = typer.Option(False, help="Deliver what is due now, then stop."),
+           interval: float = typer.Option(0.5, help="Seconds to wait when nothing is due."),
+           batch: int = typer.Option(0, help="Messages per transaction (0: 25 on SQLite, 200 on PostgreSQL).")) -> None:
+    """Deliver the outbox (events, notifications) and run the scheduled jobs, in this process."""
+    from permitcard import worker as outbox_worker
     from permitcard.handlers import register_all
-    from permitcard.shared import outbox
 
     register_all()
-    db = _db()
-    while True:
-        n = outbox.dispatch(db)
-        if once:
-            console.print(f"{n} messages processed")
-            return
-        if n == 0:
-            time.sleep(interval)
+    n = outbox_worker.run(_db(), once=once, interval=interval, batch=batch or None)
+    if once:
+        console.print(f"{n} messages processed")
 
 
 @app.command("verify-audit")

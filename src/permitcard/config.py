@@ -42,9 +42,6 @@ class Settings(BaseSettings):
     card_ready_working_days: int = 12
     card_replacement_fee: Decimal = Decimal("20.00")
 
-    # Run the outbox worker inside the web process (development, single process).
-    inline_worker: bool = True
-
     registry_backend: str = "builtin"  # the Work-in-China registry adapter
     card_producer: str = "builtin"  # the bank's card vendor adapter
     mail_backend: str = "file"  # file | smtp

@@ -50,7 +50,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A writer takes SQLite's write lock at BEGIN (waiting up to busy_timeout for another process,
+    # e.g. the outbox worker). A deferred BEGIN would read first and then fail at once with
+    # SQLITE_BUSY_SNAPSHOT when another process wrote in between.
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -88,7 +92,12 @@ class Database:
             target = engine
             self.engine = engine
             self._factory = sessionmaker(bind=engine, expire_on_commit=False)
+            if engine.dialect.name == "sqlite":
+                self._writer_factory = sessionmaker(bind=engine.execution_options(sqlite_immediate=True),
+                                                    expire_on_commit=False)
         self.is_sqlite = target.dialect.name == "sqlite"
+        if not hasattr(self, "_writer_factory"):
+            self._writer_factory = self._factory
         self._write_lock: contextlib.AbstractContextManager[Any] = (
             threading.RLock() if self.is_sqlite else contextlib.nullcontext()
         )
@@ -102,7 +111,7 @@ class Database:
         """One unit of work. The service commits; anything not committed is rolled back."""
         lock = self._write_lock if write else contextlib.nullcontext()
         with lock:
-            session = self._factory()
+            session = self._writer_factory() if write else self._factory()
             try:
                 yield session
             finally:

@@ -6,9 +6,7 @@ import importlib
 import importlib.util
 import logging
 import secrets
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -222,36 +220,10 @@ def _include_context_routers(app: FastAPI) -> None:
                     app.include_router(router)
 
 
-def _inline_worker(db: Database, stop: threading.Event) -> None:
-    from permitcard.handlers import register_all
-    from permitcard.shared import outbox
-
-    register_all()
-    while not stop.wait(1.0):
-        try:
-            outbox.dispatch(db)
-        except Exception:  # keep the loop alive; the failure is logged and retried next tick
-            log.exception("inline outbox worker tick failed")
-
-
-def create_app(
-    settings: Settings | None = None, db: Database | None = None, *, inline_worker: bool | None = None
-) -> FastAPI:
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """The web application. It only writes events; ``permitcard worker`` processes deliver them."""
     settings = settings or get_settings()
     database = db or Database.from_url(settings.database_url)
-    run_worker = settings.inline_worker if inline_worker is None else inline_worker
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        stop = threading.Event()
-        thread = None
-        if run_worker:
-            thread = threading.Thread(target=_inline_worker, args=(database, stop), daemon=True, name="outbox")
-            thread.start()
-        yield
-        stop.set()
-        if thread is not None:
-            thread.join(timeout=5)
 
     app = FastAPI(
         title="permitcard",
@@ -263,7 +235,6 @@ def create_app(
         "language of `Accept-Language` (English or Simplified Chinese).",
         docs_url=None,
         redoc_url=None,
-        lifespan=lifespan,
     )
     app.state.db = database
     app.state.settings = settings

@@ -72,7 +72,6 @@ def _server_env(tmp: Path, port: int, database_url: str) -> dict[str, str]:
         "PERMITCARD_SIGNING_KEY": base64.b64encode(SIGNING_SEED).decode(),
         "PERMITCARD_BASE_URL": f"http://127.0.0.1:{port}",
         "PERMITCARD_CLOCK_START": CLOCK_START,
-        "PERMITCARD_INLINE_WORKER": "true",
         "PERMITCARD_ENVIRONMENT": "test",
         "PYTHONUNBUFFERED": "1",
         "NO_COLOR": "1",

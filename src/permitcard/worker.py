@@ -1,0 +1,80 @@
+"""``permitcard worker``: the outbox and the scheduled jobs, in a process of their own.
+
+The web processes only write events into the outbox; any number of workers deliver them
+(PostgreSQL hands each a different batch with ``FOR UPDATE SKIP LOCKED``). Scheduled jobs
+(sealing the audit log, permit expiry, …) register with ``@periodic`` and run in every worker;
+each job must be safe to run twice and at the same time in two workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from permitcard.db import Database
+from permitcard.shared import outbox
+
+log = logging.getLogger("permitcard.worker")
+
+
+@dataclass
+class Job:
+    name: str
+    every: float  # seconds between runs
+    run: Callable[[Database], object]
+    next_at: float = field(default=0.0)
+
+
+JOBS: dict[str, Job] = {}
+
+
+def periodic(name: str, *, every: float) -> Callable[[Callable[[Database], object]], Callable[[Database], object]]:
+    """Run ``fn(db)`` in the worker every ``every`` seconds (and once at start)."""
+
+    def register(fn: Callable[[Database], object]) -> Callable[[Database], object]:
+        JOBS[name] = Job(name=name, every=every, run=fn)
+        return fn
+
+    return register
+
+
+def _run_due_jobs(db: Database, now: float) -> None:
+    for job in JOBS.values():
+        if now < job.next_at:
+            continue
+        job.next_at = now + job.every
+        try:
+            job.run(db)
+        except Exception:  # a failing job is logged and tried again at its next turn
+            log.exception("scheduled job %s failed", job.name)
+
+
+def run(db: Database, *, once: bool = False, interval: float = 0.5, batch: int | None = None,
+        stop: threading.Event | None = None) -> int:
+    """Deliver until stopped (SIGTERM/SIGINT finish the current batch first). Returns messages delivered."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    limit = batch or (25 if db.is_sqlite else outbox.BATCH)  # SQLite: short write transactions
+    delivered = 0
+    while not stop.is_set():
+        _run_due_jobs(db, time.monotonic())
+        try:
+            n = outbox.dispatch(db, limit=limit)
+        except Exception:  # e.g. the database restarting: wait and go on
+            log.exception("outbox batch failed; retrying")
+            n = 0
+            stop.wait(interval * 4)
+        delivered += n
+        if once:
+            if n == 0:
+                break
+            continue
+        if n == 0:
+            stop.wait(interval)
+    return delivered
