@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from permitcard.insurance.models import InsurancePerson, InsuranceRegistration, InsuranceSsnSequence
@@ -80,18 +81,22 @@ def latest_for_permit(s: Session, permit_number: str) -> list[InsuranceRegistrat
     ).scalars())
 
 
-def lock_sequence(s: Session, prefix: str) -> InsuranceSsnSequence:
-    """The sequence row of ``prefix``, locked for this transaction; created if it is the first."""
-    query = select(InsuranceSsnSequence).where(InsuranceSsnSequence.prefix == prefix).with_for_update()
-    row = s.execute(query).scalar_one_or_none()
-    if row is not None:
-        return row
-    try:
-        with s.begin_nested():
-            s.add(InsuranceSsnSequence(prefix=prefix, last_odd=0, last_even=0))
-    except IntegrityError:
-        pass  # another transaction created it first; lock theirs
-    return s.execute(query.execution_options(populate_existing=True)).scalar_one()
+def take_sequence(s: Session, prefix: str, *, odd: bool) -> int:
+    """Take the next sequence of this prefix and parity in one statement (odd 1, 3, …; even 2, 4, …).
+
+    An upsert with RETURNING: the first registration of a prefix creates its row, later ones bump
+    it; the row stays locked until commit, so two registrations never get the same number."""
+    column = InsuranceSsnSequence.last_odd if odd else InsuranceSsnSequence.last_even
+    first = 1 if odd else 2
+    dialect = s.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    upsert = insert(InsuranceSsnSequence).values(
+        prefix=prefix, last_odd=1 if odd else -1, last_even=2 if not odd else 0
+    ).on_conflict_do_update(
+        index_elements=[InsuranceSsnSequence.prefix],
+        set_={column.key: case((column < first, first), else_=column + 2)},
+    ).returning(column)
+    return int(s.execute(upsert).scalar_one())
 
 
 def _filtered(f: RegistrationFilter) -> Select[Any]:

@@ -220,7 +220,7 @@ def _new_registration(s: Session, *, actor: Actor, channel: str, data: _Input,
 
 def _record_submission(s: Session, reg: InsuranceRegistration, actor: Actor) -> None:
     s.add(reg)
-    s.flush()
+    s.flush([reg])
     audit.record(s, actor=actor, action="insurance_registration.submitted", target_type="insurance_registration",
                  target_id=reg.id, after={"reference": reg.reference, "permit_number": reg.permit_number,
                                           "channel": reg.channel, "credential": reg.credential,
@@ -268,23 +268,29 @@ def _create_person(s: Session, *, actor: Actor, info: PermitInfo, pr_id: str) ->
         if repo.person_by_ssn(s, pr_id) is not None:
             raise ValidationFailed.one("permanent_residence_id", N_(
                 "This permanent residence ID is already the social security number of someone else"))
-    try:
-        with s.begin_nested():
-            ssn = pr_id or _allocate(s, info)
-            person = InsurancePerson(
-                ssn=ssn, ssn_hash=blind_index(ssn), permit_number=info.permit_number,
-                family_name=info.family_name, given_names=info.given_names, nationality=info.nationality,
-                birth_date=info.birth_date, sex=info.sex, passport_number=info.passport_number,
-                passport_hash=blind_index(info.passport_number),
-                ssn_source="permanent_residence_id" if pr_id else "assigned", created_at=clock.now(),
-            )
-            s.add(person)
-    except IntegrityError:
-        # Someone registered the same person at the same moment: theirs is the one SSN.
-        existing = repo.person_by_permit(s, info.permit_number)
-        if existing is None:
-            raise Conflict() from None
-        return existing
+    for _ in range(20):
+        ssn = pr_id or _allocate(s, info)
+        person = InsurancePerson(
+            ssn=ssn, ssn_hash=blind_index(ssn), permit_number=info.permit_number,
+            family_name=info.family_name, given_names=info.given_names, nationality=info.nationality,
+            birth_date=info.birth_date, sex=info.sex, passport_number=info.passport_number,
+            passport_hash=blind_index(info.passport_number),
+            ssn_source="permanent_residence_id" if pr_id else "assigned", created_at=clock.now(),
+        )
+        try:
+            with s.begin_nested():
+                s.add(person)
+        except IntegrityError:
+            # Someone registered the same person at the same moment: theirs is the one SSN.
+            existing = repo.person_by_permit(s, info.permit_number)
+            if existing is not None:
+                return existing
+            if pr_id:
+                raise Conflict() from None
+            continue  # the number is someone's kept permanent residence ID: take the next one
+        break
+    else:
+        raise Conflict()
     audit.record(s, actor=_agency_actor(actor), action="insurance_person.ssn_assigned",
                  target_type="insurance_person", target_id=person.id,
                  after={"permit_number": person.permit_number, "ssn": ssn, "ssn_source": person.ssn_source})
@@ -293,23 +299,13 @@ def _create_person(s: Session, *, actor: Actor, info: PermitInfo, pr_id: str) ->
 
 
 def _allocate(s: Session, info: PermitInfo) -> str:
-    """The next free SSN for this person's prefix; the sequence row is locked until commit."""
+    """The next SSN of this person's prefix and parity (the sequence row stays locked until commit)."""
     prefix = domain.ssn_prefix(province_code=get_settings().province_code, nationality=info.nationality,
                                birth_date=info.birth_date)
-    row = repo.lock_sequence(s, prefix)
-    odd = domain.sequence_parity(info.sex) == 1
-    last: int | None = row.last_odd if odd else row.last_even
-    while True:
-        seq = domain.next_sequence(last, info.sex)
-        ssn = domain.ssn_for_sequence(prefix, seq)
-        last = seq
-        if repo.person_by_ssn(s, ssn) is None:  # a kept permanent residence ID may hold it
-            break
-    if odd:
-        row.last_odd = seq
-    else:
-        row.last_even = seq
-    return ssn
+    seq = repo.take_sequence(s, prefix, odd=domain.sequence_parity(info.sex) == 1)
+    if seq > domain.MAX_SEQUENCE:
+        raise domain.SequenceExhausted()
+    return domain.ssn_for_sequence(prefix, seq)
 
 
 def _notify(s: Session, actor: Actor, reg: InsuranceRegistration, *, ssn: str | None) -> None:

@@ -16,8 +16,10 @@ from permitcard.shared.crypto import blind_index
 from permitcard.shared.registry import REFUSAL_MESSAGES, PermitInfo, RegistryRefusal, names_match
 
 
-def permit_info(s: Session, permit: Permit, person: PermitPerson) -> PermitInfo:
+def permit_info(s: Session, permit: Permit, person: PermitPerson, keep: list[object] | None = None) -> PermitInfo:
     employer = auth_repo.employer_by_id(s, permit.employer_id)
+    if keep is not None:
+        keep.append(employer)  # the session's identity map holds objects weakly: keep it for the use case
     return PermitInfo(
         permit_number=person.permit_number, notice_number=permit.notice_number,
         family_name=person.family_name, given_names=person.given_names, nationality=person.nationality,
@@ -34,43 +36,49 @@ def _refuse(reason: str) -> RegistryRefusal:
 
 
 class BuiltinRegistry:
-    """``shared.registry.PermitRegistry`` over the permits context's own tables."""
+    """``shared.registry.PermitRegistry`` over the permits context's own tables.
+
+    One instance serves one unit of work and remembers what it read, so a use case that looks a
+    permit up by its notice and then verifies it asks the database once."""
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        self._known: dict[str, PermitInfo] = {}
+        self._loaded: list[object] = []
 
-    def _current(self, permit_number: str) -> tuple[Permit, PermitPerson] | None:
-        number = ids.normalise_permit_number(permit_number or "")
-        person = repo.person_by_number(self.s, number) if number else None
-        if person is None:
+    def _remember(self, found: tuple[Permit, PermitPerson] | None) -> PermitInfo | None:
+        if found is None:
             return None
-        permit = repo.latest_permit_of(self.s, person.id)
-        return None if permit is None else (permit, person)
+        info = permit_info(self.s, *found, keep=self._loaded)
+        self._known[info.permit_number] = info
+        return info
+
+    def get(self, permit_number: str) -> PermitInfo | None:
+        number = ids.normalise_permit_number(permit_number or "")
+        if not number:
+            return None
+        if number in self._known:
+            return self._known[number]
+        return self._remember(repo.current_permit_by_number(self.s, number))
 
     def verify(
         self, *, permit_number: str, family_name: str, given_names: str, passport_number: str,
         require_valid: bool = True,
     ) -> PermitInfo:
-        found = self._current(permit_number)
-        if found is None:
+        info = self.get(permit_number)
+        if info is None:
             raise _refuse("unknown")
-        permit, person = found
-        if not names_match(family_name or "", given_names or "", person.family_name, person.given_names):
+        if not names_match(family_name or "", given_names or "", info.family_name, info.given_names):
             raise _refuse("name_mismatch")
-        if not passport_number.strip() or blind_index(passport_number) != person.passport_hash:
+        if not passport_number.strip() or blind_index(passport_number) != blind_index(info.passport_number):
             raise _refuse("passport_mismatch")
-        info = permit_info(self.s, permit, person)
         if require_valid and not info.is_valid:
             raise _refuse("not_valid")
         return info
 
-    def get(self, permit_number: str) -> PermitInfo | None:
-        found = self._current(permit_number)
-        return None if found is None else permit_info(self.s, *found)
-
     def by_notice(self, notice_number: str) -> PermitInfo | None:
-        permit = repo.permit_by_notice(self.s, (notice_number or "").strip().upper())
-        if permit is None:
-            return None
-        person = repo.person(self.s, permit.person_id)
-        return None if person is None else permit_info(self.s, permit, person)
+        notice = (notice_number or "").strip().upper()
+        for info in self._known.values():
+            if info.notice_number == notice:
+                return info
+        return self._remember(repo.permit_and_person_by_notice(self.s, notice))

@@ -109,6 +109,20 @@ def permit(s: Session, permit_id: int) -> Permit | None:
     return s.get(Permit, permit_id)
 
 
+def current_permit_by_number(s: Session, permit_number: str) -> tuple[Permit, PermitPerson] | None:
+    """The person with this lifelong number and their current permit, in one query."""
+    row = s.execute(select(Permit, PermitPerson).join(PermitPerson, Permit.person_id == PermitPerson.id)
+                    .where(PermitPerson.permit_number == permit_number)
+                    .order_by(Permit.issued_at.desc(), Permit.id.desc()).limit(1)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def permit_and_person_by_notice(s: Session, notice_number: str) -> tuple[Permit, PermitPerson] | None:
+    row = s.execute(select(Permit, PermitPerson).join(PermitPerson, Permit.person_id == PermitPerson.id)
+                    .where(Permit.notice_number == notice_number)).first()
+    return None if row is None else (row[0], row[1])
+
+
 def permit_by_notice(s: Session, notice_number: str) -> Permit | None:
     return s.execute(select(Permit).where(Permit.notice_number == notice_number)).scalar_one_or_none()
 

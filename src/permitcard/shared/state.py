@@ -90,12 +90,16 @@ def change(
     model = type(obj)
     statement = (update(model).where(model.id == obj.id, model.version == seen)
                  .values(**changes).execution_options(synchronize_session=False))
+    if obj in s.new:  # created in this unit of work: its row must exist before it can move
+        s.flush([obj])
     try:
-        if machine.on_integrity_error is None:
-            result = cast(CursorResult[Any], s.execute(statement))
-        else:
-            with s.begin_nested():
+        # Other pending rows (audit, outbox) wait for the commit, where each table is one batch.
+        with s.no_autoflush:
+            if machine.on_integrity_error is None:
                 result = cast(CursorResult[Any], s.execute(statement))
+            else:
+                with s.begin_nested():
+                    result = cast(CursorResult[Any], s.execute(statement))
     except IntegrityError as exc:
         assert machine.on_integrity_error is not None
         raise machine.on_integrity_error() from exc
