@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 
+from permitcard.bootstrap import import_models
 from permitcard.config import get_settings
-from permitcard.db import Base, import_all_models, make_engine
+from permitcard.db import Base, make_engine
 
-import_all_models()
+import_models()
 target_metadata = Base.metadata
 
 

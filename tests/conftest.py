@@ -20,8 +20,9 @@ from sqlalchemy import Engine, text
 os.environ.setdefault("PERMITCARD_ENVIRONMENT", "test")
 os.environ.setdefault("PERMITCARD_DATA_KEY", "q2XlGx3V7yq1n0c7o5cV0r3Hc4o0w9m6G1m2k4b7s8A=")
 
+from permitcard.bootstrap import Adapters, bootstrap, import_models
 from permitcard.config import get_settings
-from permitcard.db import Base, Database, import_all_models, make_engine
+from permitcard.db import Base, Database, make_engine
 from permitcard.main import create_app
 
 PG_URL = os.environ.get("PERMITCARD_TEST_DATABASE_URL", "")
@@ -43,6 +44,12 @@ def fresh_pg_database(prefix: str, server_url: str = PG_URL) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def assembled() -> Adapters:
+    """Every test runs in a process assembled as the app is: adapters, outbox handlers, templates."""
+    return bootstrap(get_settings())
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, empty database for this test run."""
@@ -56,7 +63,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    import_all_models()
+    import_models()
     eng = make_engine(database_url)
     Base.metadata.create_all(eng)
     yield eng
@@ -97,7 +104,7 @@ def committed_db() -> Iterator[Database]:
     connections. It is dropped afterwards, so nothing leaks into the rolled-back tests."""
     if not PG_URL:
         pytest.skip("needs PostgreSQL: real connections committing at the same time")
-    import_all_models()
+    import_models()
     with fresh_pg_database("permitcard_race") as url:
         eng = make_engine(url)
         Base.metadata.create_all(eng)

@@ -22,9 +22,13 @@ err = Console(stderr=True)
 
 
 def _db():  # type: ignore[no-untyped-def]
+    """The database, in a process assembled by the bootstrap (adapters, handlers, templates)."""
+    from permitcard.bootstrap import bootstrap
     from permitcard.db import Database
 
-    return Database.from_url(get_settings().database_url)
+    settings = get_settings()
+    bootstrap(settings)
+    return Database.from_url(settings.database_url)
 
 
 @app.command()
@@ -159,9 +163,7 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
            batch: int = typer.Option(0, help="Messages per transaction (0: 25 on SQLite, 200 on PostgreSQL).")) -> None:
     """Deliver the outbox (events, notifications) and run the scheduled jobs, in this process."""
     from permitcard import worker as outbox_worker
-    from permitcard.handlers import register_all
 
-    register_all()
     n = outbox_worker.run(_db(), once=once, interval=interval, batch=batch or None)
     if once:
         console.print(f"{n} messages processed")

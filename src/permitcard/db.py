@@ -124,14 +124,3 @@ class Database:
     def session(self) -> Session:
         return self._factory()
 
-
-def import_all_models() -> None:
-    """Import every context's models so Base.metadata is complete (Alembic, create_all)."""
-    from permitcard.auth import models as _auth  # noqa: F401
-    from permitcard.banks import models as _banks  # noqa: F401
-    from permitcard.cards import models as _cards  # noqa: F401
-    from permitcard.insurance import models as _insurance  # noqa: F401
-    from permitcard.notifications import models as _notifications  # noqa: F401
-    from permitcard.permits import models as _permits  # noqa: F401
-    from permitcard.photos import models as _photos  # noqa: F401
-    from permitcard.shared import models as _shared  # noqa: F401

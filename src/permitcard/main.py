@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -19,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
-from permitcard import __version__
+from permitcard import __version__, bootstrap
 from permitcard.auth.domain import ROLE_LABELS, Role
 from permitcard.config import Settings, get_settings
 from permitcard.db import Database
@@ -28,8 +26,6 @@ from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFail
 from permitcard.shared.web import CSRF_COOKIE, PACKAGE_DIR, problem, render, templates
 
 log = logging.getLogger("permitcard")
-
-CONTEXTS = ("auth", "banks", "permits", "insurance", "photos", "cards", "ecard", "notifications", "admin")
 
 NAV: dict[Role, list[tuple[str, str]]] = {
     Role.APPLICANT: [("/my", N_("My card"))],
@@ -207,22 +203,13 @@ class WebMiddleware:
         await self.app(scope, receive, send_wrapper)
 
 
-def _include_context_routers(app: FastAPI) -> None:
-    for ctx in CONTEXTS:
-        for part in ("api", "pages"):
-            name = f"permitcard.{ctx}.{part}"
-            if importlib.util.find_spec(name) is None:
-                continue
-            module = importlib.import_module(name)
-            for attr in ("router", "public_router"):
-                router = getattr(module, attr, None)
-                if router is not None:
-                    app.include_router(router)
-
-
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
-    """The web application. It only writes events; ``permitcard worker`` processes deliver them."""
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, *, adapters: bootstrap.Adapters | None = None,
+) -> FastAPI:
+    """The web application over what ``bootstrap`` assembles (the adapters the settings choose, unless
+    given). It only writes events; ``permitcard worker`` processes deliver them."""
     settings = settings or get_settings()
+    chosen = bootstrap.bootstrap(settings, adapters=adapters)
     database = db or Database.from_url(settings.database_url)
 
     app = FastAPI(
@@ -238,6 +225,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.db = database
     app.state.settings = settings
+    app.state.adapters = chosen
     app.add_middleware(WebMiddleware, settings=settings)
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static")
@@ -254,5 +242,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
-    _include_context_routers(app)
+    bootstrap.include_routers(app)
     return app

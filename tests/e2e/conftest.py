@@ -293,10 +293,7 @@ def text_for(lang: str, msgid: str) -> str:
 
 def page_routes() -> set[tuple[str, str]]:
     """(METHOD, path pattern with ``{}`` for parameters) of every HTML route the code defines now."""
-    import importlib
-    import importlib.util
-
-    from permitcard.main import CONTEXTS
+    from permitcard.bootstrap import context_modules
 
     found: set[tuple[str, str]] = set()
 
@@ -309,11 +306,7 @@ def page_routes() -> set[tuple[str, str]]:
             for method in getattr(route, "methods", ()) or ():
                 found.add((method, re.sub(r"\{[^}]+\}", "{}", prefix + route.path)))
 
-    for ctx in (*CONTEXTS, "admin"):
-        name = f"permitcard.{ctx}.pages"
-        if importlib.util.find_spec(name) is None:
-            continue
-        module = importlib.import_module(name)
+    for module in context_modules("pages"):
         for attr in ("router", "public_router"):
             walk(getattr(getattr(module, attr, None), "routes", []), "")
     return found

@@ -7,7 +7,8 @@ import contextlib
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from permitcard.db import Base, import_all_models, make_engine
+from permitcard.bootstrap import import_models
+from permitcard.db import Base, make_engine
 from permitcard.migrate import upgrade
 from tests.conftest import PG_URL, fresh_pg_database
 
@@ -20,7 +21,7 @@ def test_upgrade_head_matches_models(tmp_path):
         stack.callback(engine.dispose)
         with engine.begin() as conn:
             upgrade(connection=conn)
-        import_all_models()
+        import_models()
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(ctx, Base.metadata)

@@ -20,7 +20,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from permitcard.db import Base, Database, import_all_models, make_engine
+from permitcard.bootstrap import import_models
+from permitcard.db import Base, Database, make_engine
 from permitcard.notifications.models import Notification
 from permitcard.shared.models import OutboxDelivery, OutboxMessage
 from tests.conftest import PG_URL, fresh_pg_database
@@ -86,7 +87,7 @@ def _signed_in(url: str, email: str) -> httpx.Client:
 
 
 def test_two_servers_and_three_workers_deliver_every_message_once(tmp_path: Path) -> None:
-    import_all_models()
+    import_models()
     with fresh_pg_database("permitcard_procs") as url:
         engine = make_engine(url)
         Base.metadata.create_all(engine)

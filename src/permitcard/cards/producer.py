@@ -1,12 +1,14 @@
 """The card production adapter: the bank's card vendor that personalises a card.
 
-``producer_for(s)`` returns the configured vendor (PERMITCARD_CARD_PRODUCER). The built-in vendor
-numbers cards from counters in ``card_sequence``: an atomic ``UPDATE … RETURNING`` hands every
-concurrent caller a different value, on SQLite and PostgreSQL alike.
+``producer_for(s)`` returns the vendor that ``permitcard.bootstrap`` installed in ``PRODUCER`` (chosen
+by PERMITCARD_CARD_PRODUCER). The built-in vendor numbers cards from counters in ``card_sequence``:
+an atomic ``UPDATE … RETURNING`` hands every concurrent caller a different value, on SQLite and
+PostgreSQL alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from permitcard.banks.domain import Branch
 from permitcard.cards import domain
 from permitcard.cards.models import CardSequence
-from permitcard.config import get_settings
+from permitcard.shared.ports import Port
 from permitcard.shared.registry import PermitInfo
 
 
@@ -61,8 +63,11 @@ class BuiltinProducer:
         return ProducedCard(card_number=card_no, bank_account_number=account)
 
 
+ProducerFactory = Callable[[Session], CardProducer]
+"""Makes the vendor for one unit of work (the built-in one counts inside the caller's transaction)."""
+
+PRODUCER: Port[ProducerFactory] = Port("card producer")
+
+
 def producer_for(s: Session) -> CardProducer:
-    backend = get_settings().card_producer
-    if backend == "builtin":
-        return BuiltinProducer(s)
-    raise RuntimeError(f"unknown PERMITCARD_CARD_PRODUCER {backend!r}")
+    return PRODUCER.get()(s)

@@ -1,4 +1,7 @@
-"""Delivery adapters. The built-in mailer writes RFC 5322 files to var/mail (or sends by SMTP)."""
+"""Delivery adapters and their ports. ``permitcard.bootstrap`` installs the mailer the settings choose:
+the file mailer writes RFC 5322 files to var/mail, the SMTP mailer sends through a relay. Text
+messages get an adapter here when a deployment has an SMS gateway (``SMS`` stays empty until then).
+"""
 
 from __future__ import annotations
 
@@ -7,22 +10,30 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-from permitcard.config import get_settings
+from permitcard.shared.ports import Port
 
 
 class Mailer(Protocol):
     def send(self, *, to: str, subject: str, body: str, message_id: str) -> None: ...
 
 
+class SmsSender(Protocol):
+    def send(self, *, to: str, body: str, message_id: str) -> None: ...
+
+
+MAILER: Port[Mailer] = Port("mailer")
+SMS: Port[SmsSender] = Port("SMS gateway")
+
+
 class FileMailer:
     """Each message is one .eml file in a folder: readable, and what tests and demos check."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, *, sender: str = "permitcard@localhost") -> None:
+        self.folder, self.sender = folder, sender
 
     def send(self, *, to: str, subject: str, body: str, message_id: str) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        msg = _message(to, subject, body)
+        msg = _message(self.sender, to, subject, body)
         path = self.folder / f"{message_id}.eml"
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(bytes(msg))
@@ -30,17 +41,17 @@ class FileMailer:
 
 
 class SmtpMailer:
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
+    def __init__(self, host: str, port: int, *, sender: str = "permitcard@localhost") -> None:
+        self.host, self.port, self.sender = host, port, sender
 
     def send(self, *, to: str, subject: str, body: str, message_id: str) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
-            smtp.send_message(_message(to, subject, body))
+            smtp.send_message(_message(self.sender, to, subject, body))
 
 
-def _message(to: str, subject: str, body: str) -> EmailMessage:
+def _message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
     msg = EmailMessage()
-    msg["From"] = get_settings().mail_from
+    msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
     msg.set_content(body)
@@ -48,7 +59,5 @@ def _message(to: str, subject: str, body: str) -> EmailMessage:
 
 
 def mailer() -> Mailer:
-    settings = get_settings()
-    if settings.mail_backend == "smtp":
-        return SmtpMailer(settings.smtp_host, settings.smtp_port)
-    return FileMailer(Path(settings.var_dir) / "mail")
+    """The installed mailer."""
+    return MAILER.get()

@@ -1,20 +1,23 @@
 """The one door from the card side to the Work-in-China registry (SPEC §2, last point).
 
-Insurance, cards, e-card and account linking ask only these questions. The built-in registry
-(``permitcard.permits.service.BuiltinRegistry``) answers them from our own tables; a deployment
-can set PERMITCARD_REGISTRY_BACKEND to an adapter for the national system instead.
+Insurance, cards, e-card and account linking ask only these questions, through ``registry_for``.
+Which registry answers is injected by ``permitcard.bootstrap``: the built-in one
+(``permitcard.permits.registry.BuiltinRegistry``) answers from our own tables; a deployment can set
+PERMITCARD_REGISTRY_BACKEND to an adapter for the national system instead. This module imports no
+context.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from permitcard.config import get_settings
 from permitcard.shared.errors import N_, RuleViolation
+from permitcard.shared.ports import Port
 
 
 @dataclass(frozen=True)
@@ -80,14 +83,15 @@ class PermitRegistry(Protocol):
     def by_notice(self, notice_number: str) -> PermitInfo | None: ...
 
 
-def registry_for(session: Session) -> PermitRegistry:
-    """The configured registry. The built-in one reads through the caller's transaction."""
-    backend = get_settings().registry_backend
-    if backend == "builtin":
-        from permitcard.permits.service import BuiltinRegistry
+RegistryFactory = Callable[[Session], PermitRegistry]
+"""Makes the registry for one unit of work (the built-in one reads through the caller's session)."""
 
-        return BuiltinRegistry(session)
-    raise RuntimeError(f"unknown PERMITCARD_REGISTRY_BACKEND {backend!r}")
+REGISTRY: Port[RegistryFactory] = Port("permit registry")
+
+
+def registry_for(session: Session) -> PermitRegistry:
+    """The configured registry, answering inside the caller's transaction."""
+    return REGISTRY.get()(session)
 
 
 def names_match(a_family: str, a_given: str, b_family: str, b_given: str) -> bool:

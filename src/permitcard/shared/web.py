@@ -20,21 +20,24 @@ from permitcard.shared import i18n
 from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-CONTEXTS = ("auth", "permits", "insurance", "photos", "cards", "ecard", "banks", "notifications", "admin")
 CSRF_COOKIE = "pc_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
+def _loader(context_dirs: list[Path]) -> jinja2.BaseLoader:
+    folders = [PACKAGE_DIR / "templates", *context_dirs]
+    return jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(folder)) for folder in folders])
+
+
+def use_template_dirs(context_dirs: list[Path]) -> None:
+    """Where the contexts' templates are (after the shared ones): set by ``permitcard.bootstrap``."""
+    templates.loader = _loader(context_dirs)
+
+
 def _build_env() -> jinja2.Environment:
-    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(PACKAGE_DIR / "templates"))]
-    loaders += [
-        jinja2.FileSystemLoader(str(PACKAGE_DIR / ctx / "templates"))
-        for ctx in CONTEXTS
-        if (PACKAGE_DIR / ctx / "templates").is_dir()
-    ]
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
+        loader=_loader([]),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,

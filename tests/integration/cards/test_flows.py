@@ -5,12 +5,12 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from permitcard.bootstrap import register_handlers
 from permitcard.cards import handlers as events
 from permitcard.cards import service as cards
 from permitcard.cards import views
 from permitcard.cards.errors import NotEligible, WaitingForSsn
 from permitcard.cards.models import Card
-from permitcard.handlers import register_all
 from permitcard.notifications.models import Notification
 from permitcard.shared import audit
 from permitcard.shared.crypto import blind_index
@@ -125,7 +125,7 @@ def test_online_application_waits_for_the_ssn_then_produces_when_it_appears(db):
     register_for_ssn(db, permit)  # publishes "insurance.ssn_assigned"; the outbox worker runs our handler
     from permitcard.shared import outbox
 
-    register_all()
+    register_handlers()
     outbox.dispatch(db)
     with db.uow() as s:  # idempotent: nothing left to start
         assert events.start_waiting_production(s, permit.permit_number) == 0
@@ -226,7 +226,7 @@ def test_notifications_go_to_the_linked_account_in_its_language(db):
         app = cards.apply_online(db, actor=user, branch_id=branch_id(db, STANDARD_BRANCH), photo_receipt=receipt,
                                  passport_number=permit.passport_number)
     assert app.notify_locale == "zh_Hans"
-    register_all()
+    register_handlers()
     outbox.dispatch(db)
     with db.uow(write=False) as s:
         sent = [n for n in s.execute(select(Notification)).scalars() if n.recipient == user.label]

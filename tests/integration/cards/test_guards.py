@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from permitcard.bootstrap import register_handlers
 from permitcard.cards import handlers as events
 from permitcard.cards import service as cards
 from permitcard.cards.errors import AlreadyActiveCard
 from permitcard.cards.models import Card, CardApplication
-from permitcard.handlers import register_all
 from permitcard.permits.events import PermitCancelled
 from permitcard.shared import clock
 from permitcard.shared.crypto import blind_index
@@ -67,7 +67,7 @@ def test_permit_events_refresh_the_card_idempotently(db):
         assert card.permit_status == "valid" and card.position == permit.position
     from permitcard.shared import outbox
 
-    register_all()
+    register_handlers()
     assert events.on_permit_event in outbox.handlers_for(PermitCancelled)
 
 

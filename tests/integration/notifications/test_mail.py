@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 
-from permitcard.config import get_settings
-from permitcard.handlers import register_all
+from permitcard.bootstrap import adapters, install
 from permitcard.notifications import service as notifications
 from permitcard.notifications.adapters import FileMailer, SmtpMailer
 from permitcard.shared import outbox
@@ -18,10 +19,12 @@ PARAMS = {"reference": "SSC-TEST1234", "name": "Maria García", "branch": "CCB D
 
 
 @pytest.fixture
-def maildir(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setattr(get_settings(), "var_dir", tmp_path)
-    register_all()
-    return tmp_path / "mail"
+def maildir(tmp_path) -> Iterator[Path]:
+    """The app's adapters with the file mailer writing into this test's folder."""
+    assembled = adapters()
+    install(replace(assembled, mailer=FileMailer(tmp_path / "mail")))
+    yield tmp_path / "mail"
+    install(assembled)
 
 
 def _messages(folder: Path):

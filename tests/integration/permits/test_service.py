@@ -237,10 +237,10 @@ def test_public_verification_checks_the_signature(db: Database, employer: Actor)
 
 
 def test_outbox_delivers_the_decision_mail(db: Database, employer: Actor) -> None:
-    from permitcard.handlers import register_all
+    from permitcard.bootstrap import register_handlers
     from permitcard.notifications.service import sent_to
 
-    register_all()
+    register_handlers()
     app = permits.file_application(db, actor=employer, data=application_data(birth_date=date(1985, 1, 1)))
     permits.decide(db, actor=officer_actor(), application_id=app.id, version=1, action="reject",
                    reason="Wrong category")

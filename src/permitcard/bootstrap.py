@@ -1,0 +1,155 @@
+"""The one place that assembles permitcard from its contexts (cosmicpython's ``bootstrap.py``).
+
+``CONTEXTS`` is the only list of the bounded contexts. From it, ``bootstrap()`` imports every
+context's models (so ``Base.metadata`` is complete), points the templates at every context's
+``templates/`` folder, subscribes every context's outbox handlers, and installs the adapters the
+settings choose (``Adapters``) in the ports of the code that uses them. ``include_routers`` adds
+every context's ``api`` and ``pages`` routers to the web app.
+
+The web app (``main.create_app``), ``permitcard worker``, the other CLI commands, Alembic and the
+tests all start here. A context picks up nothing by itself: adding one means adding its name below.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from fastapi import FastAPI
+
+from permitcard.cards.producer import PRODUCER, BuiltinProducer, ProducerFactory
+from permitcard.config import Settings, get_settings
+from permitcard.ecard.adapters import FACE_CHECK, FaceCheck
+from permitcard.notifications.adapters import MAILER, SMS, FileMailer, Mailer, SmsSender, SmtpMailer
+from permitcard.permits.registry import BuiltinRegistry
+from permitcard.shared import web
+from permitcard.shared.registry import REGISTRY, RegistryFactory
+
+PACKAGE = "permitcard"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# The bounded contexts, in the order their routers are matched and their templates searched.
+CONTEXTS = ("auth", "banks", "permits", "insurance", "photos", "cards", "ecard", "notifications", "admin",
+            "policy")
+
+
+def context_modules(part: str) -> Iterator[ModuleType]:
+    """``permitcard.<context>.<part>`` of every context that has one, in ``CONTEXTS`` order."""
+    for ctx in CONTEXTS:
+        if importlib.util.find_spec(f"{PACKAGE}.{ctx}") is None:
+            continue
+        name = f"{PACKAGE}.{ctx}.{part}"
+        if importlib.util.find_spec(name) is not None:
+            yield importlib.import_module(name)
+
+
+def import_models() -> None:
+    """Import every context's ORM models (and the shared ones) so ``Base.metadata`` is complete."""
+    importlib.import_module(f"{PACKAGE}.shared.models")
+    list(context_modules("models"))
+
+
+def template_dirs() -> list[Path]:
+    return [PACKAGE_DIR / ctx / "templates" for ctx in CONTEXTS if (PACKAGE_DIR / ctx / "templates").is_dir()]
+
+
+def register_handlers() -> None:
+    """Subscribe every context's outbox handlers: ``<context>/handlers.py`` ``register()`` (or, until a
+    context has that module, its ``service.register_handlers()``). Registering twice changes nothing."""
+    for ctx in CONTEXTS:
+        if importlib.util.find_spec(f"{PACKAGE}.{ctx}") is None:
+            continue
+        if importlib.util.find_spec(f"{PACKAGE}.{ctx}.handlers") is not None:
+            importlib.import_module(f"{PACKAGE}.{ctx}.handlers").register()
+        elif importlib.util.find_spec(f"{PACKAGE}.{ctx}.service") is not None:
+            register = getattr(importlib.import_module(f"{PACKAGE}.{ctx}.service"), "register_handlers", None)
+            if register is not None:
+                register()
+
+
+def include_routers(app: FastAPI) -> None:
+    """Every context's JSON (``api``) and HTML (``pages``) routers, public ones included."""
+    for part in ("api", "pages"):
+        for module in context_modules(part):
+            for attr in ("router", "public_router"):
+                router = getattr(module, attr, None)
+                if router is not None:
+                    app.include_router(router)
+
+
+# ------------------------------------------------------------------ adapters
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """The adapters of one process, chosen by configuration; ``app.state.adapters`` in the web app and
+    ``adapters()`` anywhere. The code that uses one asks its port (``registry_for(s)``,
+    ``producer_for(s)``, ``mailer()``), so this is the only place that reads the backend settings."""
+
+    registry: RegistryFactory  # the Work-in-China registry (shared.registry)
+    card_producer: ProducerFactory  # the bank's card vendor (cards.producer)
+    mailer: Mailer  # e-mail (notifications.adapters)
+    sms: SmsSender | None = None  # text messages (notifications.adapters): none configured yet
+    face_check: FaceCheck | None = None  # e-card real-name check (ecard.adapters): none configured yet
+
+
+def _registry(settings: Settings) -> RegistryFactory:
+    if settings.registry_backend == "builtin":
+        return BuiltinRegistry
+    raise RuntimeError(f"unknown PERMITCARD_REGISTRY_BACKEND {settings.registry_backend!r}")
+
+
+def _card_producer(settings: Settings) -> ProducerFactory:
+    if settings.card_producer == "builtin":
+        return BuiltinProducer
+    raise RuntimeError(f"unknown PERMITCARD_CARD_PRODUCER {settings.card_producer!r}")
+
+
+def _mailer(settings: Settings) -> Mailer:
+    if settings.mail_backend == "smtp":
+        return SmtpMailer(settings.smtp_host, settings.smtp_port, sender=settings.mail_from)
+    if settings.mail_backend == "file":
+        return FileMailer(Path(settings.var_dir) / "mail", sender=settings.mail_from)
+    raise RuntimeError(f"unknown PERMITCARD_MAIL_BACKEND {settings.mail_backend!r}")
+
+
+def adapters_from(settings: Settings) -> Adapters:
+    """The adapters the settings name (PERMITCARD_REGISTRY_BACKEND, _CARD_PRODUCER, _MAIL_BACKEND)."""
+    return Adapters(registry=_registry(settings), card_producer=_card_producer(settings),
+                    mailer=_mailer(settings))
+
+
+_installed: Adapters | None = None
+
+
+def install(adapters: Adapters) -> Adapters:
+    """Plug ``adapters`` into the ports (tests swap one with ``dataclasses.replace``)."""
+    global _installed
+    REGISTRY.install(adapters.registry)
+    PRODUCER.install(adapters.card_producer)
+    MAILER.install(adapters.mailer)
+    SMS.install(adapters.sms)
+    FACE_CHECK.install(adapters.face_check)
+    _installed = adapters
+    return adapters
+
+
+def adapters() -> Adapters:
+    """The adapters installed in this process (worker, CLI, tests)."""
+    if _installed is None:
+        raise RuntimeError("permitcard is not assembled yet: call permitcard.bootstrap.bootstrap()")
+    return _installed
+
+
+def bootstrap(settings: Settings | None = None, *, adapters: Adapters | None = None) -> Adapters:
+    """Assemble everything a process needs besides the web app; safe to call again (tests build many apps)."""
+    settings = settings or get_settings()
+    import_models()
+    web.use_template_dirs(template_dirs())
+    chosen = install(adapters or adapters_from(settings))
+    register_handlers()
+    return chosen
