@@ -1,4 +1,5 @@
-"""Banks and branches: what other contexts ask (``get_branch``), the public finder, seeding."""
+"""Banks and branches: what other contexts ask (``get_branch``, answering a ``Branch`` value), the public
+finder, seeding."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from permitcard.banks.domain import Branch
+from permitcard.banks.service import Branch
 from permitcard.cards import domain
 from permitcard.cards.models import CardSequence
 from permitcard.shared.ports import Port

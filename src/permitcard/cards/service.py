@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from permitcard.auth import repository as auth_repo
+from permitcard.auth import views as accounts
 from permitcard.banks import service as banks
-from permitcard.banks.domain import Branch
+from permitcard.banks.service import Branch
 from permitcard.cards import domain, events
 from permitcard.cards import repository as repo
 from permitcard.cards.domain import (
@@ -187,7 +187,7 @@ def _issuing_branch(s: Session, branch_id: int | None) -> Branch:
 
 
 def _notify(s: Session, app: CardApplication, template: str, **params: Any) -> None:
-    user = auth_repo.user_by_permit(s, app.permit_number)
+    user = accounts.account_of_permit(s, app.permit_number)
     if user is None or not user.is_active:
         return
     with i18n.use_locale(app.notify_locale):
@@ -207,7 +207,7 @@ def _create(s: Session, *, actor: Actor, permit: PermitInfo, kind: str, fee: int
     photo_id = photos.use_receipt(s, receipt_number=photo_receipt, family_name=family_name,
                                   passport_number=permit.passport_number, used_for=f"card_application:{reference}",
                                   actor=actor)
-    owner = auth_repo.user_by_permit(s, permit.permit_number)
+    owner = accounts.account_of_permit(s, permit.permit_number)
     now = clock.now()
     app = CardApplication(
         reference=reference, permit_number=permit.permit_number, applicant_user_id=owner.id if owner else None,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from permitcard.banks import service as banks
-from permitcard.banks.domain import Branch
+from permitcard.banks.service import Branch
 from permitcard.cards import domain, service
 from permitcard.cards import repository as repo
 from permitcard.cards.domain import AppState, Eligibility

@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from permitcard.auth import repository as auth_repo
-from permitcard.auth.domain import has_permission
+from permitcard.auth import views as accounts
+from permitcard.auth.views import has_permission
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.insurance import domain
@@ -198,7 +198,7 @@ def register(
             s.commit()
             return result
         if channel == "employer":
-            employer = auth_repo.employer_by_id(s, actor.employer_id or 0)
+            employer = accounts.employer(s, actor.employer_id or 0)
             if employer is None or employer.uscc != info.employer_uscc:
                 raise NotYourEmployee()
         result = _assign(s, reg, actor=actor, info=info, data=data)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from permitcard.auth import repository as auth_repo
+from permitcard.auth import views as accounts
 from permitcard.permits import domain
 from permitcard.permits import repository as repo
 from permitcard.permits.models import Permit, PermitPerson
@@ -16,10 +16,8 @@ from permitcard.shared.crypto import blind_index
 from permitcard.shared.registry import REFUSAL_MESSAGES, PermitInfo, RegistryRefusal, names_match
 
 
-def permit_info(s: Session, permit: Permit, person: PermitPerson, keep: list[object] | None = None) -> PermitInfo:
-    employer = auth_repo.employer_by_id(s, permit.employer_id)
-    if keep is not None:
-        keep.append(employer)  # the session's identity map holds objects weakly: keep it for the use case
+def permit_info(s: Session, permit: Permit, person: PermitPerson) -> PermitInfo:
+    employer = accounts.employer(s, permit.employer_id)
     return PermitInfo(
         permit_number=person.permit_number, notice_number=permit.notice_number,
         family_name=person.family_name, given_names=person.given_names, nationality=person.nationality,
@@ -44,12 +42,11 @@ class BuiltinRegistry:
     def __init__(self, session: Session) -> None:
         self.s = session
         self._known: dict[str, PermitInfo] = {}
-        self._loaded: list[object] = []
 
     def _remember(self, found: tuple[Permit, PermitPerson] | None) -> PermitInfo | None:
         if found is None:
             return None
-        info = permit_info(self.s, *found, keep=self._loaded)
+        info = permit_info(self.s, *found)
         self._known[info.permit_number] = info
         return info
 

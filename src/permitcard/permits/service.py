@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from permitcard.auth import repository as auth_repo
-from permitcard.auth.domain import Role, has_permission
+from permitcard.auth import views as accounts
+from permitcard.auth.views import Role, has_permission
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.notifications.service import notify
@@ -26,7 +26,6 @@ from permitcard.permits.domain import Action, ApplicationInput, State
 from permitcard.permits.errors import AlreadyHoldsPermit
 from permitcard.permits.events import PermitApproved
 from permitcard.permits.models import Permit, PermitApplication, PermitDecision, PermitPerson, PermitVersion
-from permitcard.permits.registry import BuiltinRegistry
 from permitcard.shared import audit, clock, i18n, outbox, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index
@@ -35,7 +34,6 @@ from permitcard.shared.pagination import Page
 from permitcard.shared.registry import PermitInfo, names_match
 
 __all__ = [
-    "BuiltinRegistry",
     "check_application",
     "decide",
     "file_application",
@@ -127,12 +125,14 @@ def can_see_passport(actor: Actor, employer_id: int) -> bool:
 
 def _employer_names(s: Session, employer_id: int, cache: dict[int, tuple[str, str]]) -> tuple[str, str]:
     if employer_id not in cache:
-        e = auth_repo.employer_by_id(s, employer_id)
+        e = accounts.employer(s, employer_id)
         cache[employer_id] = (e.name_en, e.name_zh) if e else ("", "")
     return cache[employer_id]
 
 
-def _view(s: Session, a: PermitApplication, cache: dict[int, tuple[str, str]] | None = None) -> ApplicationView:
+def application_view(s: Session, a: PermitApplication,
+                     cache: dict[int, tuple[str, str]] | None = None) -> ApplicationView:
+    """What pages and the API show of an application (``cache``: employer names already looked up)."""
     name_en, name_zh = _employer_names(s, a.employer_id, cache if cache is not None else {})
     permit_number = notice_number = None
     if a.permit_id is not None:
@@ -157,7 +157,7 @@ def _summary(a: PermitApplication) -> dict[str, Any]:
             "position": a.position, "requested_end_date": a.requested_end_date}
 
 
-def _load(s: Session, actor: Actor, application_id: int) -> PermitApplication:
+def load_application(s: Session, actor: Actor, application_id: int) -> PermitApplication:
     """The application if this actor may see it; anything else is NotFound (404)."""
     a = repo.application(s, application_id)
     if a is None:
@@ -172,7 +172,7 @@ def _load(s: Session, actor: Actor, application_id: int) -> PermitApplication:
 def _employer_uscc(s: Session, actor: Actor) -> str:
     if not has_permission(actor.role, "permit.apply") or actor.employer_id is None:
         raise Forbidden()
-    employer = auth_repo.employer_by_id(s, actor.employer_id)
+    employer = accounts.employer(s, actor.employer_id)
     if employer is None:
         raise Forbidden()
     return employer.uscc
@@ -216,7 +216,7 @@ def file_application(db: Database, *, actor: Actor, data: Mapping[str, Any] | Ap
         s.flush()
         audit.record(s, actor=actor, action="permit_application.filed", target_type="permit_application",
                      target_id=a.id, after=_summary(a))
-        view = _view(s, a)
+        view = application_view(s, a)
         s.commit()
         return view
 
@@ -226,13 +226,13 @@ def resubmit(db: Database, *, actor: Actor, application_id: int, version: int,
     """The employer corrects a returned application and sends it again."""
     with db.uow() as s:
         uscc = _employer_uscc(s, actor)
-        a = _load(s, actor, application_id)
+        a = load_application(s, actor, application_id)
         domain.APPLICATION.next_state(a.state, Action.RESUBMIT)  # refuse before validating the answers
         d = _validated(data, uscc)
         values = {**d.as_dict(), "passport_hash": blind_index(d.passport_number), "submitted_at": clock.now()}
         state.change(s, a, machine=domain.APPLICATION, action=Action.RESUBMIT, seen=version, actor=actor,
                      values=values, before=_summary(a))
-        view = _view(s, a)
+        view = application_view(s, a)
         s.commit()
         return view
 
@@ -240,10 +240,10 @@ def resubmit(db: Database, *, actor: Actor, application_id: int, version: int,
 def withdraw(db: Database, *, actor: Actor, application_id: int, version: int) -> ApplicationView:
     with db.uow() as s:
         _employer_uscc(s, actor)
-        a = _load(s, actor, application_id)
+        a = load_application(s, actor, application_id)
         state.change(s, a, machine=domain.APPLICATION, action=Action.WITHDRAW, seen=version, actor=actor,
                      values={"decided_at": clock.now()})
-        view = _view(s, a)
+        view = application_view(s, a)
         s.commit()
         return view
 
@@ -258,7 +258,7 @@ def decide(db: Database, *, actor: Actor, application_id: int, version: int, act
         raise Forbidden()
     chosen, reason = domain.validate_decision(action, reason)
     with db.uow() as s:
-        a = _load(s, actor, application_id)
+        a = load_application(s, actor, application_id)
         if a.version != version:
             raise Conflict()
         domain.APPLICATION.next_state(a.state, chosen)
@@ -275,7 +275,7 @@ def decide(db: Database, *, actor: Actor, application_id: int, version: int, act
                      after=after)
         s.add(PermitDecision(application_id=a.id, action=chosen.value, reason=reason, actor_user_id=actor.user_id,
                              at=now))
-        view = _view(s, a)
+        view = application_view(s, a)
         _notify_decision(s, a, view)
         s.commit()
         return view
@@ -341,7 +341,7 @@ def _issue_permit(s: Session, actor: Actor, a: PermitApplication) -> tuple[Permi
 
 
 def _notify_decision(s: Session, a: PermitApplication, view: ApplicationView) -> None:
-    user = auth_repo.user_by_id(s, a.created_by_user_id) if a.created_by_user_id else None
+    user = accounts.account(s, a.created_by_user_id) if a.created_by_user_id else None
     if user is None:
         return
     base = get_settings().base_url.rstrip("/")

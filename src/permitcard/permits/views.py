@@ -1,12 +1,13 @@
 """Reads of the registry for pages and the API: queues, exports, timelines, notices, checks.
 
 The use cases that change something live in ``service``; everything here only reads, each in a
-read-only unit of work, with the same ownership rules (``service._load`` and ``_may_see_permit``).
+read-only unit of work, with the same ownership rules (``service.load_application`` and
+``_may_see_permit``).
 """
 
 from __future__ import annotations
 
-from permitcard.auth.domain import Role, has_permission
+from permitcard.auth.views import Role, has_permission
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.permits import repository as repo
@@ -22,9 +23,9 @@ from permitcard.permits.service import (
     Notice,
     PublicCheck,
     TimelineEvent,
-    _load,
-    _view,
+    application_view,
     can_read_all,
+    load_application,
 )
 from permitcard.shared import audit
 from permitcard.shared.audit import Actor
@@ -36,7 +37,7 @@ from permitcard.shared.registry import PermitInfo, registry_for
 
 def get_application(db: Database, *, actor: Actor, application_id: int) -> ApplicationView:
     with db.uow(write=False) as s:
-        return _view(s, _load(s, actor, application_id))
+        return application_view(s, load_application(s, actor, application_id))
 
 
 def _filter_for(actor: Actor, states: tuple[str, ...], q: str, sort: str) -> ApplicationFilter:
@@ -54,7 +55,7 @@ def list_applications(db: Database, *, actor: Actor, states: tuple[str, ...] = (
     with db.uow(write=False) as s:
         rows, total = repo.list_applications(s, f, offset=offset, limit=per_page)
         cache: dict[int, tuple[str, str]] = {}
-        return ApplicationPage([_view(s, a, cache) for a in rows], total, page, per_page,
+        return ApplicationPage([application_view(s, a, cache) for a in rows], total, page, per_page,
                                repo.counts_by_state(s, f))
 
 
@@ -64,7 +65,7 @@ def export_applications(db: Database, *, actor: Actor, states: tuple[str, ...] =
     with db.uow(write=False) as s:
         rows, _total = repo.list_applications(s, f, offset=0, limit=EXPORT_LIMIT)
         cache: dict[int, tuple[str, str]] = {}
-        return [_view(s, a, cache) for a in rows]
+        return [application_view(s, a, cache) for a in rows]
 
 
 _TIMELINE_ACTIONS = {"filed", "resubmitted", "returned", "approved", "rejected", "withdrawn", "cancelled"}
@@ -73,7 +74,7 @@ _TIMELINE_ACTIONS = {"filed", "resubmitted", "returned", "approved", "rejected",
 def timeline(db: Database, *, actor: Actor, application_id: int) -> list[TimelineEvent]:
     """What happened to the application, newest first."""
     with db.uow(write=False) as s:
-        a = _load(s, actor, application_id)
+        a = load_application(s, actor, application_id)
         events = []
         for row in audit.history(s, target_type="permit_application", target_id=a.id):
             action = row.action.removeprefix("permit_application.")

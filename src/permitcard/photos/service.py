@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from permitcard.auth.domain import has_permission
+from permitcard.auth.views import has_permission
 from permitcard.db import Database
 from permitcard.photos import domain
 from permitcard.photos.models import Photo

@@ -1,0 +1,67 @@
+"""What other contexts may read about accounts, employers and permissions (auth's public face for reads).
+
+They run inside the caller's unit of work (``s``) and return values, not ORM rows: no other context
+reads auth's tables. A row read once stays in the session for the rest of the unit of work (the
+identity map holds rows only weakly), so asking again costs no statement. ``Role`` and
+``has_permission`` are the one role→permission table of ``auth.domain``, exposed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from permitcard.auth import repository as repo
+from permitcard.auth.domain import Role, has_permission
+from permitcard.auth.models import Employer, User
+
+__all__ = ["Account", "EmployerInfo", "Role", "account", "account_of_permit", "employer", "has_permission"]
+
+
+@dataclass(frozen=True)
+class EmployerInfo:
+    id: int
+    uscc: str
+    name_en: str
+    name_zh: str
+
+
+@dataclass(frozen=True)
+class Account:
+    """Whom to notify about a record: the account's address and whether it may still sign in."""
+
+    id: int
+    email: str
+    is_active: bool
+
+
+def _employer(e: Employer) -> EmployerInfo:
+    return EmployerInfo(id=e.id, uscc=e.uscc, name_en=e.name_en, name_zh=e.name_zh)
+
+
+def _account(u: User) -> Account:
+    return Account(id=u.id, email=u.email, is_active=u.is_active)
+
+
+def _held(s: Session, row: Employer | User | None) -> None:
+    if row is not None:
+        s.info.setdefault("auth.views.held", {})[(type(row).__name__, row.id)] = row
+
+
+def employer(s: Session, employer_id: int) -> EmployerInfo | None:
+    e = repo.employer_by_id(s, employer_id)
+    _held(s, e)
+    return None if e is None else _employer(e)
+
+
+def account(s: Session, user_id: int) -> Account | None:
+    u = repo.user_by_id(s, user_id)
+    _held(s, u)
+    return None if u is None else _account(u)
+
+
+def account_of_permit(s: Session, permit_number: str) -> Account | None:
+    """The applicant account linked to this work permit, if any."""
+    u = repo.user_by_permit(s, permit_number)
+    return None if u is None else _account(u)
