@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from permitcard.admin import service
-from permitcard.auth.deps import client_ip, get_db, require
-from permitcard.auth.service import CurrentUser
+from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
+from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import errors
 
 router = APIRouter(prefix="/api/v1", tags=["oversight"])
@@ -48,7 +48,7 @@ class CalendarYearIn(BaseModel):
 
 @router.get("/audit", response_model=AuditList, responses=errors(401, 403))
 def audit_list(q: str = "", action: str = "", page: int = 1, db: Database = Depends(get_db),
-               _user: CurrentUser = Depends(require("audit.read"))) -> AuditList:
+               _actor: Actor = Depends(acting("audit.read"))) -> AuditList:
     r = service.audit_rows(db, q=q[:100], action=action[:64], page=page)
     return AuditList(total=r.total, page=r.page, pages=r.pages, rows=[
         AuditRow(seq=x.seq, at=x.at, actor=x.actor_label, role=x.actor_role, action=x.action,
@@ -57,16 +57,16 @@ def audit_list(q: str = "", action: str = "", page: int = 1, db: Database = Depe
 
 
 @router.get("/audit/verify", response_model=ChainOut, responses=errors(401, 403))
-def audit_verify(db: Database = Depends(get_db), _user: CurrentUser = Depends(require("audit.read"))) -> ChainOut:
+def audit_verify(db: Database = Depends(get_db), _actor: Actor = Depends(acting("audit.read"))) -> ChainOut:
     """Recompute the hash chain end to end."""
     r = service.verify_chain(db)
     return ChainOut(ok=r.ok, rows=r.rows, first_bad_seq=r.first_bad_seq)
 
 
 @router.post("/calendar/years", status_code=201, responses=errors(401, 403, 422))
-def calendar_year(body: CalendarYearIn, request: Request, db: Database = Depends(get_db),
-                  user: CurrentUser = Depends(require("calendar.manage"))) -> dict[str, int]:
+def calendar_year(body: CalendarYearIn, db: Database = Depends(get_db),
+                  actor: Actor = Depends(acting("calendar.manage"))) -> dict[str, int]:
     """Enter a year's official calendar when the State Council has announced it."""
-    year = service.enter_calendar_year(db, actor=user.actor(client_ip(request)), year=body.year,
+    year = service.enter_calendar_year(db, actor=actor, year=body.year,
                                        holidays=body.holidays, workdays=body.workdays)
     return {"year": year}

@@ -7,9 +7,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permitcard.admin import service
-from permitcard.auth.deps import client_ip, get_db, require
-from permitcard.auth.service import CurrentUser
+from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
+from permitcard.shared.audit import Actor
 from permitcard.shared.errors import DomainError
 from permitcard.shared.web import form_data, form_errors, redirect, render
 
@@ -18,7 +18,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_log(request: Request, q: str = "", action: str = "", page: int = 1, verify: bool = False,
-              db: Database = Depends(get_db), _user: CurrentUser = Depends(require("audit.read"))) -> Response:
+              db: Database = Depends(get_db), _actor: Actor = Depends(acting("audit.read"))) -> Response:
     result = service.audit_rows(db, q=q[:100], action=action[:64], page=page)
     report = service.verify_chain(db) if verify else None
     return render(request, "admin/audit.html", {"result": result, "q": q, "action": action, "report": report,
@@ -27,7 +27,7 @@ def audit_log(request: Request, q: str = "", action: str = "", page: int = 1, ve
 
 @router.get("/audit.csv")
 def audit_csv(q: str = "", action: str = "", db: Database = Depends(get_db),
-              _user: CurrentUser = Depends(require("audit.read"))) -> Response:
+              _actor: Actor = Depends(acting("audit.read"))) -> Response:
     result = service.audit_rows(db, q=q[:100], action=action[:64], page=1, size=100_000)
     buf = io.StringIO()
     buf.write("\ufeff")
@@ -42,16 +42,16 @@ def audit_csv(q: str = "", action: str = "", db: Database = Depends(get_db),
 
 @router.get("/admin/calendar", response_class=HTMLResponse)
 def calendar_page(request: Request, db: Database = Depends(get_db),
-                  _user: CurrentUser = Depends(require("calendar.manage"))) -> Response:
+                  _actor: Actor = Depends(acting("calendar.manage"))) -> Response:
     return render(request, "admin/calendar.html", {"data": service.calendar(db), "values": {}})
 
 
 @router.post("/admin/calendar", response_class=HTMLResponse)
 async def calendar_enter(request: Request, db: Database = Depends(get_db),
-                         user: CurrentUser = Depends(require("calendar.manage"))) -> Response:
+                         actor: Actor = Depends(acting("calendar.manage"))) -> Response:
     data = await form_data(request)
     try:
-        service.enter_calendar_year(db, actor=user.actor(client_ip(request)), year=data.get("year", ""),
+        service.enter_calendar_year(db, actor=actor, year=data.get("year", ""),
                                     holidays=data.get("holidays", ""), workdays=data.get("workdays", ""))
     except DomainError as exc:
         return render(request, "admin/calendar.html", {"data": service.calendar(db), "values": data},

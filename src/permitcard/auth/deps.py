@@ -1,4 +1,9 @@
-"""Request dependencies: who is signed in, and may they do this (function-level, from the table)."""
+"""Request dependencies: who is signed in, and may they do this (function-level, from the table).
+
+Routers get the acting user of a use case from one dependency: ``actor: Actor = Depends(acting("perm"))``
+(signed in, holding the permission, with the client's address); ``require`` where a route needs the
+account itself (``CurrentUser``) rather than an actor.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from permitcard.auth import service
 from permitcard.auth.domain import has_permission
 from permitcard.auth.service import CurrentUser
 from permitcard.db import Database
+from permitcard.shared.audit import Actor
 from permitcard.shared.errors import Forbidden, Unauthenticated
 from permitcard.shared.web import CSRF_HEADER, check_csrf
 
@@ -58,5 +64,26 @@ def require_any(*permissions: str) -> Callable[..., Coroutine[Any, Any, CurrentU
         if not any(has_permission(user.role, p) for p in permissions):
             raise Forbidden()
         return user
+
+    return dependency
+
+
+def acting(permission: str | None = None) -> Callable[..., Coroutine[Any, Any, Actor]]:
+    """The signed-in user holding ``permission`` (any signed-in user if None) as the ``Actor`` of a use
+    case, with the client's address."""
+    check = require(permission)
+
+    async def dependency(request: Request, user: CurrentUser = Depends(check)) -> Actor:
+        return user.actor(client_ip(request))
+
+    return dependency
+
+
+def acting_any(*permissions: str) -> Callable[..., Coroutine[Any, Any, Actor]]:
+    """Like ``acting``, for a user holding at least one of ``permissions``."""
+    check = require_any(*permissions)
+
+    async def dependency(request: Request, user: CurrentUser = Depends(check)) -> Actor:
+        return user.actor(client_ip(request))
 
     return dependency

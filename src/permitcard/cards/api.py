@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
-from permitcard.auth.deps import client_ip, get_db, require, require_any
-from permitcard.auth.service import CurrentUser
+from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.cards import service, views
 from permitcard.cards.models import CardApplication
 from permitcard.cards.repository import QueueFilter
@@ -23,6 +22,7 @@ from permitcard.cards.schemas import (
 )
 from permitcard.db import Database
 from permitcard.shared import i18n
+from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import errors
 
 router = APIRouter(prefix="/api/v1", tags=["cards"])
@@ -35,16 +35,16 @@ def _out(app: CardApplication, *, waiting: str | None = None, card_id: int | Non
     return ApplicationOut(**data, waiting=i18n.gettext(waiting) if waiting else None, card_id=card_id)
 
 
-def _detail(db: Database, user: CurrentUser, request: Request, application_id: int) -> ApplicationOut:
-    d = views.application_detail(db, actor=user.actor(client_ip(request)), application_id=application_id)
+def _detail(db: Database, actor: Actor, application_id: int) -> ApplicationOut:
+    d = views.application_detail(db, actor=actor, application_id=application_id)
     return _out(d.app, waiting=d.waiting, card_id=d.card.id if d.card else None)
 
 
 @router.get("/me/card-eligibility", response_model=EligibilityOut, responses=errors(401, 403))
-def my_eligibility(request: Request, db: Database = Depends(get_db),
-                   user: CurrentUser = Depends(require("card.apply_online"))) -> EligibilityOut:
+def my_eligibility(db: Database = Depends(get_db),
+                   actor: Actor = Depends(acting("card.apply_online"))) -> EligibilityOut:
     """May I apply for a card, and is it a first application or an upgrade (and what does it cost)?"""
-    permit, e = views.eligibility(db, actor=user.actor(client_ip(request)))
+    permit, e = views.eligibility(db, actor=actor)
     return EligibilityOut(eligible=e.eligible, kind=e.kind, fee_fen=e.fee_fen,
                           reason=i18n.gettext(e.reason) if e.reason else "",
                           permit_number=permit.permit_number if permit else None,
@@ -53,13 +53,12 @@ def my_eligibility(request: Request, db: Database = Depends(get_db),
 
 @router.post("/card-applications", response_model=ApplicationOut, status_code=201,
              responses=errors(401, 403, 404, 422))
-def create_application(body: ApplicationIn, request: Request,
+def create_application(body: ApplicationIn,
                        db: Database = Depends(get_db),
-                       user: CurrentUser = Depends(require_any("card.apply_online", "card.apply_at_branch"))
+                       actor: Actor = Depends(acting_any("card.apply_online", "card.apply_at_branch"))
                        ) -> ApplicationOut:
     """Applicants apply online (branch, photo receipt, passport); bank clerks enter a paper form."""
-    actor = user.actor(client_ip(request))
-    if user.role == service.BANK:
+    if actor.role == service.BANK:
         app = service.apply_at_branch(db, actor=actor, permit_number=body.permit_number,
                                       family_name=body.family_name, given_names=body.given_names,
                                       passport_number=body.passport_number, passport_checked=body.passport_checked,
@@ -71,13 +70,13 @@ def create_application(body: ApplicationIn, request: Request,
 
 
 @router.get("/card-applications", response_model=ApplicationList, responses=errors(401, 403))
-def list_applications(request: Request, db: Database = Depends(get_db),
-                      user: CurrentUser = Depends(require_any(*READ)),
+def list_applications(db: Database = Depends(get_db),
+                      actor: Actor = Depends(acting_any(*READ)),
                       state: str = "", channel: str = "", branch_id: int | None = None,
                       q: str = Query("", max_length=100), sort: str = "-created",
                       page: int = Query(1, ge=1), per_page: int = Query(25, ge=1, le=200)) -> ApplicationList:
     """Applications this user may see (own, own branch, or all), filtered, searched, sorted, paged."""
-    result = views.queue(db, actor=user.actor(client_ip(request)),
+    result = views.queue(db, actor=actor,
                          f=QueueFilter(state=state, channel=channel, branch_id=branch_id, q=q),
                          sort=sort, page=page, per_page=per_page)
     return ApplicationList(items=[_out(a) for a in result.items], total=result.total, page=result.page,
@@ -85,87 +84,86 @@ def list_applications(request: Request, db: Database = Depends(get_db),
 
 
 @router.get("/card-applications/{application_id}", response_model=ApplicationOut, responses=errors(401, 403, 404))
-def get_application(application_id: int, request: Request, db: Database = Depends(get_db),
-                    user: CurrentUser = Depends(require_any(*READ))) -> ApplicationOut:
-    return _detail(db, user, request, application_id)
+def get_application(application_id: int, db: Database = Depends(get_db),
+                    actor: Actor = Depends(acting_any(*READ))) -> ApplicationOut:
+    return _detail(db, actor, application_id)
 
 
 @router.post("/card-applications/{application_id}/decision", response_model=ApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
-def decide(application_id: int, body: DecisionIn, request: Request, db: Database = Depends(get_db),
-           user: CurrentUser = Depends(require("card.decide"))) -> ApplicationOut:
+def decide(application_id: int, body: DecisionIn, db: Database = Depends(get_db),
+           actor: Actor = Depends(acting("card.decide"))) -> ApplicationOut:
     """Approve (records the promised date; production starts when the SSN exists), reject or return."""
-    service.decide(db, actor=user.actor(client_ip(request)), application_id=application_id, **body.model_dump())
-    return _detail(db, user, request, application_id)
+    service.decide(db, actor=actor, application_id=application_id, **body.model_dump())
+    return _detail(db, actor, application_id)
 
 
 @router.post("/card-applications/{application_id}/resubmit", response_model=ApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
-def resubmit(application_id: int, body: ResubmitIn, request: Request, db: Database = Depends(get_db),
-             user: CurrentUser = Depends(require_any("card.apply_online", "card.apply_at_branch"))) -> ApplicationOut:
-    service.resubmit(db, actor=user.actor(client_ip(request)), application_id=application_id, **body.model_dump())
-    return _detail(db, user, request, application_id)
+def resubmit(application_id: int, body: ResubmitIn, db: Database = Depends(get_db),
+             actor: Actor = Depends(acting_any("card.apply_online", "card.apply_at_branch"))) -> ApplicationOut:
+    service.resubmit(db, actor=actor, application_id=application_id, **body.model_dump())
+    return _detail(db, actor, application_id)
 
 
 @router.post("/card-applications/{application_id}/cancel", response_model=ApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
-def cancel(application_id: int, body: CancelIn, request: Request, db: Database = Depends(get_db),
-           user: CurrentUser = Depends(require_any("card.apply_online", "card.apply_at_branch", "card.decide"))
+def cancel(application_id: int, body: CancelIn, db: Database = Depends(get_db),
+           actor: Actor = Depends(acting_any("card.apply_online", "card.apply_at_branch", "card.decide"))
            ) -> ApplicationOut:
-    service.cancel(db, actor=user.actor(client_ip(request)), application_id=application_id, **body.model_dump())
-    return _detail(db, user, request, application_id)
+    service.cancel(db, actor=actor, application_id=application_id, **body.model_dump())
+    return _detail(db, actor, application_id)
 
 
 @router.post("/card-applications/{application_id}/start-production", response_model=ApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
-def start_production(application_id: int, body: VersionIn, request: Request, db: Database = Depends(get_db),
-                     user: CurrentUser = Depends(require("card.decide"))) -> ApplicationOut:
-    service.start_production(db, actor=user.actor(client_ip(request)), application_id=application_id,
+def start_production(application_id: int, body: VersionIn, db: Database = Depends(get_db),
+                     actor: Actor = Depends(acting("card.decide"))) -> ApplicationOut:
+    service.start_production(db, actor=actor, application_id=application_id,
                              version=body.version)
-    return _detail(db, user, request, application_id)
+    return _detail(db, actor, application_id)
 
 
 @router.post("/card-applications/{application_id}/confirm-receipt", response_model=ApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
-def confirm_receipt(application_id: int, body: VersionIn, request: Request, db: Database = Depends(get_db),
-                    user: CurrentUser = Depends(require("card.branch_work"))) -> ApplicationOut:
+def confirm_receipt(application_id: int, body: VersionIn, db: Database = Depends(get_db),
+                    actor: Actor = Depends(acting("card.branch_work"))) -> ApplicationOut:
     """The branch received the produced card: ready for collection (the applicant is told)."""
-    service.confirm_receipt(db, actor=user.actor(client_ip(request)), application_id=application_id,
+    service.confirm_receipt(db, actor=actor, application_id=application_id,
                             version=body.version)
-    return _detail(db, user, request, application_id)
+    return _detail(db, actor, application_id)
 
 
 @router.post("/card-applications/{application_id}/produce-instant", response_model=ApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
-def produce_instant(application_id: int, body: VersionIn, request: Request, db: Database = Depends(get_db),
-                    user: CurrentUser = Depends(require("card.branch_work"))) -> ApplicationOut:
+def produce_instant(application_id: int, body: VersionIn, db: Database = Depends(get_db),
+                    actor: Actor = Depends(acting("card.branch_work"))) -> ApplicationOut:
     """Instant channel: approve, produce and ready the card in one action at the branch."""
-    service.produce_instant(db, actor=user.actor(client_ip(request)), application_id=application_id,
+    service.produce_instant(db, actor=actor, application_id=application_id,
                             version=body.version)
-    return _detail(db, user, request, application_id)
+    return _detail(db, actor, application_id)
 
 
 @router.post("/card-applications/{application_id}/hand-over", response_model=ApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
-def hand_over(application_id: int, body: PassportIn, request: Request, db: Database = Depends(get_db),
-              user: CurrentUser = Depends(require("card.branch_work"))) -> ApplicationOut:
+def hand_over(application_id: int, body: PassportIn, db: Database = Depends(get_db),
+              actor: Actor = Depends(acting("card.branch_work"))) -> ApplicationOut:
     """Hand the card over; the passport must match the registry record."""
-    service.hand_over(db, actor=user.actor(client_ip(request)), application_id=application_id,
+    service.hand_over(db, actor=actor, application_id=application_id,
                       **body.model_dump())
-    return _detail(db, user, request, application_id)
+    return _detail(db, actor, application_id)
 
 
 @router.get("/cards/{card_id}", response_model=CardOut, responses=errors(401, 403, 404))
-def get_card(card_id: int, request: Request, db: Database = Depends(get_db),
-             user: CurrentUser = Depends(require_any(*READ))) -> CardOut:
+def get_card(card_id: int, db: Database = Depends(get_db),
+             actor: Actor = Depends(acting_any(*READ))) -> CardOut:
     """The card with the work permit information it carries."""
-    return CardOut(**views.as_dict(views.card_detail(db, actor=user.actor(client_ip(request)), card_id=card_id)))
+    return CardOut(**views.as_dict(views.card_detail(db, actor=actor, card_id=card_id)))
 
 
 @router.post("/cards/{card_id}/activate", response_model=CardOut, responses=errors(401, 403, 404, 409, 422))
-def activate(card_id: int, body: PassportIn, request: Request, db: Database = Depends(get_db),
-             user: CurrentUser = Depends(require("card.branch_work"))) -> CardOut:
+def activate(card_id: int, body: PassportIn, db: Database = Depends(get_db),
+             actor: Actor = Depends(acting("card.branch_work"))) -> CardOut:
     """Activate an issued card at the issuing branch; the passport must match the record."""
-    actor = user.actor(client_ip(request))
     service.activate(db, actor=actor, card_id=card_id, **body.model_dump())
     return CardOut(**views.as_dict(views.card_detail(db, actor=actor, card_id=card_id)))

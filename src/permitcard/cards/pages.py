@@ -12,13 +12,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from permitcard.auth.deps import client_ip, get_db, require, require_any
-from permitcard.auth.service import CurrentUser
+from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.cards import service, staff_pages, views
 from permitcard.cards.domain import CHANNEL_LABELS, KIND_LABELS, STATE_LABELS, VIA_LABELS
 from permitcard.cards.drafts import clear_draft, read_draft, write_draft
 from permitcard.db import Database
 from permitcard.shared import i18n
+from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError
 from permitcard.shared.web import form_data, form_errors, redirect, render, templates
 
@@ -46,8 +46,8 @@ def _next(request: Request, default: str) -> str:
 
 @router.get("/my", response_class=HTMLResponse)
 def my_home(request: Request, db: Database = Depends(get_db),
-            user: CurrentUser = Depends(require("card.read_own"))) -> Response:
-    overview = views.my_overview(db, actor=user.actor(client_ip(request)))
+            actor: Actor = Depends(acting("card.read_own"))) -> Response:
+    overview = views.my_overview(db, actor=actor)
     return render(request, "cards/my.html", {"o": overview})
 
 
@@ -55,10 +55,10 @@ def my_home(request: Request, db: Database = Depends(get_db),
 
 @router.get("/my/card/apply", response_class=HTMLResponse)
 def apply_start(request: Request, db: Database = Depends(get_db),
-                user: CurrentUser = Depends(require("card.apply_online"))) -> Response:
-    if not user.permit_number:
+                actor: Actor = Depends(acting("card.apply_online"))) -> Response:
+    if not actor.permit_number:
         return redirect("/my/link")
-    permit, elig = views.eligibility(db, actor=user.actor(client_ip(request)))
+    permit, elig = views.eligibility(db, actor=actor)
     return render(request, "cards/apply_start.html", {"permit": permit, "e": elig})
 
 
@@ -72,14 +72,14 @@ def _branch_options(db: Database) -> list[tuple[str, str, str]]:
 
 @router.get("/my/card/apply/branch", response_class=HTMLResponse)
 def apply_branch(request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(require("card.apply_online"))) -> Response:
+                 actor: Actor = Depends(acting("card.apply_online"))) -> Response:
     return render(request, "cards/apply_branch.html", {"options": _branch_options(db), "values": read_draft(request),
                                                        "change": request.query_params.get("change")})
 
 
 @router.post("/my/card/apply/branch", response_class=HTMLResponse)
 async def apply_branch_post(request: Request, db: Database = Depends(get_db),
-                            user: CurrentUser = Depends(require("card.apply_online"))) -> Response:
+                            actor: Actor = Depends(acting("card.apply_online"))) -> Response:
     data = await form_data(request)
     choice = data.get("branch_id", "")
     valid = {o[0] for o in _branch_options(db)}
@@ -92,18 +92,18 @@ async def apply_branch_post(request: Request, db: Database = Depends(get_db),
 
 
 @router.get("/my/card/apply/photo", response_class=HTMLResponse)
-def apply_photo(request: Request, user: CurrentUser = Depends(require("card.apply_online"))) -> Response:
+def apply_photo(request: Request, actor: Actor = Depends(acting("card.apply_online"))) -> Response:
     return render(request, "cards/apply_photo.html", {"values": read_draft(request),
                                                        "change": request.query_params.get("change")})
 
 
 @router.post("/my/card/apply/photo", response_class=HTMLResponse)
 async def apply_photo_post(request: Request, db: Database = Depends(get_db),
-                           user: CurrentUser = Depends(require("card.apply_online"))) -> Response:
+                           actor: Actor = Depends(acting("card.apply_online"))) -> Response:
     data = await form_data(request)
     receipt = data.get("photo_receipt", "").upper()
     try:
-        service.check_online_photo(db, actor=user.actor(client_ip(request)), photo_receipt=receipt)
+        service.check_online_photo(db, actor=actor, photo_receipt=receipt)
     except DomainError as exc:
         return render(request, "cards/apply_photo.html", {"values": data, "change": request.query_params.get("change")},
                       errors=form_errors(exc, "photo_receipt"), status_code=exc.status)
@@ -112,18 +112,18 @@ async def apply_photo_post(request: Request, db: Database = Depends(get_db),
 
 
 @router.get("/my/card/apply/passport", response_class=HTMLResponse)
-def apply_passport(request: Request, user: CurrentUser = Depends(require("card.apply_online"))) -> Response:
+def apply_passport(request: Request, actor: Actor = Depends(acting("card.apply_online"))) -> Response:
     return render(request, "cards/apply_passport.html", {"values": read_draft(request),
                                                           "change": request.query_params.get("change")})
 
 
 @router.post("/my/card/apply/passport", response_class=HTMLResponse)
 async def apply_passport_post(request: Request, db: Database = Depends(get_db),
-                              user: CurrentUser = Depends(require("card.apply_online"))) -> Response:
+                              actor: Actor = Depends(acting("card.apply_online"))) -> Response:
     data = await form_data(request)
     passport = data.get("passport_number", "").upper()
     try:
-        service.check_online_passport(db, actor=user.actor(client_ip(request)), passport_number=passport)
+        service.check_online_passport(db, actor=actor, passport_number=passport)
     except DomainError as exc:
         return render(request, "cards/apply_passport.html",
                       {"values": data, "change": request.query_params.get("change")},
@@ -132,19 +132,19 @@ async def apply_passport_post(request: Request, db: Database = Depends(get_db),
     return write_draft(redirect("/my/card/apply/check"), draft)
 
 
-def _check_context(request: Request, db: Database, user: CurrentUser) -> dict[str, Any] | None:
+def _check_context(request: Request, db: Database, actor: Actor) -> dict[str, Any] | None:
     draft = read_draft(request)
     if not all(draft.get(k) for k in ("branch_id", "photo_receipt", "passport_number")):
         return None
     branches = {o[0]: o for o in _branch_options(db)}
-    permit, elig = views.eligibility(db, actor=user.actor(client_ip(request)))
+    permit, elig = views.eligibility(db, actor=actor)
     return {"draft": draft, "branch": branches.get(draft["branch_id"]), "permit": permit, "e": elig}
 
 
 @router.get("/my/card/apply/check", response_class=HTMLResponse)
 def apply_check(request: Request, db: Database = Depends(get_db),
-                user: CurrentUser = Depends(require("card.apply_online"))) -> Response:
-    ctx = _check_context(request, db, user)
+                actor: Actor = Depends(acting("card.apply_online"))) -> Response:
+    ctx = _check_context(request, db, actor)
     if ctx is None:
         return redirect("/my/card/apply/branch")
     return render(request, "cards/apply_check.html", ctx)
@@ -152,9 +152,9 @@ def apply_check(request: Request, db: Database = Depends(get_db),
 
 @router.post("/my/card/apply/check", response_class=HTMLResponse)
 async def apply_send(request: Request, db: Database = Depends(get_db),
-                     user: CurrentUser = Depends(require("card.apply_online"))) -> Response:
+                     actor: Actor = Depends(acting("card.apply_online"))) -> Response:
     data = await form_data(request)
-    ctx = _check_context(request, db, user)
+    ctx = _check_context(request, db, actor)
     if ctx is None:
         return redirect("/my/card/apply/branch")
     if data.get("declaration") != "yes":
@@ -162,7 +162,7 @@ async def apply_send(request: Request, db: Database = Depends(get_db),
             FieldError("declaration", N_("Confirm that the information is correct"))])
     draft = ctx["draft"]
     try:
-        app = service.apply_online(db, actor=user.actor(client_ip(request)), branch_id=int(draft["branch_id"]),
+        app = service.apply_online(db, actor=actor, branch_id=int(draft["branch_id"]),
                                    photo_receipt=draft["photo_receipt"], passport_number=draft["passport_number"])
     except DomainError as exc:
         return render(request, "cards/apply_check.html", ctx, errors=form_errors(exc, "declaration"),
@@ -174,23 +174,22 @@ async def apply_send(request: Request, db: Database = Depends(get_db),
 
 @router.get("/my/applications/{application_id}/confirmation", response_class=HTMLResponse)
 def confirmation(application_id: int, request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(require("card.read_own"))) -> Response:
-    d = views.application_detail(db, actor=user.actor(client_ip(request)), application_id=application_id)
+                 actor: Actor = Depends(acting("card.read_own"))) -> Response:
+    d = views.application_detail(db, actor=actor, application_id=application_id)
     return render(request, "cards/confirmation.html", {"d": d})
 
 
 @router.get("/my/applications/{application_id}", response_class=HTMLResponse)
 def status(application_id: int, request: Request, db: Database = Depends(get_db),
-           user: CurrentUser = Depends(require("card.read_own"))) -> Response:
-    d = views.application_detail(db, actor=user.actor(client_ip(request)), application_id=application_id)
+           actor: Actor = Depends(acting("card.read_own"))) -> Response:
+    d = views.application_detail(db, actor=actor, application_id=application_id)
     return render(request, "cards/application.html", {"d": d})
 
 
 @router.post("/my/applications/{application_id}/resubmit", response_class=HTMLResponse)
 async def resubmit(application_id: int, request: Request, db: Database = Depends(get_db),
-                   user: CurrentUser = Depends(require("card.apply_online"))) -> Response:
+                   actor: Actor = Depends(acting("card.apply_online"))) -> Response:
     data = await form_data(request)
-    actor = user.actor(client_ip(request))
     try:
         service.resubmit(db, actor=actor, application_id=application_id, version=_int(data.get("version")),
                          photo_receipt=data.get("photo_receipt", "").upper())
@@ -203,9 +202,8 @@ async def resubmit(application_id: int, request: Request, db: Database = Depends
 
 @router.post("/my/applications/{application_id}/cancel", response_class=HTMLResponse)
 async def cancel(application_id: int, request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(require("card.apply_online"))) -> Response:
+                 actor: Actor = Depends(acting("card.apply_online"))) -> Response:
     data = await form_data(request)
-    actor = user.actor(client_ip(request))
     try:
         service.cancel(db, actor=actor, application_id=application_id, version=_int(data.get("version")))
     except DomainError as exc:
@@ -226,20 +224,20 @@ def _int(raw: str | None) -> int:
 
 @router.get("/cards/{card_id}/face", response_class=HTMLResponse)
 def card_face(card_id: int, request: Request, db: Database = Depends(get_db),
-              user: CurrentUser = Depends(require_any(*READ))) -> Response:
-    c = views.card_detail(db, actor=user.actor(client_ip(request)), card_id=card_id)
+              actor: Actor = Depends(acting_any(*READ))) -> Response:
+    c = views.card_detail(db, actor=actor, card_id=card_id)
     return render(request, "cards/card_face.html", {"cd": c})
 
 
 @router.get("/cards/{card_id}/photo.jpg")
-def card_photo(card_id: int, request: Request, db: Database = Depends(get_db),
-               user: CurrentUser = Depends(require_any(*READ))) -> Response:
-    jpeg = views.card_photo(db, actor=user.actor(client_ip(request)), card_id=card_id)
+def card_photo(card_id: int, db: Database = Depends(get_db),
+               actor: Actor = Depends(acting_any(*READ))) -> Response:
+    jpeg = views.card_photo(db, actor=actor, card_id=card_id)
     return Response(jpeg, media_type="image/jpeg")  # the middleware adds no-store
 
 
 @router.get("/card-applications/{application_id}/photo.jpg")
-def application_photo(application_id: int, request: Request, db: Database = Depends(get_db),
-                      user: CurrentUser = Depends(require_any(*READ))) -> Response:
-    jpeg = views.application_photo(db, actor=user.actor(client_ip(request)), application_id=application_id)
+def application_photo(application_id: int, db: Database = Depends(get_db),
+                      actor: Actor = Depends(acting_any(*READ))) -> Response:
+    jpeg = views.application_photo(db, actor=actor, application_id=application_id)
     return Response(jpeg, media_type="image/jpeg")  # the middleware adds no-store

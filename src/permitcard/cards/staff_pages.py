@@ -9,14 +9,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from permitcard.auth.deps import client_ip, get_db, require, require_any
-from permitcard.auth.service import CurrentUser
+from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.cards import service, views
 from permitcard.cards.domain import STATE_LABELS, AppState, Channel
 from permitcard.cards.drafts import BRANCH_COOKIE, BRANCH_PATH, clear_draft, read_draft, write_draft
 from permitcard.cards.repository import SORTS, QueueFilter
 from permitcard.db import Database
 from permitcard.shared import i18n
+from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError
 from permitcard.shared.web import check_csrf, form_data, form_errors, redirect, render
 
@@ -51,12 +51,11 @@ def _filter(state: str, channel: str, branch_id: str, q: str) -> QueueFilter:
 
 @router.get("/agency/cards", response_class=HTMLResponse)
 def agency_queue(request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(require_any("card.decide", "card.read_all")),
+                 actor: Actor = Depends(acting_any("card.decide", "card.read_all")),
                  state: str = "", channel: str = "", branch_id: str = "", q: str = "",
                  sort: str = "-created", page: int = Query(1, ge=1, le=100000)) -> Response:
     f = _filter(state, channel, branch_id, q)
     sort = sort if sort in SORTS else "-created"
-    actor = user.actor(client_ip(request))
     result = views.queue(db, actor=actor, f=f, sort=sort, page=page)
     params = {"state": f.state, "channel": f.channel, "branch_id": f.branch_id or "", "q": f.q, "sort": sort}
     return render(request, "cards/agency_queue.html", {
@@ -69,52 +68,52 @@ def agency_queue(request: Request, db: Database = Depends(get_db),
 
 
 @router.get("/agency/cards.csv")
-def agency_export(request: Request, db: Database = Depends(get_db),
-                  user: CurrentUser = Depends(require_any("card.decide", "card.read_all")),
+def agency_export(db: Database = Depends(get_db),
+                  actor: Actor = Depends(acting_any("card.decide", "card.read_all")),
                   state: str = "", channel: str = "", branch_id: str = "", q: str = "",
                   sort: str = "-created") -> Response:
-    body = views.export_csv(db, actor=user.actor(client_ip(request)), f=_filter(state, channel, branch_id, q),
+    body = views.export_csv(db, actor=actor, f=_filter(state, channel, branch_id, q),
                             sort=sort if sort in SORTS else "-created")
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="card-applications.csv"'})
 
 
-def _agency_detail(request: Request, db: Database, user: CurrentUser, application_id: int, *,
+def _agency_detail(request: Request, db: Database, actor: Actor, application_id: int, *,
                    values: dict[str, Any] | None = None, errors: Any = None, status_code: int = 200) -> Response:
-    d = views.application_detail(db, actor=user.actor(client_ip(request)), application_id=application_id)
+    d = views.application_detail(db, actor=actor, application_id=application_id)
     return render(request, "cards/agency_detail.html", {"d": d, "values": values or {},
-                  "can_decide": user.role == service.AGENCY}, errors=errors, status_code=status_code)
+                  "can_decide": views.may_decide(actor)}, errors=errors, status_code=status_code)
 
 
 @router.get("/agency/cards/{application_id}", response_class=HTMLResponse)
 def agency_detail(application_id: int, request: Request, db: Database = Depends(get_db),
-                  user: CurrentUser = Depends(require_any("card.decide", "card.read_all"))) -> Response:
-    return _agency_detail(request, db, user, application_id)
+                  actor: Actor = Depends(acting_any("card.decide", "card.read_all"))) -> Response:
+    return _agency_detail(request, db, actor, application_id)
 
 
 
 @router.post("/agency/cards/{application_id}/decision", response_class=HTMLResponse)
 async def agency_decide(application_id: int, request: Request, db: Database = Depends(get_db),
-                        user: CurrentUser = Depends(require("card.decide"))) -> Response:
+                        actor: Actor = Depends(acting("card.decide"))) -> Response:
     data = await form_data(request)
     try:
-        service.decide(db, actor=user.actor(client_ip(request)), application_id=application_id,
+        service.decide(db, actor=actor, application_id=application_id,
                        version=_int(data.get("version")), action=data.get("action", ""), reason=data.get("reason", ""))
     except DomainError as exc:
-        return _agency_detail(request, db, user, application_id, values=data,
+        return _agency_detail(request, db, actor, application_id, values=data,
                               errors=form_errors(exc, "action"), status_code=exc.status)
     return redirect(f"/agency/cards/{application_id}")
 
 
 @router.post("/agency/cards/{application_id}/start-production", response_class=HTMLResponse)
 async def agency_start(application_id: int, request: Request, db: Database = Depends(get_db),
-                       user: CurrentUser = Depends(require("card.decide"))) -> Response:
+                       actor: Actor = Depends(acting("card.decide"))) -> Response:
     data = await form_data(request)
     try:
-        service.start_production(db, actor=user.actor(client_ip(request)), application_id=application_id,
+        service.start_production(db, actor=actor, application_id=application_id,
                                  version=_int(data.get("version")))
     except DomainError as exc:
-        return _agency_detail(request, db, user, application_id, errors=form_errors(exc, "start"),
+        return _agency_detail(request, db, actor, application_id, errors=form_errors(exc, "start"),
                               status_code=exc.status)
     return redirect(f"/agency/cards/{application_id}")
 
@@ -123,16 +122,14 @@ async def agency_start(application_id: int, request: Request, db: Database = Dep
 
 @router.get("/branch", response_class=HTMLResponse)
 def branch_home(request: Request, db: Database = Depends(get_db),
-                user: CurrentUser = Depends(require("card.branch_work"))) -> Response:
-    actor = user.actor(client_ip(request))
+                actor: Actor = Depends(acting("card.branch_work"))) -> Response:
     return render(request, "cards/branch_queue.html", {"b": views.branch_queue(db, actor=actor),
                                                        "sla": views.sla_rows(db, actor=actor)})
 
 
-async def _branch_action(request: Request, db: Database, user: CurrentUser, application_id: int,
+async def _branch_action(request: Request, db: Database, actor: Actor, application_id: int,
                          action: str) -> Response:
     data = await form_data(request)
-    actor = user.actor(client_ip(request))
     version = _int(data.get("version"))
     try:
         if action == "confirm":
@@ -146,54 +143,53 @@ async def _branch_action(request: Request, db: Database, user: CurrentUser, appl
             service.cancel(db, actor=actor, application_id=application_id, version=version)
     except DomainError as exc:
         field = "passport_number" if action == "hand_over" else action
-        return _branch_detail(request, db, user, application_id, values=data, errors=form_errors(exc, field),
+        return _branch_detail(request, db, actor, application_id, values=data, errors=form_errors(exc, field),
                               status_code=exc.status)
     return redirect(f"/branch/applications/{application_id}")
 
 
 @router.post("/branch/applications/{application_id}/confirm-receipt", response_class=HTMLResponse)
 async def branch_confirm(application_id: int, request: Request, db: Database = Depends(get_db),
-                         user: CurrentUser = Depends(require("card.branch_work"))) -> Response:
-    return await _branch_action(request, db, user, application_id, "confirm")
+                         actor: Actor = Depends(acting("card.branch_work"))) -> Response:
+    return await _branch_action(request, db, actor, application_id, "confirm")
 
 
 @router.post("/branch/applications/{application_id}/produce-instant", response_class=HTMLResponse)
 async def branch_instant(application_id: int, request: Request, db: Database = Depends(get_db),
-                         user: CurrentUser = Depends(require("card.branch_work"))) -> Response:
-    return await _branch_action(request, db, user, application_id, "instant")
+                         actor: Actor = Depends(acting("card.branch_work"))) -> Response:
+    return await _branch_action(request, db, actor, application_id, "instant")
 
 
 @router.post("/branch/applications/{application_id}/hand-over", response_class=HTMLResponse)
 async def branch_hand_over(application_id: int, request: Request, db: Database = Depends(get_db),
-                           user: CurrentUser = Depends(require("card.branch_work"))) -> Response:
-    return await _branch_action(request, db, user, application_id, "hand_over")
+                           actor: Actor = Depends(acting("card.branch_work"))) -> Response:
+    return await _branch_action(request, db, actor, application_id, "hand_over")
 
 
 @router.post("/branch/applications/{application_id}/cancel", response_class=HTMLResponse)
 async def branch_cancel(application_id: int, request: Request, db: Database = Depends(get_db),
-                        user: CurrentUser = Depends(require("card.branch_work"))) -> Response:
-    return await _branch_action(request, db, user, application_id, "cancel")
+                        actor: Actor = Depends(acting("card.branch_work"))) -> Response:
+    return await _branch_action(request, db, actor, application_id, "cancel")
 
 
 @router.post("/branch/cards/{card_id}/activate", response_class=HTMLResponse)
 async def branch_activate(card_id: int, request: Request, db: Database = Depends(get_db),
-                          user: CurrentUser = Depends(require("card.branch_work"))) -> Response:
+                          actor: Actor = Depends(acting("card.branch_work"))) -> Response:
     data = await form_data(request)
-    actor = user.actor(client_ip(request))
     card = views.card_detail(db, actor=actor, card_id=card_id)
     app_id = card.card.application_id or 0
     try:
         service.activate(db, actor=actor, card_id=card_id, version=_int(data.get("version")),
                          passport_number=data.get("activate_passport_number", ""))
     except DomainError as exc:
-        return _branch_detail(request, db, user, app_id, values=data,
+        return _branch_detail(request, db, actor, app_id, values=data,
                               errors=form_errors(exc, "activate_passport_number"), status_code=exc.status)
     return redirect(f"/branch/applications/{app_id}")
 
 
-def _branch_detail(request: Request, db: Database, user: CurrentUser, application_id: int, *,
+def _branch_detail(request: Request, db: Database, actor: Actor, application_id: int, *,
                    values: dict[str, Any] | None = None, errors: Any = None, status_code: int = 200) -> Response:
-    d = views.application_detail(db, actor=user.actor(client_ip(request)), application_id=application_id)
+    d = views.application_detail(db, actor=actor, application_id=application_id)
     if errors:
         errors = [e if e.field != "passport_number" or "activate_passport_number" not in (values or {})
                   else type(e)("activate_passport_number", e.message, e.params) for e in errors]
@@ -203,20 +199,19 @@ def _branch_detail(request: Request, db: Database, user: CurrentUser, applicatio
 
 @router.get("/branch/applications/new", response_class=HTMLResponse)
 def branch_new(request: Request, db: Database = Depends(get_db),
-               user: CurrentUser = Depends(require("card.apply_at_branch"))) -> Response:
-    branch = views.own_branch(db, actor=user.actor(client_ip(request)))
+               actor: Actor = Depends(acting("card.apply_at_branch"))) -> Response:
+    branch = views.own_branch(db, actor=actor)
     values = read_draft(request, BRANCH_COOKIE) if request.query_params.get("change") == "1" else {}
     return render(request, "cards/branch_new.html", {"branch": branch, "values": values})
 
 
 @router.post("/branch/applications/new", response_class=HTMLResponse)
 async def branch_new_post(request: Request, db: Database = Depends(get_db),
-                          user: CurrentUser = Depends(require("card.apply_at_branch"))) -> Response:
+                          actor: Actor = Depends(acting("card.apply_at_branch"))) -> Response:
     data = await form_data(request)
     data["permit_number"] = data.get("permit_number", "").upper()
     data["passport_number"] = data.get("passport_number", "").upper()
     data["photo_receipt"] = data.get("photo_receipt", "").upper()
-    actor = user.actor(client_ip(request))
     try:
         service.check_branch_form(db, actor=actor, **_branch_args(data))
     except DomainError as exc:
@@ -235,22 +230,21 @@ def _branch_args(data: dict[str, str]) -> dict[str, Any]:
 
 @router.get("/branch/applications/new/check", response_class=HTMLResponse)
 def branch_check(request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(require("card.apply_at_branch"))) -> Response:
+                 actor: Actor = Depends(acting("card.apply_at_branch"))) -> Response:
     draft = read_draft(request, BRANCH_COOKIE)
     if not draft.get("permit_number"):
         return redirect("/branch/applications/new")
     return render(request, "cards/branch_check.html", {
-        "draft": draft, "branch": views.own_branch(db, actor=user.actor(client_ip(request)))})
+        "draft": draft, "branch": views.own_branch(db, actor=actor)})
 
 
 @router.post("/branch/applications/new/check", response_class=HTMLResponse)
 async def branch_send(request: Request, db: Database = Depends(get_db),
-                      user: CurrentUser = Depends(require("card.apply_at_branch"))) -> Response:
+                      actor: Actor = Depends(acting("card.apply_at_branch"))) -> Response:
     await form_data(request)
     draft = read_draft(request, BRANCH_COOKIE)
     if not draft.get("permit_number"):
         return redirect("/branch/applications/new")
-    actor = user.actor(client_ip(request))
     try:
         app = service.apply_at_branch(db, actor=actor, **_branch_args(draft))
     except DomainError as exc:
@@ -262,15 +256,15 @@ async def branch_send(request: Request, db: Database = Depends(get_db),
 
 @router.get("/branch/applications/{application_id}/confirmation", response_class=HTMLResponse)
 def branch_confirmation(application_id: int, request: Request, db: Database = Depends(get_db),
-                        user: CurrentUser = Depends(require("card.branch_work"))) -> Response:
-    d = views.application_detail(db, actor=user.actor(client_ip(request)), application_id=application_id)
+                        actor: Actor = Depends(acting("card.branch_work"))) -> Response:
+    d = views.application_detail(db, actor=actor, application_id=application_id)
     return render(request, "cards/branch_confirmation.html", {"d": d})
 
 
 @router.get("/branch/applications/{application_id}", response_class=HTMLResponse)
 def branch_detail(application_id: int, request: Request, db: Database = Depends(get_db),
-                  user: CurrentUser = Depends(require("card.branch_work"))) -> Response:
-    return _branch_detail(request, db, user, application_id)
+                  actor: Actor = Depends(acting("card.branch_work"))) -> Response:
+    return _branch_detail(request, db, actor, application_id)
 
 
 # --- branch: bulk receipt of a delivery from the card vendor ----------------------------------------
@@ -287,12 +281,11 @@ def _selected(values: list[str]) -> list[tuple[int, int]]:
 
 @router.post("/branch/receipts", response_class=HTMLResponse)
 async def branch_receipts(request: Request, db: Database = Depends(get_db),
-                          user: CurrentUser = Depends(require("card.branch_work"))) -> Response:
+                          actor: Actor = Depends(acting("card.branch_work"))) -> Response:
     """Confirm the receipt of several cards at once: select, confirm on a second page, then each
     card is confirmed in its own unit of work (one that someone else moved meanwhile is reported)."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token") or ""))
-    actor = user.actor(client_ip(request))
     chosen = _selected([str(v) for v in form.getlist("application")])
     queue = views.branch_queue(db, actor=actor)
     waiting = {a.id: a for a in queue.to_confirm}

@@ -283,6 +283,11 @@ def branch_queue(db: Database, *, actor: Actor) -> BranchQueue:
             to_activate=to_activate)
 
 
+def may_decide(actor: Actor) -> bool:
+    """Whether this reader decides card applications (the agency; ``service.decide`` checks it again)."""
+    return actor.role == service.AGENCY
+
+
 def branch_choices(db: Database) -> list[Branch]:
     return banks.list_branches(db)
 

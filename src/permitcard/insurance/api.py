@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
-from permitcard.auth.deps import client_ip, get_db, require_any
-from permitcard.auth.service import CurrentUser
+from permitcard.auth.deps import acting_any, get_db
 from permitcard.db import Database
 from permitcard.insurance import service
 from permitcard.insurance.errors import RegistrationRefused
 from permitcard.insurance.schemas import RegistrationIn, RegistrationList, RegistrationOut
+from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import errors
 
 router = APIRouter(prefix="/api/v1", tags=["insurance"])
@@ -30,13 +30,12 @@ def _out(v: service.RegistrationView, *, already: bool = False) -> RegistrationO
 
 @router.post("/insurance-registrations", response_model=RegistrationOut, status_code=201,
              responses=errors(401, 403, 422))
-def register(body: RegistrationIn, request: Request, response: Response, db: Database = Depends(get_db),
-             user: CurrentUser = Depends(require_any(*_REGISTER))) -> RegistrationOut:
+def register(body: RegistrationIn, response: Response, db: Database = Depends(get_db),
+             actor: Actor = Depends(acting_any(*_REGISTER))) -> RegistrationOut:
     """Register a foreign national for social insurance (employer: own employees; applicant: themself;
     agency clerk: anyone). The permit is verified with the registry; if eligible an SSN is assigned at
     once. A refused registration is saved and answered with 422, `code` `registration_refused` and the
     reason. Registering a person again returns the same SSN (200)."""
-    actor = user.actor(client_ip(request))
     result = service.register(db, actor=actor, **body.model_dump())
     if result.state == "refused":
         raise RegistrationRefused(result.refusal_message or "", reason=result.refusal_reason or "unknown",
@@ -49,7 +48,7 @@ def register(body: RegistrationIn, request: Request, response: Response, db: Dat
 
 @router.get("/insurance-registrations", response_model=RegistrationList, responses=errors(401, 403, 422))
 def registrations(
-    request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(require_any(*_READ)),
+    db: Database = Depends(get_db), actor: Actor = Depends(acting_any(*_READ)),
     state: Literal["submitted", "registered", "refused"] | None = None,
     channel: Literal["employer", "individual", "agency"] | None = None,
     q: str = Query(default="", max_length=100, description="Reference, permit or notice number, name or SSN"),
@@ -57,7 +56,7 @@ def registrations(
     page: int = Query(default=1, ge=1, le=100000), per_page: int = Query(default=25, ge=1, le=200),
 ) -> RegistrationList:
     """Registrations this reader may see: the employer's own, the applicant's own, or all (agency, auditor)."""
-    result = service.list_registrations(db, actor=user.actor(client_ip(request)), state=state, channel=channel,
+    result = service.list_registrations(db, actor=actor, state=state, channel=channel,
                                         q=q, sort=sort, page=page, per_page=per_page)
     return RegistrationList(items=[_out(v) for v in result.items], total=result.total, page=result.page,
                             per_page=result.per_page, pages=result.pages, counts=result.counts)
@@ -65,7 +64,7 @@ def registrations(
 
 @router.get("/insurance-registrations/{registration_id}", response_model=RegistrationOut,
             responses=errors(401, 403, 404))
-def registration(request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(require_any(*_READ)),
+def registration(db: Database = Depends(get_db),
+                 actor: Actor = Depends(acting_any(*_READ)),
                  registration_id: int = Path(ge=1, le=2**31 - 1)) -> RegistrationOut:
-    return _out(service.get_registration(db, actor=user.actor(client_ip(request)), registration_id=registration_id))
+    return _out(service.get_registration(db, actor=actor, registration_id=registration_id))

@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from permitcard.auth.deps import client_ip, get_db, require
-from permitcard.auth.service import CurrentUser
+from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
 from permitcard.insurance import domain, service
 from permitcard.shared import i18n
+from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError, NotFound
 from permitcard.shared.i18n import _
 from permitcard.shared.web import form_data, form_errors, redirect, render
@@ -75,10 +75,10 @@ def _queue_args(request: Request) -> dict[str, Any]:
             "q": p.get("q", "")[:100], "sort": sort if sort in dict(SORTS) else "newest"}
 
 
-def _queue(request: Request, db: Database, user: CurrentUser, base: Base, heading: str) -> Response:
+def _queue(request: Request, db: Database, actor: Actor, base: Base, heading: str) -> Response:
     args = _queue_args(request)
     page = _int(request.query_params.get("page"))
-    result = service.list_registrations(db, actor=user.actor(client_ip(request)), state=args["state"] or None,
+    result = service.list_registrations(db, actor=actor, state=args["state"] or None,
                                         channel=args["channel"] or None, q=args["q"], sort=args["sort"], page=page)
     counts = result.counts
     filters = [("", _("All"), sum(counts.values()))] + [
@@ -92,7 +92,7 @@ def _queue(request: Request, db: Database, user: CurrentUser, base: Base, headin
         "heading": heading, "base": base, "result": result, "args": args, "filters": filters,
         "sorts": [(k, _(v)) for k, v in SORTS], "channels": [(c, _(domain.CHANNEL_LABELS[c])) for c in domain.CHANNELS],
         "state_label": state_label, "tag": TAG, "link": link, "refused": counts.get("refused", 0),
-        "can_register": user.role in ("employer", "agency_clerk"),
+        "can_register": service.may_register_others(actor),
         "csv_href": base.path + ".csv?" + urlencode({k: v for k, v in args.items() if v}),
         "channel_label": channel_label,
     })
@@ -103,9 +103,9 @@ def _csv_cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text  # no formulas in Excel
 
 
-def _export(request: Request, db: Database, user: CurrentUser, filename: str) -> Response:
+def _export(request: Request, db: Database, actor: Actor, filename: str) -> Response:
     args = _queue_args(request)
-    rows = service.export_registrations(db, actor=user.actor(client_ip(request)), state=args["state"] or None,
+    rows = service.export_registrations(db, actor=actor, state=args["state"] or None,
                                         channel=args["channel"] or None, q=args["q"], sort=args["sort"])
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -129,8 +129,8 @@ def _values(data: dict[str, Any]) -> dict[str, str]:
     return {k: str(data.get(k) or "") for k in FIELDS}
 
 
-def _prefill(db: Database, user: CurrentUser) -> dict[str, str]:
-    info = service.permit_for_applicant(db, actor=user.actor())
+def _prefill(db: Database, actor: Actor) -> dict[str, str]:
+    info = service.permit_for_applicant(db, actor=actor)
     if info is None:
         return {}
     return {"family_name": info.family_name, "given_names": info.given_names, "notice_number": info.notice_number}
@@ -170,7 +170,7 @@ async def _check(request: Request, base: Base) -> Response:
                                                     "rows": _check_rows(base, values)})
 
 
-async def _send(request: Request, db: Database, user: CurrentUser, base: Base) -> Response:
+async def _send(request: Request, db: Database, actor: Actor, base: Base) -> Response:
     data = await form_data(request)
     values = _values(data)
     if data.get("declaration") != "yes":
@@ -180,7 +180,7 @@ async def _send(request: Request, db: Database, user: CurrentUser, base: Base) -
             status_code=422)
     try:
         result = service.register(
-            db, actor=user.actor(client_ip(request)), notice_number=values["notice_number"] or None,
+            db, actor=actor, notice_number=values["notice_number"] or None,
             permit_number=values["permit_number"] or None, family_name=values["family_name"],
             given_names=values["given_names"], passport_number=values["passport_number"],
             permanent_residence_id=values["permanent_residence_id"] or None)
@@ -196,8 +196,7 @@ class TimelineItem:
     detail: str
 
 
-def _detail(request: Request, db: Database, user: CurrentUser, base: Base, registration_id: int) -> Response:
-    actor = user.actor(client_ip(request))
+def _detail(request: Request, db: Database, actor: Actor, base: Base, registration_id: int) -> Response:
     reg = service.get_registration(db, actor=actor, registration_id=registration_id)
     items = []
     for e in service.registration_history(db, actor=actor, registration_id=registration_id):
@@ -220,110 +219,110 @@ def _rid(raw: str) -> int:
 
 # --- employer ------------------------------------------------------------------------------------
 
-_employer_read = require("insurance.read_employer")
-_employer_write = require("insurance.register_employee")
+_employer_read = acting("insurance.read_employer")
+_employer_write = acting("insurance.register_employee")
 
 
 @router.get("/employer/insurance", response_class=HTMLResponse)
 def employer_queue(request: Request, db: Database = Depends(get_db),
-                   user: CurrentUser = Depends(_employer_read)) -> Response:
-    return _queue(request, db, user, EMPLOYER, _("Social insurance registrations"))
+                   actor: Actor = Depends(_employer_read)) -> Response:
+    return _queue(request, db, actor, EMPLOYER, _("Social insurance registrations"))
 
 
 @router.get("/employer/insurance.csv")
 def employer_csv(request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(_employer_read)) -> Response:
-    return _export(request, db, user, "insurance-registrations.csv")
+                 actor: Actor = Depends(_employer_read)) -> Response:
+    return _export(request, db, actor, "insurance-registrations.csv")
 
 
 @router.get("/employer/insurance/new", response_class=HTMLResponse)
-def employer_new(request: Request, user: CurrentUser = Depends(_employer_write)) -> Response:
+def employer_new(request: Request, actor: Actor = Depends(_employer_write)) -> Response:
     return _form(request, EMPLOYER, {})
 
 
 @router.post("/employer/insurance/new", response_class=HTMLResponse)
-async def employer_check(request: Request, user: CurrentUser = Depends(_employer_write)) -> Response:
+async def employer_check(request: Request, actor: Actor = Depends(_employer_write)) -> Response:
     return await _check(request, EMPLOYER)
 
 
 @router.post("/employer/insurance", response_class=HTMLResponse)
 async def employer_send(request: Request, db: Database = Depends(get_db),
-                        user: CurrentUser = Depends(_employer_write)) -> Response:
-    return await _send(request, db, user, EMPLOYER)
+                        actor: Actor = Depends(_employer_write)) -> Response:
+    return await _send(request, db, actor, EMPLOYER)
 
 
 @router.get("/employer/insurance/{registration_id}", response_class=HTMLResponse)
 def employer_detail(registration_id: str, request: Request, db: Database = Depends(get_db),
-                    user: CurrentUser = Depends(_employer_read)) -> Response:
-    return _detail(request, db, user, EMPLOYER, _rid(registration_id))
+                    actor: Actor = Depends(_employer_read)) -> Response:
+    return _detail(request, db, actor, EMPLOYER, _rid(registration_id))
 
 
 # --- agency --------------------------------------------------------------------------------------
 
-_agency_read = require("insurance.read_all")
-_agency_write = require("insurance.register_any")
+_agency_read = acting("insurance.read_all")
+_agency_write = acting("insurance.register_any")
 
 
 @router.get("/agency/insurance", response_class=HTMLResponse)
 def agency_queue(request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(_agency_read)) -> Response:
-    return _queue(request, db, user, AGENCY, _("Insurance registrations"))
+                 actor: Actor = Depends(_agency_read)) -> Response:
+    return _queue(request, db, actor, AGENCY, _("Insurance registrations"))
 
 
 @router.get("/agency/insurance.csv")
-def agency_csv(request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(_agency_read)) -> Response:
-    return _export(request, db, user, "insurance-registrations.csv")
+def agency_csv(request: Request, db: Database = Depends(get_db), actor: Actor = Depends(_agency_read)) -> Response:
+    return _export(request, db, actor, "insurance-registrations.csv")
 
 
 @router.get("/agency/insurance/new", response_class=HTMLResponse)
-def agency_new(request: Request, user: CurrentUser = Depends(_agency_write)) -> Response:
+def agency_new(request: Request, actor: Actor = Depends(_agency_write)) -> Response:
     return _form(request, AGENCY, {})
 
 
 @router.post("/agency/insurance/new", response_class=HTMLResponse)
-async def agency_check(request: Request, user: CurrentUser = Depends(_agency_write)) -> Response:
+async def agency_check(request: Request, actor: Actor = Depends(_agency_write)) -> Response:
     return await _check(request, AGENCY)
 
 
 @router.post("/agency/insurance", response_class=HTMLResponse)
 async def agency_send(request: Request, db: Database = Depends(get_db),
-                      user: CurrentUser = Depends(_agency_write)) -> Response:
-    return await _send(request, db, user, AGENCY)
+                      actor: Actor = Depends(_agency_write)) -> Response:
+    return await _send(request, db, actor, AGENCY)
 
 
 @router.get("/agency/insurance/{registration_id}", response_class=HTMLResponse)
 def agency_detail(registration_id: str, request: Request, db: Database = Depends(get_db),
-                  user: CurrentUser = Depends(_agency_read)) -> Response:
-    return _detail(request, db, user, AGENCY, _rid(registration_id))
+                  actor: Actor = Depends(_agency_read)) -> Response:
+    return _detail(request, db, actor, AGENCY, _rid(registration_id))
 
 
 # --- applicant -----------------------------------------------------------------------------------
 
-_own = require("insurance.read_own")
-_self = require("insurance.register_self")
+_own = acting("insurance.read_own")
+_self = acting("insurance.register_self")
 
 
 @router.get("/my/insurance", response_class=HTMLResponse)
-def my_insurance(request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(_own)) -> Response:
-    summary, registrations = service.my_registration(db, actor=user.actor(client_ip(request)))
+def my_insurance(request: Request, db: Database = Depends(get_db), actor: Actor = Depends(_own)) -> Response:
+    summary, registrations = service.my_registration(db, actor=actor)
     return render(request, "insurance/mine.html", {
-        "base": APPLICANT, "summary": summary, "registrations": registrations, "linked": bool(user.permit_number),
-        "values": _prefill(db, user), "state_label": state_label, "tag": TAG,
+        "base": APPLICANT, "summary": summary, "registrations": registrations, "linked": bool(actor.permit_number),
+        "values": _prefill(db, actor), "state_label": state_label, "tag": TAG,
     })
 
 
 @router.post("/my/insurance/new", response_class=HTMLResponse)
-async def my_check(request: Request, user: CurrentUser = Depends(_self)) -> Response:
+async def my_check(request: Request, actor: Actor = Depends(_self)) -> Response:
     return await _check(request, APPLICANT)
 
 
 @router.post("/my/insurance", response_class=HTMLResponse)
-async def my_send(request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(_self)) -> Response:
-    return await _send(request, db, user, APPLICANT)
+async def my_send(request: Request, db: Database = Depends(get_db), actor: Actor = Depends(_self)) -> Response:
+    return await _send(request, db, actor, APPLICANT)
 
 
 @router.get("/my/insurance/{registration_id}", response_class=HTMLResponse)
 def my_detail(registration_id: str, request: Request, db: Database = Depends(get_db),
-              user: CurrentUser = Depends(_own)) -> Response:
-    return _detail(request, db, user, APPLICANT, _rid(registration_id))
+              actor: Actor = Depends(_own)) -> Response:
+    return _detail(request, db, actor, APPLICANT, _rid(registration_id))
 

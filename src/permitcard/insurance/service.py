@@ -355,6 +355,12 @@ def _scope(actor: Actor) -> repo.RegistrationFilter | None:
     return None
 
 
+def may_register_others(actor: Actor) -> bool:
+    """Employers (their employees) and the agency (anyone) register people; auditors only read."""
+    return (has_permission(actor.role, "insurance.register_employee")
+            or has_permission(actor.role, "insurance.register_any"))
+
+
 def sees_full_ssn(actor: Actor) -> bool:
     """The person themself, the agency, and the employer who filed (it pays the contributions).
 

@@ -13,12 +13,12 @@ from babel import Locale
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from permitcard.auth.deps import client_ip, get_db, require, require_any
-from permitcard.auth.service import CurrentUser
+from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.db import Database
 from permitcard.permits import domain, service, views
 from permitcard.permits.domain import CATEGORY_LABELS, STATE_LABELS, WAITING, ApplicationInput, State
 from permitcard.shared import clock, i18n
+from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import mask
 from permitcard.shared.errors import N_, Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from permitcard.shared.i18n import gettext as _
@@ -26,10 +26,10 @@ from permitcard.shared.web import Form, date_parts, form_data, form_errors, redi
 
 router = APIRouter(include_in_schema=False)
 
-_employer_read = require("permit.read_employer")
-_employer_write = require("permit.apply")
-_officer_read = require_any("permit.decide", "permit.read_all")
-_decider = require("permit.decide")
+_employer_read = acting("permit.read_employer")
+_employer_write = acting("permit.apply")
+_officer_read = acting_any("permit.decide", "permit.read_all")
+_decider = acting("permit.decide")
 
 TEXT_FIELDS = ("given_names", "family_name", "nationality", "sex", "passport_number", "position", "category")
 DATE_MESSAGES = {
@@ -135,9 +135,9 @@ def state_label(state: str) -> str:
     return _(STATE_LABELS.get(State(state), state)) if state in State.__members__.values() else state
 
 
-def _timeline(db: Database, user: CurrentUser, request: Request, application_id: int) -> list[TimelineItem]:
+def _timeline(db: Database, actor: Actor, application_id: int) -> list[TimelineItem]:
     items = []
-    for e in views.timeline(db, actor=user.actor(client_ip(request)), application_id=application_id):
+    for e in views.timeline(db, actor=actor, application_id=application_id):
         detail = ""
         if e.reason and e.action == "returned":
             detail = _("What to correct: %(reason)s", reason=e.reason)
@@ -168,10 +168,10 @@ def _queue_args(request: Request, default_state: str) -> tuple[str, tuple[str, .
     return state, states, p.get("q", "")[:100], sort, _int(p.get("page"))
 
 
-def _queue(request: Request, db: Database, user: CurrentUser, *, base: str, default_state: str,
+def _queue(request: Request, db: Database, actor: Actor, *, base: str, default_state: str,
            heading: str) -> Response:
     state, states, q, sort, page = _queue_args(request, default_state)
-    result = views.list_applications(db, actor=user.actor(client_ip(request)), states=states, q=q, sort=sort,
+    result = views.list_applications(db, actor=actor, states=states, q=q, sort=sort,
                                        page=page)
     counts = result.counts
     filters = [("all", _("All"), sum(counts.values())),
@@ -188,9 +188,9 @@ def _csv_cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text  # no formulas in Excel
 
 
-def _export(request: Request, db: Database, user: CurrentUser, default_state: str, filename: str) -> Response:
+def _export(request: Request, db: Database, actor: Actor, default_state: str, filename: str) -> Response:
     _state, states, q, sort, _page = _queue_args(request, default_state)
-    rows = views.export_applications(db, actor=user.actor(client_ip(request)), states=states, q=q, sort=sort)
+    rows = views.export_applications(db, actor=actor, states=states, q=q, sort=sort)
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow([_("Reference"), _("Family name"), _("Given names"), _("Nationality"), _("Position"),
@@ -209,24 +209,24 @@ def _export(request: Request, db: Database, user: CurrentUser, default_state: st
 
 @router.get("/employer/permits", response_class=HTMLResponse)
 def employer_list(request: Request, db: Database = Depends(get_db),
-                  user: CurrentUser = Depends(_employer_read)) -> Response:
-    return _queue(request, db, user, base="/employer/permits", default_state="all",
+                  actor: Actor = Depends(_employer_read)) -> Response:
+    return _queue(request, db, actor, base="/employer/permits", default_state="all",
                   heading=_("Work permit applications"))
 
 
 @router.get("/employer/permits.csv")
 def employer_export(request: Request, db: Database = Depends(get_db),
-                    user: CurrentUser = Depends(_employer_read)) -> Response:
-    return _export(request, db, user, "all", "permit-applications.csv")
+                    actor: Actor = Depends(_employer_read)) -> Response:
+    return _export(request, db, actor, "all", "permit-applications.csv")
 
 
 @router.get("/employer/permits/new", response_class=HTMLResponse)
-def new_form(request: Request, user: CurrentUser = Depends(_employer_write)) -> Response:
+def new_form(request: Request, actor: Actor = Depends(_employer_write)) -> Response:
     return render(request, "permits/new.html", _form_context({}))
 
 
 @router.post("/employer/permits/new", response_class=HTMLResponse)
-async def change_answers(request: Request, user: CurrentUser = Depends(_employer_write)) -> Response:
+async def change_answers(request: Request, actor: Actor = Depends(_employer_write)) -> Response:
     """'Change' on the check page: the form again, with every answer kept."""
     values = await form_data(request)
     return render(request, "permits/new.html", _form_context(values))
@@ -234,11 +234,11 @@ async def change_answers(request: Request, user: CurrentUser = Depends(_employer
 
 @router.post("/employer/permits/new/check", response_class=HTMLResponse)
 async def check_answers(request: Request, db: Database = Depends(get_db),
-                        user: CurrentUser = Depends(_employer_write)) -> Response:
+                        actor: Actor = Depends(_employer_write)) -> Response:
     values = await form_data(request)
     data, errors = _parse(values)
     try:
-        checked = service.check_application(db, actor=user.actor(client_ip(request)), data=data)
+        checked = service.check_application(db, actor=actor, data=data)
     except DomainError as exc:
         return render(request, "permits/new.html", _form_context(values),
                       errors=_merge(errors, form_errors(exc, "family_name")), status_code=422)
@@ -250,11 +250,10 @@ async def check_answers(request: Request, db: Database = Depends(get_db),
 
 @router.post("/employer/permits", response_class=HTMLResponse)
 async def send(request: Request, db: Database = Depends(get_db),
-               user: CurrentUser = Depends(_employer_write)) -> Response:
+               actor: Actor = Depends(_employer_write)) -> Response:
     """'Send application' on the check page: validated again, then filed."""
     values = await form_data(request)
     data, errors = _parse(values)
-    actor = user.actor(client_ip(request))
     try:
         checked = service.check_application(db, actor=actor, data=data)
         if errors:
@@ -272,20 +271,20 @@ async def send(request: Request, db: Database = Depends(get_db),
 
 @router.get("/employer/permits/{application_id}/sent", response_class=HTMLResponse)
 def sent(application_id: int, request: Request, db: Database = Depends(get_db),
-         user: CurrentUser = Depends(_employer_read)) -> Response:
-    view = views.get_application(db, actor=user.actor(client_ip(request)), application_id=application_id)
+         actor: Actor = Depends(_employer_read)) -> Response:
+    view = views.get_application(db, actor=actor, application_id=application_id)
     return render(request, "permits/sent.html", {"app": view})
 
 
 # ------------------------------------------------------------------ employer: status, correct, withdraw
 
 
-def _status_page(request: Request, db: Database, user: CurrentUser, application_id: int, *,
+def _status_page(request: Request, db: Database, actor: Actor, application_id: int, *,
                  values: dict[str, str] | None = None, errors: list[FieldError] | None = None,
                  status_code: int = 200, message: str = "") -> Response:
-    view = views.get_application(db, actor=user.actor(client_ip(request)), application_id=application_id)
+    view = views.get_application(db, actor=actor, application_id=application_id)
     ctx = _form_context(values if values is not None else _raw_values(view.data()))
-    ctx.update({"app": view, "rows": summary_rows(view), "timeline": _timeline(db, user, request, view.id),
+    ctx.update({"app": view, "rows": summary_rows(view), "timeline": _timeline(db, actor, view.id),
                 "state_label": state_label, "message": message,
                 "can_withdraw": "withdraw" in domain.APPLICATION.allowed(view.state)})
     return render(request, "permits/status.html", ctx, errors=errors, status_code=status_code)
@@ -293,39 +292,39 @@ def _status_page(request: Request, db: Database, user: CurrentUser, application_
 
 @router.get("/employer/permits/{application_id}", response_class=HTMLResponse)
 def status(application_id: int, request: Request, db: Database = Depends(get_db),
-           user: CurrentUser = Depends(_employer_read)) -> Response:
-    return _status_page(request, db, user, application_id)
+           actor: Actor = Depends(_employer_read)) -> Response:
+    return _status_page(request, db, actor, application_id)
 
 
 @router.post("/employer/permits/{application_id}/resubmit", response_class=HTMLResponse)
 async def resubmit(application_id: int, request: Request, db: Database = Depends(get_db),
-                   user: CurrentUser = Depends(_employer_write)) -> Response:
+                   actor: Actor = Depends(_employer_write)) -> Response:
     values = await form_data(request)
     data, errors = _parse(values)
     try:
         if not errors:
-            service.resubmit(db, actor=user.actor(client_ip(request)), application_id=application_id,
+            service.resubmit(db, actor=actor, application_id=application_id,
                              version=_int(values.get("version"), 0), data=data)
             return redirect(f"/employer/permits/{application_id}")
-        service.check_application(db, actor=user.actor(client_ip(request)), data=data)
+        service.check_application(db, actor=actor, data=data)
     except Conflict as exc:
-        return _status_page(request, db, user, application_id, status_code=409, message=_(exc.title))
+        return _status_page(request, db, actor, application_id, status_code=409, message=_(exc.title))
     except NotFound:
         raise
     except DomainError as exc:
         errors = _merge(errors, form_errors(exc, "family_name"))
-    return _status_page(request, db, user, application_id, values=values, errors=errors, status_code=422)
+    return _status_page(request, db, actor, application_id, values=values, errors=errors, status_code=422)
 
 
 @router.post("/employer/permits/{application_id}/withdraw", response_class=HTMLResponse)
 async def withdraw(application_id: int, request: Request, db: Database = Depends(get_db),
-                   user: CurrentUser = Depends(_employer_write)) -> Response:
+                   actor: Actor = Depends(_employer_write)) -> Response:
     values = await form_data(request)
     try:
-        service.withdraw(db, actor=user.actor(client_ip(request)), application_id=application_id,
+        service.withdraw(db, actor=actor, application_id=application_id,
                          version=_int(values.get("version"), 0))
     except Conflict as exc:
-        return _status_page(request, db, user, application_id, status_code=409, message=_(exc.title))
+        return _status_page(request, db, actor, application_id, status_code=409, message=_(exc.title))
     return redirect(f"/employer/permits/{application_id}")
 
 
@@ -334,28 +333,26 @@ async def withdraw(application_id: int, request: Request, db: Database = Depends
 
 @router.get("/officer/permits", response_class=HTMLResponse)
 def officer_queue(request: Request, db: Database = Depends(get_db),
-                  user: CurrentUser = Depends(_officer_read)) -> Response:
-    return _queue(request, db, user, base="/officer/permits", default_state="waiting",
+                  actor: Actor = Depends(_officer_read)) -> Response:
+    return _queue(request, db, actor, base="/officer/permits", default_state="waiting",
                   heading=_("Permit applications"))
 
 
 @router.get("/officer/permits.csv")
 def officer_export(request: Request, db: Database = Depends(get_db),
-                   user: CurrentUser = Depends(_officer_read)) -> Response:
-    return _export(request, db, user, "waiting", "permit-applications.csv")
+                   actor: Actor = Depends(_officer_read)) -> Response:
+    return _export(request, db, actor, "waiting", "permit-applications.csv")
 
 
-def _decision_page(request: Request, db: Database, user: CurrentUser, application_id: int, *,
+def _decision_page(request: Request, db: Database, actor: Actor, application_id: int, *,
                    values: dict[str, str] | None = None, errors: list[FieldError] | None = None,
                    status_code: int = 200, message: str = "") -> Response:
-    actor = user.actor(client_ip(request))
     view = views.get_application(db, actor=actor, application_id=application_id)
-    can_decide = user.role == "permit_officer" and view.state in {s.value for s in WAITING}
     return render(request, "permits/officer_detail.html", {
         "app": view, "values": values or {},
         "rows": summary_rows(view, full_passport=service.can_see_passport(actor, view.employer_id)),
-        "timeline": _timeline(db, user, request, view.id), "state_label": state_label, "can_decide": can_decide,
-        "message": message,
+        "timeline": _timeline(db, actor, view.id), "state_label": state_label,
+        "can_decide": views.may_decide(actor, view), "message": message,
         "actions": [("approve", _("Approve: issue the work permit")), ("return", _("Return for correction")),
                     ("reject", _("Reject"))],
     }, errors=errors, status_code=status_code)
@@ -363,26 +360,26 @@ def _decision_page(request: Request, db: Database, user: CurrentUser, applicatio
 
 @router.get("/officer/permits/{application_id}", response_class=HTMLResponse)
 def officer_detail(application_id: int, request: Request, db: Database = Depends(get_db),
-                   user: CurrentUser = Depends(_officer_read)) -> Response:
-    return _decision_page(request, db, user, application_id)
+                   actor: Actor = Depends(_officer_read)) -> Response:
+    return _decision_page(request, db, actor, application_id)
 
 
 @router.post("/officer/permits/{application_id}/decision", response_class=HTMLResponse)
 async def officer_decide(application_id: int, request: Request, db: Database = Depends(get_db),
-                         user: CurrentUser = Depends(_decider)) -> Response:
+                         actor: Actor = Depends(_decider)) -> Response:
     values = await form_data(request)
     try:
-        service.decide(db, actor=user.actor(client_ip(request)), application_id=application_id,
+        service.decide(db, actor=actor, application_id=application_id,
                        version=_int(values.get("version"), 0), action=values.get("action", ""),
                        reason=values.get("reason", ""))
     except Conflict:
         msg = _("Someone else decided or changed this application first. Its current state is shown below; "
                 "nothing you entered was saved.")
-        return _decision_page(request, db, user, application_id, status_code=409, message=msg)
+        return _decision_page(request, db, actor, application_id, status_code=409, message=msg)
     except NotFound:
         raise
     except DomainError as exc:
-        return _decision_page(request, db, user, application_id, values=values,
+        return _decision_page(request, db, actor, application_id, values=values,
                               errors=form_errors(exc, "action"), status_code=exc.status)
     return redirect(f"/officer/permits/{application_id}")
 
@@ -397,8 +394,8 @@ def _both_country_names(code: str) -> tuple[str, str]:
 
 @router.get("/permits/notices/{notice_number}", response_class=HTMLResponse)
 def notice(notice_number: str, request: Request, db: Database = Depends(get_db),
-           user: CurrentUser = Depends(require())) -> Response:
-    n = views.get_notice(db, actor=user.actor(client_ip(request)), notice_number=notice_number[:64])
+           actor: Actor = Depends(acting())) -> Response:
+    n = views.get_notice(db, actor=actor, notice_number=notice_number[:64])
     zh_labels = {"A": "A类（高端人才）", "B": "B类（专业人才）", "C": "C类（其他人员）"}
     return render(request, "permits/notice.html", {
         "n": n, "info": n.info, "country": _both_country_names(n.info.nationality),

@@ -11,6 +11,7 @@ from permitcard.auth.views import Role, has_permission
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.permits import repository as repo
+from permitcard.permits.domain import WAITING
 from permitcard.permits.errors import NoticeNotConfirmed
 from permitcard.permits.models import Permit, PermitPerson
 from permitcard.permits.registry import BuiltinRegistry, permit_info
@@ -93,6 +94,19 @@ def _may_see_permit(actor: Actor, permit: Permit, person: PermitPerson) -> bool:
     if actor.role == Role.APPLICANT:
         return actor.permit_number is not None and actor.permit_number == person.permit_number
     return False
+
+
+def may_decide(actor: Actor, view: ApplicationView) -> bool:
+    """Whether this reader can decide the application now (a permit officer, while it waits)."""
+    return has_permission(actor.role, "permit.decide") and view.state in {s.value for s in WAITING}
+
+
+def shows_full_passport(actor: Actor, info: PermitInfo) -> bool:
+    """Whether a permit read through ``get_permit``/``get_notice`` shows the full passport number: to
+    permit officers, its employer (who only ever reaches its own permits) and its holder; the agency,
+    the banks and auditors see it masked."""
+    return (actor.role in (Role.PERMIT_OFFICER, Role.EMPLOYER)
+            or (actor.role == Role.APPLICANT and actor.permit_number == info.permit_number))
 
 
 def notice_verify_url(notice_number: str) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
-from permitcard.auth.deps import client_ip, get_db, require
-from permitcard.auth.service import CurrentUser
+from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
 from permitcard.photos import domain, service
 from permitcard.photos.schemas import PhotoList, PhotoOut
+from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import errors
 
 router = APIRouter(prefix="/api/v1", tags=["photos"])
@@ -31,26 +31,25 @@ async def read_limited(upload: UploadFile | None) -> bytes:
 
 @router.post("/photos", response_model=PhotoOut, status_code=201, responses=errors(401, 403, 422))
 async def upload(
-    request: Request,
     family_name: str = Form(max_length=100), given_names: str = Form(default="", max_length=200),
     passport_number: str = Form(max_length=32), file: UploadFile = File(description="The photo: a JPEG file"),
-    db: Database = Depends(get_db), user: CurrentUser = Depends(require("photo.upload")),
+    db: Database = Depends(get_db), actor: Actor = Depends(acting("photo.upload")),
 ) -> PhotoOut:
     """Upload a card photo for one person (ICAO 9303: JPEG, at least 354×472 px, portrait, under 1 MB).
     The stored photo is re-encoded without any metadata. Give the returned `receipt_number` to the
     applicant."""
     data = await read_limited(file)
-    return _out(service.upload(db, actor=user.actor(client_ip(request)), family_name=family_name,
+    return _out(service.upload(db, actor=actor, family_name=family_name,
                                given_names=given_names, passport_number=passport_number, image=data))
 
 
 @router.get("/photos", response_model=PhotoList, responses=errors(401, 403, 422))
-def photos(request: Request, db: Database = Depends(get_db),
-           user: CurrentUser = Depends(require("photo.read_own")),
+def photos(db: Database = Depends(get_db),
+           actor: Actor = Depends(acting("photo.read_own")),
            q: str = Query(default="", max_length=100), used: Literal["", "yes", "no"] = "",
            page: int = Query(default=1, ge=1, le=100000), per_page: int = Query(default=25, ge=1, le=200)) -> PhotoList:
     """This studio's own uploads, newest first."""
-    result = service.list_uploads(db, actor=user.actor(client_ip(request)), q=q, used=used, page=page,
+    result = service.list_uploads(db, actor=actor, q=q, used=used, page=page,
                                   per_page=per_page)
     return PhotoList(items=[_out(r) for r in result.items], total=result.total, used=result.used,
                      page=result.page, per_page=result.per_page, pages=result.pages)

@@ -9,17 +9,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from permitcard.auth.deps import client_ip, get_db, require
-from permitcard.auth.service import CurrentUser
+from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
 from permitcard.photos import domain, service
+from permitcard.shared.audit import Actor
 from permitcard.shared.errors import DomainError
 from permitcard.shared.web import form_data, form_errors, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
-_read = require("photo.read_own")
-_upload = require("photo.upload")
+_read = acting("photo.read_own")
+_upload = acting("photo.upload")
 
 
 def _int(raw: str | None) -> int:
@@ -30,11 +30,11 @@ def _int(raw: str | None) -> int:
 
 
 @router.get("/studio/photos", response_class=HTMLResponse)
-def uploads(request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(_read)) -> Response:
+def uploads(request: Request, db: Database = Depends(get_db), actor: Actor = Depends(_read)) -> Response:
     p = request.query_params
     q, used = p.get("q", "")[:100], p.get("used", "")
     used = used if used in ("yes", "no") else ""
-    result = service.list_uploads(db, actor=user.actor(client_ip(request)), q=q, used=used,
+    result = service.list_uploads(db, actor=actor, q=q, used=used,
                                   page=_int(p.get("page")))
 
     def link(page: int) -> str:
@@ -44,7 +44,7 @@ def uploads(request: Request, db: Database = Depends(get_db), user: CurrentUser 
 
 
 @router.get("/studio/photos/new", response_class=HTMLResponse)
-def new(request: Request, user: CurrentUser = Depends(_upload)) -> Response:
+def new(request: Request, actor: Actor = Depends(_upload)) -> Response:
     return render(request, "photos/new.html")
 
 
@@ -55,12 +55,12 @@ async def _file_bytes(value: Any) -> bytes:
 
 
 @router.post("/studio/photos/new", response_class=HTMLResponse)
-async def upload(request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(_upload)) -> Response:
+async def upload(request: Request, db: Database = Depends(get_db), actor: Actor = Depends(_upload)) -> Response:
     data: dict[str, Any] = dict(await form_data(request))
     image = await _file_bytes(data.pop("file", None))
     values = {k: str(data.get(k) or "") for k in ("family_name", "given_names", "passport_number")}
     try:
-        receipt = service.upload(db, actor=user.actor(client_ip(request)), family_name=values["family_name"],
+        receipt = service.upload(db, actor=actor, family_name=values["family_name"],
                                  given_names=values["given_names"], passport_number=values["passport_number"],
                                  image=image)
     except DomainError as exc:
@@ -71,13 +71,13 @@ async def upload(request: Request, db: Database = Depends(get_db), user: Current
 
 @router.get("/studio/photos/{receipt_number}", response_class=HTMLResponse)
 def receipt(receipt_number: str, request: Request, db: Database = Depends(get_db),
-            user: CurrentUser = Depends(_read)) -> Response:
-    r = service.get_receipt(db, actor=user.actor(client_ip(request)), receipt_number=receipt_number)
+            actor: Actor = Depends(_read)) -> Response:
+    r = service.get_receipt(db, actor=actor, receipt_number=receipt_number)
     return render(request, "photos/receipt.html", {"r": r, "done": request.query_params.get("done") == "1"})
 
 
 @router.get("/studio/photos/{receipt_number}/photo.jpg")
-def photo(receipt_number: str, request: Request, db: Database = Depends(get_db),
-          user: CurrentUser = Depends(_read)) -> Response:
-    jpeg = service.studio_photo(db, actor=user.actor(client_ip(request)), receipt_number=receipt_number)
+def photo(receipt_number: str, db: Database = Depends(get_db),
+          actor: Actor = Depends(_read)) -> Response:
+    jpeg = service.studio_photo(db, actor=actor, receipt_number=receipt_number)
     return Response(jpeg, media_type="image/jpeg")
