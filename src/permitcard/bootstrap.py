@@ -58,17 +58,10 @@ def template_dirs() -> list[Path]:
 
 
 def register_handlers() -> None:
-    """Subscribe every context's outbox handlers: ``<context>/handlers.py`` ``register()`` (or, until a
-    context has that module, its ``service.register_handlers()``). Registering twice changes nothing."""
-    for ctx in CONTEXTS:
-        if importlib.util.find_spec(f"{PACKAGE}.{ctx}") is None:
-            continue
-        if importlib.util.find_spec(f"{PACKAGE}.{ctx}.handlers") is not None:
-            importlib.import_module(f"{PACKAGE}.{ctx}.handlers").register()
-        elif importlib.util.find_spec(f"{PACKAGE}.{ctx}.service") is not None:
-            register = getattr(importlib.import_module(f"{PACKAGE}.{ctx}.service"), "register_handlers", None)
-            if register is not None:
-                register()
+    """Subscribe every context's outbox handlers: ``register()`` of its ``handlers.py``. Subscribing a
+    handler twice changes nothing, so this may run again (tests build many apps)."""
+    for module in context_modules("handlers"):
+        module.register()
 
 
 def include_routers(app: FastAPI) -> None:
