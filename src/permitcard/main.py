@@ -1,4 +1,5 @@
-"""create_app(): routers, templates, static files, and the one place domain errors become HTTP."""
+"""create_app(): the web app over what ``bootstrap`` assembles: middleware, static files, and the one place
+domain errors become HTTP."""
 
 from __future__ import annotations
 
