@@ -32,9 +32,10 @@ from permitcard.shared.registry import REGISTRY, RegistryFactory
 PACKAGE = "permitcard"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
-# The bounded contexts, in the order their routers are matched and their templates searched.
+# The bounded contexts, in the order their routers are matched and their templates searched. A name
+# whose package does not exist (yet) is skipped.
 CONTEXTS = ("auth", "banks", "permits", "insurance", "photos", "cards", "ecard", "notifications", "admin",
-            "policy")
+            "policy", "home")
 
 
 def context_modules(part: str) -> Iterator[ModuleType]:
