@@ -32,6 +32,7 @@ os.environ.setdefault("PERMITCARD_DATA_KEY", "q2XlGx3V7yq1n0c7o5cV0r3Hc4o0w9m6G1
 DB_URL = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{TMP}/bench.db"
 os.environ["DATABASE_URL"] = DB_URL
 
+from permitcard.bootstrap import bootstrap  # noqa: E402
 from permitcard.db import Database, make_engine  # noqa: E402
 from permitcard.migrate import upgrade  # noqa: E402
 
@@ -75,6 +76,7 @@ def main() -> None:
     if DB_URL.startswith("postgres"):
         DB_URL = _own_pg_database(DB_URL)
         os.environ["DATABASE_URL"] = DB_URL
+    bootstrap()  # the scenarios run the services in this process, with the app's adapters
     upgrade(DB_URL)
     db = Database(make_engine(DB_URL))
     from permitcard.seed import seed_demo

@@ -38,14 +38,20 @@ CONTEXTS = ("auth", "banks", "permits", "insurance", "photos", "cards", "ecard",
             "policy", "home")
 
 
+def context_module(ctx: str, part: str) -> ModuleType | None:
+    """``permitcard.<ctx>.<part>``, or None where the context or that module does not exist."""
+    if importlib.util.find_spec(f"{PACKAGE}.{ctx}") is None:
+        return None
+    name = f"{PACKAGE}.{ctx}.{part}"
+    return importlib.import_module(name) if importlib.util.find_spec(name) is not None else None
+
+
 def context_modules(part: str) -> Iterator[ModuleType]:
     """``permitcard.<context>.<part>`` of every context that has one, in ``CONTEXTS`` order."""
     for ctx in CONTEXTS:
-        if importlib.util.find_spec(f"{PACKAGE}.{ctx}") is None:
-            continue
-        name = f"{PACKAGE}.{ctx}.{part}"
-        if importlib.util.find_spec(name) is not None:
-            yield importlib.import_module(name)
+        module = context_module(ctx, part)
+        if module is not None:
+            yield module
 
 
 def import_models() -> None:
@@ -67,8 +73,9 @@ def register_handlers() -> None:
 
 def include_routers(app: FastAPI) -> None:
     """Every context's JSON (``api``) and HTML (``pages``) routers, public ones included."""
-    for part in ("api", "pages"):
-        for module in context_modules(part):
+    for ctx in CONTEXTS:
+        for part in ("api", "pages"):
+            module = context_module(ctx, part)
             for attr in ("router", "public_router"):
                 router = getattr(module, attr, None)
                 if router is not None:
