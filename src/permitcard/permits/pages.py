@@ -16,7 +16,7 @@ from permitcard.auth.service import CurrentUser
 from permitcard.db import Database
 from permitcard.permits import domain, service, views
 from permitcard.permits.domain import CATEGORY_LABELS, STATE_LABELS, WAITING, ApplicationInput, State
-from permitcard.shared import clock, csvexport, i18n
+from permitcard.shared import audit, clock, csvexport, i18n
 from permitcard.shared.crypto import mask
 from permitcard.shared.errors import N_, Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from permitcard.shared.i18n import gettext as _
@@ -388,7 +388,11 @@ def _both_country_names(code: str) -> tuple[str, str]:
 @router.get("/permits/notices/{notice_number}", response_class=HTMLResponse)
 def notice(notice_number: str, request: Request, db: Database = Depends(get_db),
            user: CurrentUser = Depends(require())) -> Response:
-    n = views.get_notice(db, actor=user.actor(client_ip(request)), notice_number=notice_number[:64])
+    actor = user.actor(client_ip(request))
+    n = views.get_notice(db, actor=actor, notice_number=notice_number[:64])
+    # A printable document with the passport number and date of birth: recorded like an export.
+    audit.record_security(db, actor=actor, action="export.permit_notice", target_type="permit",
+                          target_id=n.info.permit_number)
     zh_labels = {"A": "A类（高端人才）", "B": "B类（专业人才）", "C": "C类（其他人员）"}
     return render(request, "permits/notice.html", {
         "n": n, "info": n.info, "country": _both_country_names(n.info.nationality),

@@ -108,3 +108,12 @@ def test_every_csv_export_is_utf8_with_a_bom_free_of_formulas_and_audited(client
         assert not [c for c in cells if c.startswith(FORMULA_STARTS)], route
         rows = _rows(db, action)
         assert len(rows) == before + 1 and rows[-1].actor_label == email and rows[-1].after["rows"] >= 1, route
+
+
+def test_printing_a_permit_notice_is_recorded_as_an_export(client, db):
+    employer_id, user_id = employer_with_user(db, email="hr-notice@example.com")
+    info = file_and_approve(db, employer_id=employer_id, user_id=user_id)
+    page_login(client, "hr-notice@example.com")
+    assert client.get(f"/permits/notices/{info.notice_number}").status_code == 200
+    [row] = _rows(db, "export.permit_notice")
+    assert (row.actor_id, row.target_type, row.target_id) == (user_id, "permit", info.permit_number)
