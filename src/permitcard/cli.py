@@ -179,8 +179,8 @@ def verify_audit() -> None:
         report = audit.verify(s)
     for f in report.findings:
         where = f"seal {f.seal_id}" if f.row_id is None else f"entry {f.row_id}"
-        (err if f.serious else console).print(f"{'BAD ' if f.serious else 'note'} {where}: "
-                                              f"{translate(f.message, f.params)}", markup=False)
+        (err if f.serious else console).print(f"{'BAD' if f.serious else 'note'} {where}: "
+                                              f"{translate(f.message, f.params)}", markup=False, soft_wrap=True)
     if report.more:
         err.print(f"… and {report.more} more findings")
     console.print(f"{report.rows} entries, {report.sealed} sealed in {report.seals} seals, "
@@ -189,7 +189,7 @@ def verify_audit() -> None:
         h = report.latest
         console.print(f"latest seal {h.id}: entries up to {h.last_id}, root {h.root}, "
                       f"sealed {h.sealed_at.isoformat()}, key {h.key_id} (keep a copy elsewhere to detect "
-                      "a log cut back behind it)", markup=False)
+                      "a log cut back behind it)", markup=False, soft_wrap=True)
     if report.ok:
         console.print("audit log intact")
         return

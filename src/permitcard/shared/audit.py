@@ -194,10 +194,6 @@ def seal_message(s: AuditSeal) -> bytes:
     }).encode()
 
 
-def _gap_ranges(ids: list[int]) -> list[list[int]]:
-    return [[a, b] for a, b in zip(ids[::2], ids[1::2], strict=True)]
-
-
 def _seal_batch(db: Database, *, grace: float, gap_after: float, limit: int) -> int:
     now = clock.now()
     young, gap_young = now - timedelta(seconds=grace), now - timedelta(seconds=gap_after)
@@ -207,7 +203,7 @@ def _seal_batch(db: Database, *, grace: float, gap_after: float, limit: int) -> 
         rows = s.execute(select(AuditLog.id, AuditLog.mac, AuditLog.at).where(AuditLog.id >= start)
                          .order_by(AuditLog.id).limit(limit)).all()
         leaves: list[bytes] = []
-        bounds: list[int] = []  # flat [first, last, first, last …] of the holes
+        gaps: list[list[int]] = []  # [first, last] of each hole, never committed
         expect = start
         for row_id, mac, at in rows:
             if _utc(at) > young:
@@ -215,13 +211,13 @@ def _seal_batch(db: Database, *, grace: float, gap_after: float, limit: int) -> 
             if row_id != expect:
                 if _utc(at) > gap_young:
                     break  # the hole before it may still be an open transaction
-                bounds += [expect, row_id - 1]
+                gaps.append([expect, row_id - 1])
             leaves.append(_leaf(row_id, mac))
             expect = row_id + 1
         if not leaves:
             return 0
         key_id, _key = crypto.audit_signing_key()
-        seal = AuditSeal(first_id=start, last_id=expect - 1, tree_size=len(leaves), gaps=_gap_ranges(bounds),
+        seal = AuditSeal(first_id=start, last_id=expect - 1, tree_size=len(leaves), gaps=gaps,
                          root=merkle.root(leaves).hex(), prev_root=last.root if last else GENESIS,
                          sealed_at=now, key_id=key_id, signature="")
         seal.signature = crypto.audit_sign(seal_message(seal))[1]
@@ -379,7 +375,9 @@ def verify(session: Session, batch: int = 2000) -> ChainReport:
         v.find("unsealed_old", N_("Entry %(row)s and %(n)s after it are not sealed though written more than "
                                   "%(minutes)s minutes ago: is the worker running?"), v.oldest_unsealed.id,
                serious=False, n=v.unsealed - 1, minutes=int(stale.total_seconds() // 60))
-    last = seals[-1] if seals else None
-    latest = last and SealHead(last.id, last.last_id, last.tree_size, last.root, _utc(last.sealed_at), last.key_id)
+    latest = None
+    if seals:
+        x = seals[-1]
+        latest = SealHead(x.id, x.last_id, x.tree_size, x.root, _utc(x.sealed_at), x.key_id)
     return ChainReport(ok=not v.serious, rows=v.rows, sealed=v.sealed, unsealed=v.unsealed, seals=len(seals),
-                       findings=v.findings, more=v.more, latest=latest or None)
+                       findings=v.findings, more=v.more, latest=latest)

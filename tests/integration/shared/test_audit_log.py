@@ -183,3 +183,24 @@ def test_two_writers_append_without_waiting_for_each_other(committed_db):
         actions = s.execute(select(AuditLog.action).order_by(AuditLog.id)).scalars().all()
     assert actions == ["writer.a", "writer.b"]
     assert report.ok and report.sealed == 2 and report.findings == []
+
+
+def test_the_cli_seals_and_names_the_altered_entry(db, monkeypatch):
+    from typer.testing import CliRunner
+
+    from permitcard import cli
+
+    monkeypatch.setattr(cli, "_db", lambda: db)
+    runner = CliRunner()
+    ids = _write(db, 3)
+    with clock.frozen(clock.now() + timedelta(minutes=2)):  # older than the grace and gap times
+        sealed = runner.invoke(cli.app, ["audit", "seal"])
+    assert sealed.exit_code == 0 and "audit entries sealed" in sealed.output
+    ok = runner.invoke(cli.app, ["verify-audit"])
+    assert ok.exit_code == 0 and "audit log intact" in ok.output and "latest seal" in ok.output
+    with db.uow() as s:
+        s.execute(update(AuditLog).where(AuditLog.id == ids[1]).values(note="rewritten"))
+        s.commit()
+    bad = runner.invoke(cli.app, ["verify-audit"])
+    assert bad.exit_code == 1
+    assert f"BAD entry {ids[1]}: Entry {ids[1]} does not match its MAC" in bad.output
