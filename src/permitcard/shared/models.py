@@ -32,7 +32,7 @@ class AuditLog(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str] = mapped_column(Text, default="")
     # Random per row, so two rows with the same content never share a MAC (no replayed copies).
-    nonce: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[str] = mapped_column(String(32), insert_sentinel=True)
     key_id: Mapped[str] = mapped_column(String(16))
     mac: Mapped[str] = mapped_column(String(64), unique=True)
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, event, select, text, update
 
 from permitcard.shared import audit, clock, merkle
 from permitcard.shared.audit import Actor
@@ -204,3 +204,33 @@ def test_the_cli_seals_and_names_the_altered_entry(db, monkeypatch):
     bad = runner.invoke(cli.app, ["verify-audit"])
     assert bad.exit_code == 1
     assert f"BAD entry {ids[1]}: Entry {ids[1]} does not match its MAC" in bad.output
+
+
+def test_the_rows_of_one_unit_of_work_are_one_insert_and_nothing_else(db):
+    """No head row read or locked, no flush per row: the rows wait for the commit's one batch
+    (the random nonce is the insert sentinel that lets SQLAlchemy batch with RETURNING)."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        _write(db, 3)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert [s.split()[:3] for s in statements] == [["INSERT", "INTO", "audit_log"], ["SELECT", "audit_log.id", "FROM"]]
+
+
+def test_the_worker_seals_the_log_as_a_scheduled_job(db):
+    from permitcard import worker
+
+    ids = _write(db, 2)
+    job = worker.JOBS["audit.seal"]
+    job.next_at = 0.0
+    with clock.frozen(clock.now() + timedelta(minutes=2)):
+        worker.run(db, once=True)
+    with db.uow(write=False) as s:
+        report = audit.verify(s)
+    assert report.ok and report.unsealed == 0 and report.latest is not None and report.latest.last_id >= ids[-1]
