@@ -19,6 +19,8 @@ from sqlalchemy import Engine, text
 
 os.environ.setdefault("PERMITCARD_ENVIRONMENT", "test")
 os.environ.setdefault("PERMITCARD_DATA_KEY", "q2XlGx3V7yq1n0c7o5cV0r3Hc4o0w9m6G1m2k4b7s8A=")
+os.environ.setdefault("PERMITCARD_AUDIT_KEY", "V2hhdCB0aGUgYXVkaXRvciBrZXlzIGV2ZXJ5IHJvdyB3aXRoLg==")
+os.environ.setdefault("PERMITCARD_AUDIT_SIGNING_KEY", "c2VhbHMgYXJlIHNpZ25lZCB3aXRoIHRoaXMgc2VlZCEhIQ==")
 
 from permitcard.bootstrap import Adapters, bootstrap, import_models
 from permitcard.config import get_settings

@@ -1,4 +1,4 @@
-"""The `permitcard` command: serve, db upgrade, seed-demo, users, calendar, worker, verify-audit."""
+"""The `permitcard` command: serve, db upgrade, seed-demo, users, calendar, worker, verify-audit, audit seal."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ app = typer.Typer(help="permitcard: foreign work permits on the social security 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 calendar_app = typer.Typer(help="The official working-day calendar.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(calendar_app, name="calendar")
 console = Console()
@@ -171,16 +173,39 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
 
 @app.command("verify-audit")
 def verify_audit() -> None:
-    """Recompute the audit hash chain end to end."""
+    """Check every audit entry's MAC and every seal's Merkle root, chain and signature."""
     from permitcard.shared import audit
+    from permitcard.shared.i18n import translate
 
     with _db().uow(write=False) as s:
         report = audit.verify(s)
+    for f in report.findings:
+        where = f"seal {f.seal_id}" if f.row_id is None else f"entry {f.row_id}"
+        (err if f.serious else console).print(f"{'BAD' if f.serious else 'note'} {where}: "
+                                              f"{translate(f.message, f.params)}", markup=False, soft_wrap=True)
+    if report.more:
+        err.print(f"… and {report.more} more findings")
+    console.print(f"{report.rows} entries, {report.sealed} sealed in {report.seals} seals, "
+                  f"{report.unsealed} not sealed yet")
+    if report.latest:
+        h = report.latest
+        console.print(f"latest seal {h.id}: entries up to {h.last_id}, root {h.root}, "
+                      f"sealed {h.sealed_at.isoformat()}, key {h.key_id} (keep a copy elsewhere to detect "
+                      "a log cut back behind it)", markup=False, soft_wrap=True)
     if report.ok:
-        console.print(f"audit chain intact: {report.rows} rows")
+        console.print("audit log intact")
         return
-    err.print(f"[red]audit chain broken at row {report.first_bad_seq} (after {report.rows} good rows)[/]")
+    err.print("[red]audit log altered[/]")
     sys.exit(1)
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Seal the committed audit entries into signed tree heads now (the worker does it every few seconds)."""
+    from permitcard.shared import audit
+
+    n = audit.seal(_db())
+    console.print(f"{n} audit entries sealed")
 
 
 if __name__ == "__main__":

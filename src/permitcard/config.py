@@ -24,6 +24,17 @@ class Settings(BaseSettings):
     data_key: str = ""
     # Base64 of a 32-byte Ed25519 seed for signing QR tokens. Empty: derived from the data key.
     signing_key: str = ""
+    # Base64 of 32 random bytes: the HMAC key every audit row is keyed with as it is written.
+    # Empty: derived from the data key. Keep it off the database server.
+    audit_key: str = ""
+    # Base64 of a 32-byte Ed25519 seed signing the audit seals (tree heads). Empty: derived from the
+    # data key. A seal signed with another key fails verification.
+    audit_signing_key: str = ""
+    # Audit rows younger than this are not sealed yet (their transaction may still be committing);
+    # a gap in the ids older than audit_gap_seconds is recorded in the seal as never committed.
+    audit_seal_grace_seconds: float = 2.0
+    audit_gap_seconds: float = 60.0
+    audit_seal_every_seconds: float = 5.0
     environment: str = "development"  # development | production | test
     base_url: str = "http://127.0.0.1:8000"
     cookie_secure: bool = False

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
@@ -22,9 +23,10 @@ from permitcard import __version__, bootstrap
 from permitcard.auth.domain import ROLE_LABELS, Role
 from permitcard.config import Settings, get_settings
 from permitcard.db import Database
-from permitcard.shared import i18n
+from permitcard.shared import audit, i18n
+from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
-from permitcard.shared.web import CSRF_COOKIE, PACKAGE_DIR, problem, render, templates
+from permitcard.shared.web import CSRF_COOKIE, PACKAGE_DIR, CsrfFailed, problem, render, templates
 
 log = logging.getLogger("permitcard")
 
@@ -47,7 +49,12 @@ def nav_links(user: Any) -> list[tuple[str, str]]:
 
 
 def role_label(role: str) -> str:
-    return ROLE_LABELS.get(Role(role), role)
+    """A role's label msgid; the audit log also names "system" and "anonymous" actors."""
+    extra = {"system": N_("System"), "anonymous": N_("Not signed in")}
+    try:
+        return ROLE_LABELS.get(Role(role), role)
+    except ValueError:
+        return extra.get(role, role)
 
 
 def city_name() -> str:
@@ -106,9 +113,24 @@ def _error_page(request: Request, status: int, heading: str, message: str) -> HT
                                           "back": _same_origin_referer(request)}, status_code=status)
 
 
+async def _record_denied(request: Request, exc: DomainError) -> None:
+    """A refused request (403: no permission, or a CSRF token that does not match) is a security event."""
+    from permitcard.auth.deps import client_ip, optional_user
+
+    db = request.app.state.db
+    user = await optional_user(request, db)  # who, even where the route refused before asking
+    actor = user.actor(client_ip(request)) if user is not None else Actor.anonymous(client_ip(request))
+    action = "security.csrf_failed" if isinstance(exc, CsrfFailed) else "security.forbidden"
+    await run_in_threadpool(audit.record_security, db, actor=actor, action=action,
+                            target_type="request", target_id=request.url.path[:64],
+                            note=f"{request.method} {request.url.path}"[:500])
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        if exc.status == 403:
+            await _record_denied(request, exc)
         if _is_api(request):
             return problem(request, exc)
         if exc.status == 401:

@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from permitcard.config import get_settings
 from permitcard.db import Database
-from permitcard.shared import outbox
+from permitcard.shared import audit, outbox
 
 log = logging.getLogger("permitcard.worker")
 
@@ -40,6 +41,13 @@ def periodic(name: str, *, every: float) -> Callable[[Callable[[Database], objec
         return fn
 
     return register
+
+
+@periodic("audit.seal", every=get_settings().audit_seal_every_seconds)
+def _seal_audit_log(db: Database) -> int:
+    """Seal the committed audit rows into signed tree heads (safe in several workers at once: two
+    sealers of the same range cannot both write it)."""
+    return audit.seal(db)
 
 
 def _run_due_jobs(db: Database, now: float) -> None:

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
+from datetime import UTC, datetime
 
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from permitcard.bootstrap import import_models
-from permitcard.db import Base, make_engine
-from permitcard.migrate import upgrade
+from permitcard.db import Base, Database, make_engine
+from permitcard.migrate import alembic_config, upgrade
+from permitcard.shared import audit
 from tests.conftest import PG_URL, fresh_pg_database
+
+# The revision before the keyed audit log, whatever the revisions are chained to when merged.
+BEFORE_AUDIT_SEALS = str(ScriptDirectory.from_config(alembic_config()).get_revision("a7c1e2d40b19").down_revision)
 
 
 def test_upgrade_head_matches_models(tmp_path):
@@ -26,3 +36,47 @@ def test_upgrade_head_matches_models(tmp_path):
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(ctx, Base.metadata)
         assert diff == [], f"models and migrations differ; run alembic revision --autogenerate: {diff}"
+
+
+def _old_chain(rows):
+    """The hash chain of the audit log before keyed rows (sha256(prev_hash + canonical row))."""
+    prev, out = "0" * 64, []
+    for seq, row in enumerate(rows, start=1):
+        content = {**row, "seq": seq, "at": row["at"].isoformat()}
+        digest = hashlib.sha256((prev + json.dumps(content, sort_keys=True, separators=(",", ":"),
+                                                   ensure_ascii=False, default=str)).encode()).hexdigest()
+        out.append({**row, "seq": seq, "prev_hash": prev, "hash": digest})
+        prev = digest
+    return out
+
+
+def test_the_audit_migration_keys_existing_rows_and_downgrading_rebuilds_the_chain(tmp_path):
+    rows = [{"at": datetime(2026, 11, 27, 8, i, tzinfo=UTC), "actor_id": 1, "actor_role": "admin",
+             "actor_label": "admin@example.com", "ip": "", "action": "user.created", "target_type": "user",
+             "target_id": str(i), "before": None, "after": {"role": "auditor"}, "note": ""} for i in range(3)]
+    old = _old_chain(rows)
+    with contextlib.ExitStack() as stack:
+        url = (stack.enter_context(fresh_pg_database("permitcard_mig")) if PG_URL
+               else f"sqlite:///{tmp_path / 'audit.db'}")
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
+        with engine.begin() as conn:
+            upgrade(connection=conn, revision=BEFORE_AUDIT_SEALS)
+            log = sa.table("audit_log", *(sa.column(k) for k in old[0] if k not in ("before", "after")),
+                           sa.column("before", sa.JSON), sa.column("after", sa.JSON))
+            conn.execute(log.insert(), old)
+            conn.execute(sa.text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 3, :h)"), {"h": old[-1]["hash"]})
+        with engine.begin() as conn:
+            upgrade(connection=conn)
+        db = Database(engine)
+        with db.uow(write=False) as s:
+            report = audit.verify(s)
+        assert report.ok and (report.rows, report.unsealed) == (3, 3)
+        assert audit.seal(db, grace=0, gap_after=0) == 3
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(connection=conn), BEFORE_AUDIT_SEALS)
+        with engine.connect() as conn:
+            back = conn.execute(sa.text("SELECT seq, prev_hash, hash FROM audit_log ORDER BY seq")).all()
+            head = conn.execute(sa.text("SELECT seq, hash FROM audit_head")).one()
+        assert [tuple(r) for r in back] == [(r["seq"], r["prev_hash"], r["hash"]) for r in old]
+        assert tuple(head) == (3, old[-1]["hash"])

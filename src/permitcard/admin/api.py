@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime
+import dataclasses
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -9,22 +10,26 @@ from permitcard.admin import service
 from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
 from permitcard.shared.audit import Actor
+from permitcard.shared.i18n import translate
 from permitcard.shared.openapi import errors
 
 router = APIRouter(prefix="/api/v1", tags=["oversight"])
 
 
 class AuditRow(BaseModel):
-    seq: int
+    id: int
+    seq: int = Field(description="The same as `id` (kept for earlier clients)")
     at: datetime
     actor: str
     role: str
+    ip: str
     action: str
     target_type: str
     target_id: str
     before: dict | None
     after: dict | None
-    hash: str
+    note: str
+    mac: str = Field(description="HMAC-SHA256 of the entry under the audit key (hex)")
 
 
 class AuditList(BaseModel):
@@ -34,10 +39,33 @@ class AuditList(BaseModel):
     rows: list[AuditRow]
 
 
+class FindingOut(BaseModel):
+    kind: str = Field(description="row_edited, row_key, row_missing, row_late, seal_root, seal_signature, "
+                                  "seal_key, seal_chain or unsealed_old")
+    serious: bool
+    message: str
+    row: int | None
+    seal: int | None
+
+
+class SealOut(BaseModel):
+    id: int
+    last_id: int
+    tree_size: int
+    root: str
+    sealed_at: datetime
+    key_id: str
+
+
 class ChainOut(BaseModel):
     ok: bool
     rows: int
+    sealed: int
+    unsealed: int
+    seals: int
     first_bad_seq: int | None
+    findings: list[FindingOut]
+    latest_seal: SealOut | None
 
 
 class CalendarYearIn(BaseModel):
@@ -51,16 +79,21 @@ def audit_list(q: str = "", action: str = "", page: int = 1, db: Database = Depe
                _actor: Actor = Depends(acting("audit.read"))) -> AuditList:
     r = service.audit_rows(db, q=q[:100], action=action[:64], page=page)
     return AuditList(total=r.total, page=r.page, pages=r.pages, rows=[
-        AuditRow(seq=x.seq, at=x.at, actor=x.actor_label, role=x.actor_role, action=x.action,
-                 target_type=x.target_type, target_id=x.target_id, before=x.before, after=x.after, hash=x.hash)
+        AuditRow(id=x.id, seq=x.id, at=x.at if x.at.tzinfo else x.at.replace(tzinfo=UTC), actor=x.actor_label,
+                 role=x.actor_role, ip=x.ip, action=x.action, target_type=x.target_type, target_id=x.target_id,
+                 before=x.before, after=x.after, note=x.note, mac=x.mac)
         for x in r.rows])
 
 
 @router.get("/audit/verify", response_model=ChainOut, responses=errors(401, 403))
 def audit_verify(db: Database = Depends(get_db), _actor: Actor = Depends(acting("audit.read"))) -> ChainOut:
-    """Recompute the hash chain end to end."""
+    """Check every entry's MAC and every seal's Merkle root, chain and signature."""
     r = service.verify_chain(db)
-    return ChainOut(ok=r.ok, rows=r.rows, first_bad_seq=r.first_bad_seq)
+    latest = r.latest and SealOut(**dataclasses.asdict(r.latest))
+    return ChainOut(ok=r.ok, rows=r.rows, sealed=r.sealed, unsealed=r.unsealed, seals=r.seals,
+                    first_bad_seq=r.first_bad_seq, latest_seal=latest or None, findings=[
+                        FindingOut(kind=f.kind, serious=f.serious, message=translate(f.message, f.params),
+                                   row=f.row_id, seal=f.seal_id) for f in r.findings])
 
 
 @router.post("/calendar/years", status_code=201, responses=errors(401, 403, 422))

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-import csv
-import io
+import json
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permitcard.admin import service
 from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
+from permitcard.shared import csvexport
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import DomainError
 from permitcard.shared.web import form_data, form_errors, redirect, render
@@ -25,19 +25,25 @@ def audit_log(request: Request, q: str = "", action: str = "", page: int = 1, ve
                                                 "actions": service.audit_actions(db)})
 
 
+@router.get("/audit/{entry_id}", response_class=HTMLResponse)
+def audit_entry(request: Request, entry_id: int = Path(ge=1, le=2**31 - 1), db: Database = Depends(get_db),
+                actor: Actor = Depends(acting("audit.read"))) -> Response:
+    entry = service.audit_entry(db, entry_id=entry_id, role=actor.role)
+    return render(request, "admin/audit_entry.html", {"e": entry, "r": entry.row})
+
+
 @router.get("/audit.csv")
 def audit_csv(q: str = "", action: str = "", db: Database = Depends(get_db),
-              _actor: Actor = Depends(acting("audit.read"))) -> Response:
+              actor: Actor = Depends(acting("audit.read"))) -> Response:
     result = service.audit_rows(db, q=q[:100], action=action[:64], page=1, size=100_000)
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    w = csv.writer(buf)
-    w.writerow(["seq", "at", "actor", "role", "ip", "action", "target_type", "target_id", "hash"])
-    for r in result.rows:
-        w.writerow([r.seq, r.at.isoformat(), r.actor_label, r.actor_role, r.ip, r.action, r.target_type,
-                    r.target_id, r.hash])
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": 'attachment; filename="audit-log.csv"'})
+    header = ["id", "at", "actor", "role", "ip", "action", "target_type", "target_id", "before", "after", "note",
+              "mac"]
+    rows = [[r.id, r.at, r.actor_label, r.actor_role, r.ip, r.action, r.target_type, r.target_id,
+             json.dumps(r.before, ensure_ascii=False) if r.before is not None else "",
+             json.dumps(r.after, ensure_ascii=False) if r.after is not None else "", r.note, r.mac]
+            for r in result.rows]
+    return csvexport.export(db, actor=actor, what="audit_log", header=header, rows=rows,
+                            filename="audit-log.csv", filters={"q": q, "action": action})
 
 
 @router.get("/admin/calendar", response_class=HTMLResponse)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from permitcard.auth.views import has_permission
 from permitcard.db import Database
-from permitcard.shared import audit
+from permitcard.shared import audit, crypto
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar import CalendarData
 from permitcard.shared.calendar_store import calendar_data, enter_year
-from permitcard.shared.errors import N_, FieldError, ValidationFailed
-from permitcard.shared.models import AuditLog
+from permitcard.shared.errors import N_, FieldError, NotFound, ValidationFailed
+from permitcard.shared.models import AuditLog, AuditSeal
 
 PAGE_SIZE = 50
 
@@ -33,11 +35,11 @@ def audit_rows(db: Database, *, q: str = "", action: str = "", page: int = 1, si
         query = query.where(AuditLog.action.startswith(action))
     if q:
         like = f"%{q}%"
-        query = query.where(or_(AuditLog.actor_label.ilike(like), AuditLog.target_id == q,
+        query = query.where(or_(AuditLog.actor_label.ilike(like), AuditLog.target_id == q, AuditLog.ip == q,
                                 AuditLog.action.ilike(like), AuditLog.target_type.ilike(like)))
     with db.uow(write=False) as s:
         total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = list(s.execute(query.order_by(AuditLog.seq.desc()).offset((page - 1) * size).limit(size)).scalars())
+        rows = list(s.execute(query.order_by(AuditLog.id.desc()).offset((page - 1) * size).limit(size)).scalars())
     return AuditPage(rows=rows, total=total, page=page, pages=max(1, -(-total // size)))
 
 
@@ -49,6 +51,59 @@ def audit_actions(db: Database) -> list[str]:
 def verify_chain(db: Database) -> audit.ChainReport:
     with db.uow(write=False) as s:
         return audit.verify(s)
+
+
+# The page of the record an entry touched, and the permission that page needs.
+RECORD_PAGES: dict[str, tuple[str, str]] = {
+    "permit_application": ("/officer/permits/{id}", "permit.read_all"),
+    "card_application": ("/agency/cards/{id}", "card.read_all"),
+    "insurance_registration": ("/agency/insurance/{id}", "insurance.read_all"),
+    "calendar_year": ("/admin/calendar", "calendar.manage"),
+}
+
+
+def record_link(target_type: str, target_id: str, role: str) -> str | None:
+    page = RECORD_PAGES.get(target_type)
+    if page is None or not target_id.isdigit() or not has_permission(role, page[1]):
+        return None
+    return page[0].format(id=target_id)
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: Any
+    after: Any
+    changed: bool
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    row: AuditLog
+    mac_ok: bool
+    seal: AuditSeal | None
+    changes: list[Change]
+    link: str | None
+
+
+def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
+    b, a = before or {}, after or {}
+    keys = list(dict.fromkeys([*b, *a]))
+    return [Change(k, b.get(k), a.get(k), b.get(k) != a.get(k)) for k in keys]
+
+
+def audit_entry(db: Database, *, entry_id: int, role: str) -> AuditEntry:
+    """One entry for the auditor: before/after side by side, whether its MAC holds, its seal."""
+    with db.uow(write=False) as s:
+        row = s.get(AuditLog, entry_id)
+        if row is None:
+            raise NotFound()
+        seal = s.execute(select(AuditSeal).where(AuditSeal.first_id <= entry_id, AuditSeal.last_id >= entry_id)
+                         ).scalar_one_or_none()
+    key_id, key = crypto.audit_mac_key()
+    mac_ok = row.key_id == key_id and audit.row_mac(row, key) == row.mac
+    return AuditEntry(row=row, mac_ok=mac_ok, seal=seal, changes=_changes(row.before, row.after),
+                      link=record_link(row.target_type, row.target_id, role))
 
 
 def calendar(db: Database) -> CalendarData:

@@ -126,7 +126,27 @@ def _token_hash(token: str) -> str:
 
 
 def sign_in(db: Database, *, email: str, password: str, ip: str = "") -> tuple[str, CurrentUser]:
-    """Returns a new session token (a new id at every sign-in) and the user."""
+    """Returns a new session token (a new id at every sign-in) and the user. A failure is audited
+    as a security event in its own unit of work."""
+    try:
+        return _sign_in(db, email=email, password=password, ip=ip)
+    except BadCredentials:
+        _record_failed_sign_in(db, email=email, ip=ip)
+        raise
+
+
+def _record_failed_sign_in(db: Database, *, email: str, ip: str) -> None:
+    # The e-mail typed is kept only when it names an account: an unknown one is often a password
+    # typed in the wrong field (OWASP logging cheat sheet).
+    with db.uow(write=False) as s:
+        user = repo.user_by_email(s, email or "")
+        user_id = user.id if user else None
+    audit.record_security(db, actor=Actor.anonymous(ip, label=email if user_id else ""),
+                          action="security.sign_in_failed", target_type="user", target_id=user_id or "",
+                          note="" if user_id else "unknown account")
+
+
+def _sign_in(db: Database, *, email: str, password: str, ip: str) -> tuple[str, CurrentUser]:
     with db.uow() as s:
         user = repo.user_by_email(s, email or "")
         try:

@@ -15,7 +15,7 @@ from permitcard.cards.domain import STATE_LABELS, AppState, Channel
 from permitcard.cards.drafts import BRANCH_COOKIE, BRANCH_PATH, clear_draft, read_draft, write_draft
 from permitcard.cards.repository import SORTS, QueueFilter
 from permitcard.db import Database
-from permitcard.shared import i18n
+from permitcard.shared import csvexport, i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError
 from permitcard.shared.web import check_csrf, form_data, form_errors, redirect, render
@@ -72,10 +72,11 @@ def agency_export(db: Database = Depends(get_db),
                   actor: Actor = Depends(acting_any("card.decide", "card.read_all")),
                   state: str = "", channel: str = "", branch_id: str = "", q: str = "",
                   sort: str = "-created") -> Response:
-    body = views.export_csv(db, actor=actor, f=_filter(state, channel, branch_id, q),
-                            sort=sort if sort in SORTS else "-created")
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="card-applications.csv"'})
+    header, rows = views.export_table(db, actor=actor, f=_filter(state, channel, branch_id, q),
+                                      sort=sort if sort in SORTS else "-created")
+    return csvexport.export(db, actor=actor, what="card_applications", header=header, rows=rows,
+                            filename="card-applications.csv",
+                            filters={"state": state, "channel": channel, "branch_id": branch_id, "q": q})
 
 
 def _agency_detail(request: Request, db: Database, actor: Actor, application_id: int, *,

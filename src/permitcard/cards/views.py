@@ -5,8 +5,6 @@ Every read goes through the same ownership loaders as the commands (``service.lo
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -209,23 +207,22 @@ def queue(db: Database, *, actor: Actor, f: QueueFilter, sort: str = "-created",
                          counts=repo.counts_by_state(s, f), branches=_branch_map(s))
 
 
-def export_csv(db: Database, *, actor: Actor, f: QueueFilter, sort: str = "-created") -> bytes:
-    """The filtered queue as CSV, UTF-8 with a BOM so spreadsheet programs show Chinese."""
+def export_table(db: Database, *, actor: Actor, f: QueueFilter,
+                 sort: str = "-created") -> tuple[list[str], list[list[Any]]]:
+    """The filtered queue as a header and rows, for the one CSV writer (shared.csvexport)."""
     f = scoped_filter(actor, f)
     with db.uow(write=False) as s:
         items, _ = repo.queue(s, f, sort=sort, offset=0, limit=None)
         branches = _branch_map(s)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow([i18n.gettext(h) for h in (N_("Reference"), N_("Family name"), N_("Given names"),
-                                         N_("Work permit number"), N_("Kind"), N_("Channel"), N_("Submitted via"),
-                                         N_("Branch"), N_("Status"), N_("Submitted"), N_("Promised date"))])
+    header = [i18n.gettext(h) for h in (N_("Reference"), N_("Family name"), N_("Given names"),
+                                       N_("Work permit number"), N_("Kind"), N_("Channel"), N_("Submitted via"),
+                                       N_("Branch"), N_("Status"), N_("Submitted"), N_("Promised date"))]
+    rows = []
     for a in items:
         b = branches.get(a.branch_id)
-        w.writerow([a.reference, a.family_name, a.given_names, a.permit_number, a.kind, a.channel, a.submitted_via,
-                    b.name if b else a.branch_id, a.state, clock.local(a.created_at).date().isoformat(),
-                    a.promised_date.isoformat() if a.promised_date else ""])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+        rows.append([a.reference, a.family_name, a.given_names, a.permit_number, a.kind, a.channel, a.submitted_via,
+                     b.name if b else a.branch_id, a.state, a.created_at, a.promised_date])
+    return header, rows
 
 
 @dataclass(frozen=True)

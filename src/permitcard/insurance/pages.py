@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
 from permitcard.insurance import domain, service
-from permitcard.shared import i18n
+from permitcard.shared import csvexport
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError, NotFound
 from permitcard.shared.i18n import _
@@ -98,28 +96,18 @@ def _queue(request: Request, db: Database, actor: Actor, base: Base, heading: st
     })
 
 
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text  # no formulas in Excel
-
-
 def _export(request: Request, db: Database, actor: Actor, filename: str) -> Response:
     args = _queue_args(request)
     rows = service.export_registrations(db, actor=actor, state=args["state"] or None,
                                         channel=args["channel"] or None, q=args["q"], sort=args["sort"])
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow([_("Reference"), _("Submitted"), _("Channel"), _("Credential"), _("Status"),
-                     _("Reason for refusal"), _("Work permit number"), _("Notice number"), _("Family name"),
-                     _("Given names"), _("Social security number")])
-    for v in rows:
-        writer.writerow([_csv_cell(x) for x in (
-            v.reference, i18n.format_datetime(v.created_at), _(domain.CHANNEL_LABELS.get(v.channel, v.channel)),
-            _(domain.CREDENTIAL_LABELS.get(v.credential, v.credential)), state_label(v.state),
-            _(v.refusal_message) if v.refusal_message else "", v.permit_number, v.notice_number, v.family_name,
-            v.given_names, v.ssn or "")])
-    return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+    header = [_("Reference"), _("Submitted"), _("Channel"), _("Credential"), _("Status"), _("Reason for refusal"),
+              _("Work permit number"), _("Notice number"), _("Family name"), _("Given names"),
+              _("Social security number")]
+    return csvexport.export(db, actor=actor, what="insurance_registrations", header=header, rows=[(
+        v.reference, v.created_at, _(domain.CHANNEL_LABELS.get(v.channel, v.channel)),
+        _(domain.CREDENTIAL_LABELS.get(v.credential, v.credential)), state_label(v.state),
+        _(v.refusal_message) if v.refusal_message else "", v.permit_number, v.notice_number, v.family_name,
+        v.given_names, v.ssn or "") for v in rows], filename=filename, filters=args)
 
 
 # --- the registration journey: form -> check answers -> result -----------------------------------

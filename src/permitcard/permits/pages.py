@@ -3,8 +3,6 @@ the printable Foreign Work Permit Notice and its public verification page."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +15,7 @@ from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.db import Database
 from permitcard.permits import domain, service, views
 from permitcard.permits.domain import CATEGORY_LABELS, STATE_LABELS, WAITING, ApplicationInput, State
-from permitcard.shared import clock, i18n
+from permitcard.shared import audit, clock, csvexport, i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import mask
 from permitcard.shared.errors import N_, Conflict, DomainError, FieldError, NotFound, ValidationFailed
@@ -183,25 +181,16 @@ def _queue(request: Request, db: Database, actor: Actor, *, base: str, default_s
         "mask": mask, "is_employer": base.startswith("/employer")})
 
 
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text  # no formulas in Excel
-
-
 def _export(request: Request, db: Database, actor: Actor, default_state: str, filename: str) -> Response:
-    _state, states, q, sort, _page = _queue_args(request, default_state)
+    state, states, q, sort, _page = _queue_args(request, default_state)
     rows = views.export_applications(db, actor=actor, states=states, q=q, sort=sort)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow([_("Reference"), _("Family name"), _("Given names"), _("Nationality"), _("Position"),
-                     _("Category"), _("Status"), _("Sent"), _("Decided"), _("Work permit number"), _("Employer")])
-    for v in rows:
-        writer.writerow([_csv_cell(x) for x in (
-            v.reference, v.family_name, v.given_names, v.nationality, v.position, v.category, state_label(v.state),
-            i18n.format_datetime(v.submitted_at), i18n.format_datetime(v.decided_at), v.permit_number or "",
-            v.employer_name_zh if i18n.get_locale() == "zh_Hans" else v.employer_name_en)])
-    return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+    header = [_("Reference"), _("Family name"), _("Given names"), _("Nationality"), _("Position"), _("Category"),
+              _("Status"), _("Sent"), _("Decided"), _("Work permit number"), _("Employer")]
+    return csvexport.export(db, actor=actor, what="permit_applications", header=header, rows=[(
+        v.reference, v.family_name, v.given_names, v.nationality, v.position, v.category, state_label(v.state),
+        v.submitted_at, v.decided_at, v.permit_number or "",
+        v.employer_name_zh if i18n.get_locale() == "zh_Hans" else v.employer_name_en) for v in rows],
+        filename=filename, filters={"state": state, "q": q, "sort": sort})
 
 
 # ------------------------------------------------------------------ employer: list and new application
@@ -396,6 +385,9 @@ def _both_country_names(code: str) -> tuple[str, str]:
 def notice(notice_number: str, request: Request, db: Database = Depends(get_db),
            actor: Actor = Depends(acting())) -> Response:
     n = views.get_notice(db, actor=actor, notice_number=notice_number[:64])
+    # A printable document with the passport number and date of birth: recorded like an export.
+    audit.record_security(db, actor=actor, action="export.permit_notice", target_type="permit",
+                          target_id=n.info.permit_number)
     zh_labels = {"A": "A类（高端人才）", "B": "B类（专业人才）", "C": "C类（其他人员）"}
     return render(request, "permits/notice.html", {
         "n": n, "info": n.info, "country": _both_country_names(n.info.nationality),

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import String
@@ -102,6 +103,45 @@ def public_key() -> Ed25519PublicKey:
 
 def sign(message: bytes) -> str:
     return base64.urlsafe_b64encode(signing_key().sign(message)).decode().rstrip("=")
+
+
+def _key_id(material: bytes) -> str:
+    return hashlib.sha256(b"permitcard-key-id:" + material).hexdigest()[:16]
+
+
+@lru_cache
+def audit_mac_key() -> tuple[str, bytes]:
+    """(key id, key) for the audit rows' HMAC-SHA256."""
+    settings = get_settings()
+    key = base64.b64decode(settings.audit_key) if settings.audit_key else _derive("audit-mac")
+    if len(key) < 32:
+        raise KeyMissing("PERMITCARD_AUDIT_KEY must be base64 of at least 32 bytes")
+    return _key_id(key), key
+
+
+@lru_cache
+def audit_signing_key() -> tuple[str, Ed25519PrivateKey]:
+    """(key id, private key) signing the audit seals; the id names the public key."""
+    settings = get_settings()
+    seed = base64.b64decode(settings.audit_signing_key) if settings.audit_signing_key else _derive("audit-ed25519")
+    key = Ed25519PrivateKey.from_private_bytes(seed[:32])
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return _key_id(raw), key
+
+
+def audit_sign(message: bytes) -> tuple[str, str]:
+    """(key id, base64url signature) of a seal."""
+    key_id, key = audit_signing_key()
+    return key_id, base64.urlsafe_b64encode(key.sign(message)).decode().rstrip("=")
+
+
+def audit_signature_ok(message: bytes, signature_b64: str) -> bool:
+    try:
+        padded = signature_b64 + "=" * (-len(signature_b64) % 4)
+        audit_signing_key()[1].public_key().verify(base64.urlsafe_b64decode(padded), message)
+    except Exception:
+        return False
+    return True
 
 
 def verify_signature(message: bytes, signature_b64: str) -> bool:

@@ -1,23 +1,25 @@
-"""Shared tables: the audit chain, the outbox, the admin calendar overrides."""
+"""Shared tables: the audit log and its seals, the outbox, the admin calendar overrides."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from permitcard.db import Base
 
 
 class AuditLog(Base):
-    """Append-only, hash-chained: hash = sha256(prev_hash + canonical row)."""
+    """Append-only. Each row is keyed as it is written: ``mac = HMAC-SHA256(audit key, canonical
+    row)``; no row links to another, so writers never wait on each other. The ids come from the
+    table's own key; batches of committed rows are sealed afterwards into ``AuditSeal``."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, unique=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor_id: Mapped[int | None] = mapped_column(Integer)
     actor_role: Mapped[str] = mapped_column(String(32))
@@ -29,18 +31,33 @@ class AuditLog(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str] = mapped_column(Text, default="")
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    # Random per row, so two rows with the same content never share a MAC (no replayed copies).
+    nonce: Mapped[str] = mapped_column(String(32), insert_sentinel=True)
+    key_id: Mapped[str] = mapped_column(String(16))
+    mac: Mapped[str] = mapped_column(String(64), unique=True)
+
+    # The position in the log: the id (kept as ``seq`` for the pages and timelines that sort by it).
+    seq: Mapped[int] = synonym("id")
 
 
-class AuditHead(Base):
-    """One row: the chain's tip. Locked while appending so the chain stays linear."""
+class AuditSeal(Base):
+    """A signed tree head over the committed rows ``first_id..last_id`` (RFC 9162 style): the
+    Merkle root of their MACs, chained to the previous seal's root, signed with Ed25519."""
 
-    __tablename__ = "audit_head"
+    __tablename__ = "audit_seal"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, default=0)
-    hash: Mapped[str] = mapped_column(String(64))
+    # Unique: two sealers racing for the same range cannot both write it.
+    first_id: Mapped[int] = mapped_column(Integer, unique=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    tree_size: Mapped[int] = mapped_column(Integer)
+    # Ids in the range that were never committed (rolled back) when sealed; not in the tree.
+    gaps: Mapped[list[list[int]]] = mapped_column(JSON)
+    root: Mapped[str] = mapped_column(String(64))
+    prev_root: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(128))
 
 
 class OutboxMessage(Base):
