@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, synonym
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, synonym
 
 from permitcard.db import Base
 
@@ -71,6 +71,9 @@ class OutboxMessage(Base):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # Lets one INSERT … RETURNING carry every event a unit of work published (SQLAlchemy's
+    # insertmanyvalues needs a sentinel column to match returned ids to rows).
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
 
 
 class OutboxDelivery(Base):
