@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from permitcard.auth.domain import Role
-from permitcard.auth.service import CurrentUser, create_user, link_permit
+from permitcard.auth.service import CurrentUser, link_permit
 from permitcard.banks import repository as bank_repo
 from permitcard.banks import service as banks
 from permitcard.cards import service as cards
@@ -16,7 +16,7 @@ from permitcard.cards.models import CardApplication
 from permitcard.db import Database
 from permitcard.shared.audit import Actor
 from permitcard.shared.registry import PermitInfo
-from tests.factories import PASSWORD, SYSTEM
+from tests.factories import PASSWORD, SYSTEM, create_account
 from tests.insurance_factories import photo_for, register_for_ssn, user_actor
 from tests.permit_factories import file_and_approve
 
@@ -39,7 +39,7 @@ def branch_id(db: Database, code: str) -> int:
 def _user(db: Database, role: Role, prefix: str, **kw: Any) -> str:
     email = f"{prefix}-{uuid.uuid4().hex[:8]}@example.com"
     with db.uow() as s:
-        create_user(s, email=email, password=PASSWORD, role=role, display_name=prefix, actor=SYSTEM, **kw)
+        create_account(s, email=email, password=PASSWORD, role=role, display_name=prefix, actor=SYSTEM, **kw)
         s.commit()
     return email
 

@@ -12,13 +12,12 @@ from PIL import Image
 
 from permitcard.auth.domain import Role
 from permitcard.auth.repository import user_by_email
-from permitcard.auth.service import create_user
 from permitcard.db import Database
 from permitcard.insurance import service as insurance
 from permitcard.photos import service as photos
 from permitcard.shared.audit import Actor
 from permitcard.shared.registry import PermitInfo
-from tests.factories import PASSWORD, SYSTEM
+from tests.factories import PASSWORD, SYSTEM, create_account
 
 
 def jpeg_bytes(width: int = 413, height: int = 531, *, color: tuple[int, int, int] = (205, 185, 165),
@@ -48,7 +47,7 @@ def make_studio(db: Database, *, email: str | None = None) -> str:
     """A photo studio account (password factories.PASSWORD); returns its e-mail."""
     email = email or f"studio-{uuid.uuid4().hex[:8]}@example.com"
     with db.uow() as s:
-        create_user(s, email=email, password=PASSWORD, role=Role.PHOTO_STUDIO, display_name="Studio", actor=SYSTEM)
+        create_account(s, email=email, password=PASSWORD, role=Role.PHOTO_STUDIO, display_name="Studio", actor=SYSTEM)
         s.commit()
     return email
 
@@ -56,7 +55,7 @@ def make_studio(db: Database, *, email: str | None = None) -> str:
 def make_agency_clerk(db: Database, *, email: str | None = None) -> str:
     email = email or f"agency-{uuid.uuid4().hex[:8]}@example.com"
     with db.uow() as s:
-        create_user(s, email=email, password=PASSWORD, role=Role.AGENCY_CLERK, display_name="Agency clerk",
+        create_account(s, email=email, password=PASSWORD, role=Role.AGENCY_CLERK, display_name="Agency clerk",
                     actor=SYSTEM)
         s.commit()
     return email

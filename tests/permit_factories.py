@@ -10,13 +10,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from permitcard.auth.domain import Role
-from permitcard.auth.service import create_employer, create_user
+from permitcard.auth.service import create_employer
 from permitcard.db import Database
 from permitcard.permits import service as permits
 from permitcard.shared import clock
 from permitcard.shared.audit import Actor
 from permitcard.shared.registry import PermitInfo, registry_for
-from tests.factories import PASSWORD, SYSTEM
+from tests.factories import PASSWORD, SYSTEM, create_account
 
 
 def _valid_uscc(n: int) -> str:
@@ -34,7 +34,7 @@ def employer_with_user(db: Database, *, email: str | None = None, uscc: str | No
     with db.uow() as s:
         employer = create_employer(s, uscc=code, name_en=name, name_zh="许可测试有限公司", address="Dongguan",
                                    actor=SYSTEM)
-        user = create_user(s, email=email, password=PASSWORD, role=Role.EMPLOYER, display_name="HR",
+        user = create_account(s, email=email, password=PASSWORD, role=Role.EMPLOYER, display_name="HR",
                            actor=SYSTEM, employer_id=employer.id)
         s.commit()
         return employer.id, user.id
@@ -43,7 +43,7 @@ def employer_with_user(db: Database, *, email: str | None = None, uscc: str | No
 def officer(db: Database, *, email: str | None = None) -> int:
     email = email or f"officer-{uuid.uuid4().hex[:8]}@example.com"
     with db.uow() as s:
-        user = create_user(s, email=email, password=PASSWORD, role=Role.PERMIT_OFFICER, display_name="Officer",
+        user = create_account(s, email=email, password=PASSWORD, role=Role.PERMIT_OFFICER, display_name="Officer",
                            actor=SYSTEM)
         s.commit()
         return user.id

@@ -72,13 +72,14 @@ def db_upgrade(revision: str = "head") -> None:
 
 @app.command("seed-demo")
 def seed_demo() -> None:
-    """Load the demo: banks and branches, one account per role (printed here), a demo employer."""
+    """Load the demo: banks, a studio, employers, one account per role (printed with its TOTP secret)."""
     from permitcard.seed import seed_demo as run
 
     rows = run(_db())
-    console.print("[bold]Demo accounts[/] (demo only; never in production):")
-    for role, email, password in rows:
-        console.print(f"  {role:<15} {email:<32} {password}")
+    console.print("[bold]Demo accounts[/] (demo only; never in production). Staff sign in with a code from")
+    console.print("their TOTP secret too: python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"")
+    for role, email, password, secret in rows:
+        console.print(f"  {role:<15} {email:<24} {password:<20} {secret}", soft_wrap=True)
 
 
 @users_app.command("create-admin")

@@ -32,15 +32,19 @@ log = logging.getLogger("permitcard")
 
 NAV: dict[Role, list[tuple[str, str]]] = {
     Role.APPLICANT: [("/my", N_("My card"))],
-    Role.EMPLOYER: [("/employer/permits", N_("Work permits")), ("/employer/insurance", N_("Social insurance"))],
-    Role.PERMIT_OFFICER: [("/officer/permits", N_("Permit applications"))],
-    Role.AGENCY_CLERK: [("/agency/insurance", N_("Insurance registrations")),
+    Role.EMPLOYER: [("/employer", N_("Home")), ("/employer/permits", N_("Work permits")),
+                    ("/employer/insurance", N_("Social insurance")), ("/employer/colleagues", N_("HR colleagues"))],
+    Role.PERMIT_OFFICER: [("/officer", N_("Home")), ("/officer/permits", N_("Permit applications")),
+                          ("/officer/employers", N_("Employer registrations"))],
+    Role.AGENCY_CLERK: [("/agency", N_("Home")), ("/agency/insurance", N_("Insurance registrations")),
                         ("/agency/cards", N_("Card applications"))],
     Role.BANK_CLERK: [("/branch", N_("Branch queue")), ("/branch/applications/new", N_("Paper application"))],
     Role.PHOTO_STUDIO: [("/studio/photos", N_("Card photos"))],
     Role.AUDITOR: [("/audit", N_("Audit log")), ("/officer/permits", N_("Permit applications")),
                    ("/agency/cards", N_("Card applications"))],
-    Role.ADMIN: [("/audit", N_("Audit log")), ("/admin/calendar", N_("Working-day calendar"))],
+    Role.ADMIN: [("/admin", N_("Home")), ("/admin/accounts", N_("Staff accounts")),
+                 ("/admin/studios", N_("Photo studios")), ("/admin/calendar", N_("Working-day calendar")),
+                 ("/audit", N_("Audit log"))],
 }
 
 

@@ -45,6 +45,7 @@ SIGNING_SEED = os.urandom(32)
 MOBILE = {"width": 375, "height": 812}
 
 LANGS = ["en", "zh-Hans"]
+LIVE: dict[str, Path] = {}  # the live server's var folder (its mail drop is var/mail)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -111,6 +112,7 @@ def live_server() -> Iterator[str]:
     database_url = (databases.enter_context(fresh_pg_database("permitcard_e2e")) if PG_URL
                     else f"sqlite:///{tmp}/e2e.db")
     env = _server_env(tmp, port, database_url)
+    LIVE["var_dir"] = tmp
     log = tmp / "server.log"
     proc: subprocess.Popen[bytes] | None = None
     try:
@@ -251,13 +253,29 @@ def assert_accessible(page: Any, name: str) -> None:
                     + format_violations(violations), pytrace=False)
 
 
-def login(page: Any, email: str, password: str) -> None:
-    """Sign in through the form, the way a person does; waits for the page after it."""
+class _LiveServerCodes:
+    """One live server per session: the time steps used per e-mail are remembered under this key."""
+
+
+_TOTP_SCOPE = _LiveServerCodes()
+
+
+def login(page: Any, email: str, password: str, *, secret: str | None = None) -> None:
+    """Sign in through the form, the way a person does; waits for the page after it. Staff then
+    type the code from their authenticator: computed here from seed-demo's printed secret (or
+    ``secret``), a fresh one each time (a code is good once)."""
+    from permitcard.seed import demo_secret
+    from tests.factories import totp_code
+
     page.goto("/login")
     page.locator("#email").fill(email)
     page.locator("#password").fill(password)
     with page.expect_navigation():
         page.locator("main form[action='/login'] button[type=submit]").click()
+    if "/login/code" in page.url:
+        page.locator("#code").fill(totp_code(email, secret=secret or demo_secret(email), scope=_TOTP_SCOPE))
+        with page.expect_navigation():
+            page.locator("main form[action='/login/code'] button[type=submit]").click()
     if "/login" in page.url:
         pytest.fail(f"could not sign in as {email}: still on {page.url}", pytrace=False)
 
@@ -318,3 +336,22 @@ def signed(message: str) -> str:
 
     sig = Ed25519PrivateKey.from_private_bytes(SIGNING_SEED).sign(message.encode())
     return base64.urlsafe_b64encode(sig).decode().rstrip("=")
+
+
+def mail_to(address: str, *, containing: str = "", timeout: float = 15) -> str:
+    """The newest e-mail the live server sent to ``address`` (its outbox delivers it within a second
+    or two of the commit): subject and body as text."""
+    from email import message_from_bytes, policy
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = []
+        for path in sorted((LIVE["var_dir"] / "mail").glob("*.eml")):
+            msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+            text = f"{msg['Subject']}\n{msg.get_content()}"  # type: ignore[attr-defined]
+            if msg["To"] == address and containing in text:
+                found.append(text)
+        if found:
+            return found[-1]
+        time.sleep(0.2)  # a file written by another process: no browser wait applies here
+    pytest.fail(f"no e-mail to {address} within {timeout}s", pytrace=False)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from typing import Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
@@ -103,3 +104,32 @@ def calendar_year(body: CalendarYearIn, db: Database = Depends(get_db),
     year = service.enter_calendar_year(db, actor=actor, year=body.year,
                                        holidays=body.holidays, workdays=body.workdays)
     return {"year": year}
+
+
+class StaffInvitationIn(BaseModel):
+    email: str = Field(max_length=254)
+    display_name: str = Field(max_length=200)
+    role: Literal["permit_officer", "agency_clerk", "bank_clerk", "photo_studio", "auditor", "admin"]
+    branch_id: int | None = Field(default=None, description="Bank clerks: the branch they work at")
+    studio_id: int | None = Field(default=None, description="Photo studio accounts: their accredited studio")
+
+
+class InvitationOut(BaseModel):
+    id: int
+    email: str
+    display_name: str
+    role: str
+    binding: str = Field(description="What the account acts for: the branch, studio or city")
+    expires_at: datetime
+
+
+@router.post("/invitations", response_model=InvitationOut, status_code=201, tags=["onboarding"],
+             responses=errors(401, 403, 422))
+def invite_staff(body: StaffInvitationIn, db: Database = Depends(get_db),
+                 actor: Actor = Depends(acting("account.manage"))) -> InvitationOut:
+    """An administrator invites a staff member: a bank clerk to a branch, a studio account to its
+    accredited studio, the others to the city. The invitee gets a one-time link valid for 7 days."""
+    v = service.invite_staff(db, actor=actor, email=body.email, display_name=body.display_name, role=body.role,
+                             branch_id=body.branch_id, studio_id=body.studio_id)
+    return InvitationOut(id=v.id, email=v.email, display_name=v.display_name, role=v.role, binding=v.binding,
+                         expires_at=v.expires_at)

@@ -5,7 +5,7 @@ import json
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from permitcard.admin import service
+from permitcard.admin import accounts_pages, service
 from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
 from permitcard.shared import csvexport
@@ -14,6 +14,7 @@ from permitcard.shared.errors import DomainError
 from permitcard.shared.web import form_data, form_errors, redirect, render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(accounts_pages.router)
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -8,13 +8,16 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from permitcard.auth import service as auth
 from permitcard.auth.views import has_permission
+from permitcard.banks import service as banks
 from permitcard.db import Database
+from permitcard.photos import service as photos
 from permitcard.shared import audit, crypto
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar import CalendarData
 from permitcard.shared.calendar_store import calendar_data, enter_year
-from permitcard.shared.errors import N_, FieldError, NotFound, ValidationFailed
+from permitcard.shared.errors import N_, DomainError, FieldError, NotFound, ValidationFailed
 from permitcard.shared.models import AuditLog, AuditSeal
 
 PAGE_SIZE = 50
@@ -150,3 +153,20 @@ def enter_calendar_year(db: Database, *, actor: Actor, year: str, holidays: str,
         raise ValidationFailed(errors)
     enter_year(db, year=y, holidays=h, workdays=w, actor=actor)
     return y
+
+
+def invite_staff(db: Database, *, actor: Actor, email: str, display_name: str, role: str,
+                 branch_id: int | None, studio_id: int | None) -> auth.InvitationView:
+    """The branch or studio is checked here, where banks and photos may be read; auth keeps the rest."""
+    branch = studio = None
+    with db.uow(write=False) as s:
+        if branch_id:
+            try:
+                b = banks.get_branch(s, branch_id)
+                branch = auth.Binding(b.id, f"{b.bank_name_en}, {b.name_en}", f"{b.bank_name_zh} {b.name_zh}")
+            except DomainError:
+                branch = None
+        found = photos.studio_by_id(s, studio_id) if studio_id else None
+        studio = auth.Binding(found.id, found.name, found.name) if found else None
+    return auth.invitations.invite_staff(db, actor=actor, email=email, display_name=display_name, role=role,
+                                    branch=branch, studio=studio)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from permitcard.auth.models import Employer, User, UserSession
+from permitcard.auth.models import Employer, Invitation, PasswordReset, RecoveryCode, User, UserSession
 
 
 def user_by_email(s: Session, email: str) -> User | None:
@@ -20,12 +20,34 @@ def session_by_hash(s: Session, token_hash: str) -> UserSession | None:
     return s.get(UserSession, token_hash)
 
 
+def end_sessions(s: Session, user_id: int, *, keep: str | None = None) -> None:
+    """Every session of the user ends now (all but ``keep``, a token hash)."""
+    query = delete(UserSession).where(UserSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(UserSession.token_hash != keep)
+    s.execute(query)
+
+
 def employer_by_uscc(s: Session, uscc: str) -> Employer | None:
-    return s.execute(select(Employer).where(Employer.uscc == uscc)).scalar_one_or_none()
+    """The live (not rejected) employer with this code."""
+    return s.execute(select(Employer).where(Employer.uscc == uscc, Employer.state != "rejected")
+                     ).scalar_one_or_none()
 
 
-def employers(s: Session) -> list[Employer]:
-    return list(s.execute(select(Employer).order_by(Employer.name_en)).scalars())
+def employers(s: Session, *, states: tuple[str, ...] = ()) -> list[Employer]:
+    query = select(Employer).order_by(Employer.name_en)
+    if states:
+        query = select(Employer).where(Employer.state.in_(states)).order_by(Employer.submitted_at, Employer.id)
+    return list(s.execute(query).scalars())
+
+
+def employer_counts(s: Session) -> dict[str, int]:
+    rows = s.execute(select(Employer.state, func.count()).group_by(Employer.state)).all()
+    return {str(state): int(n) for state, n in rows}
+
+
+def reference_taken(s: Session, reference: str) -> bool:
+    return s.execute(select(Employer.id).where(Employer.reference == reference)).first() is not None
 
 
 def user_by_id(s: Session, user_id: int) -> User | None:
@@ -34,3 +56,40 @@ def user_by_id(s: Session, user_id: int) -> User | None:
 
 def employer_by_id(s: Session, employer_id: int) -> Employer | None:
     return s.get(Employer, employer_id)
+
+
+def members(s: Session, employer_id: int) -> list[User]:
+    return list(s.execute(select(User).where(User.employer_id == employer_id).order_by(User.created_at, User.id))
+                .scalars())
+
+
+def staff(s: Session, *, role: str = "") -> list[User]:
+    query = select(User).where(User.role.not_in(("applicant", "employer")))
+    if role:
+        query = query.where(User.role == role)
+    return list(s.execute(query.order_by(User.role, User.email)).scalars())
+
+
+def invitation_by_hash(s: Session, token_hash: str) -> Invitation | None:
+    return s.execute(select(Invitation).where(Invitation.token_hash == token_hash)).scalar_one_or_none()
+
+
+def open_invitations(s: Session, *, employer_id: int | None = None, staff_only: bool = False) -> list[Invitation]:
+    query = select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+    if employer_id is not None:
+        query = query.where(Invitation.employer_id == employer_id)
+    if staff_only:
+        query = query.where(Invitation.employer_id.is_(None))
+    return list(s.execute(query.order_by(Invitation.created_at.desc())).scalars())
+
+
+def reset_by_hash(s: Session, token_hash: str) -> PasswordReset | None:
+    return s.execute(select(PasswordReset).where(PasswordReset.token_hash == token_hash)).scalar_one_or_none()
+
+
+def recovery_codes(s: Session, user_id: int) -> list[RecoveryCode]:
+    return list(s.execute(select(RecoveryCode).where(RecoveryCode.user_id == user_id)).scalars())
+
+
+def delete_recovery_codes(s: Session, user_id: int) -> None:
+    s.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from permitcard.auth import repository as repo
-from permitcard.auth.domain import Role, has_permission
+from permitcard.auth.domain import ROLE_LABELS, STAFF_ROLES, Role, has_permission
 from permitcard.auth.models import Employer, User
 
-__all__ = ["Account", "EmployerInfo", "Role", "account", "account_of_permit", "employer", "has_permission"]
+__all__ = ["ROLE_LABELS", "STAFF_ROLES", "Account", "EmployerInfo", "Role", "account", "account_of_permit", "employer",
+           "has_permission"]
 
 
 @dataclass(frozen=True)

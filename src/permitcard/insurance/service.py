@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from permitcard.auth import service as auth_service
 from permitcard.auth import views as accounts
 from permitcard.auth.views import has_permission
 from permitcard.config import get_settings
@@ -174,6 +175,8 @@ def register(
         raise NoLinkedPermit()
     data = _clean(notice_number, permit_number, family_name, given_names, passport_number, permanent_residence_id)
     with db.uow() as s:
+        if channel == "employer":
+            auth_service.approved_uscc(s, actor.employer_id)
         registry = registry_for(s)
         number = data.permit_number
         if data.notice_number:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from permitcard.auth import service as auth_service
 from permitcard.auth import views as accounts
 from permitcard.auth.views import Role, has_permission
 from permitcard.config import get_settings
@@ -172,10 +173,7 @@ def load_application(s: Session, actor: Actor, application_id: int) -> PermitApp
 def _employer_uscc(s: Session, actor: Actor) -> str:
     if not has_permission(actor.role, "permit.apply") or actor.employer_id is None:
         raise Forbidden()
-    employer = accounts.employer(s, actor.employer_id)
-    if employer is None:
-        raise Forbidden()
-    return employer.uscc
+    return auth_service.approved_uscc(s, actor.employer_id)
 
 
 def _validated(data: Mapping[str, Any] | ApplicationInput, uscc: str) -> ApplicationInput:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from pydantic import BaseModel, Field
 
 from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
-from permitcard.photos import domain, service
+from permitcard.photos import domain, service, studios
 from permitcard.photos.schemas import PhotoList, PhotoOut
+from permitcard.shared import clock
 from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import errors
 
@@ -53,3 +56,60 @@ def photos(db: Database = Depends(get_db),
                                   per_page=per_page)
     return PhotoList(items=[_out(r) for r in result.items], total=result.total, used=result.used,
                      page=result.page, per_page=result.per_page, pages=result.pages)
+
+
+# --- accredited studios, kept by an administrator -------------------------------------------------
+
+
+class StudioIn(BaseModel):
+    name: str = Field(max_length=200)
+    address: str = Field(max_length=500)
+    accredited_from_date: date = Field(description="First day the studio may upload (Asia/Shanghai)")
+    accredited_to_date: date = Field(description="Last day the studio may upload (Asia/Shanghai)")
+
+
+class StudioChange(StudioIn):
+    version: int
+
+
+class StudioOut(StudioIn):
+    id: int
+    version: int
+    accredited_today: bool
+
+
+def _studio(v: studios.Studio) -> StudioOut:
+    return StudioOut(id=v.id, version=v.version, name=v.name, address=v.address,
+                     accredited_from_date=v.accredited_from_date, accredited_to_date=v.accredited_to_date,
+                     accredited_today=v.accredited_on(clock.today()))
+
+
+def _form(body: StudioIn) -> dict[str, str]:
+    values = {"name": body.name, "address": body.address}
+    for prefix, day in (("accredited_from", body.accredited_from_date), ("accredited_to", body.accredited_to_date)):
+        values.update({f"{prefix}-day": str(day.day), f"{prefix}-month": str(day.month),
+                       f"{prefix}-year": str(day.year)})
+    return values
+
+
+@router.get("/studios", response_model=list[StudioOut], tags=["onboarding"], responses=errors(401, 403))
+def list_studios(db: Database = Depends(get_db), _actor: Actor = Depends(acting("studio.manage"))
+                 ) -> list[StudioOut]:
+    return [_studio(v) for v in studios.list_studios(db)]
+
+
+@router.post("/studios", response_model=StudioOut, status_code=201, tags=["onboarding"],
+             responses=errors(401, 403, 422))
+def add_studio(body: StudioIn, db: Database = Depends(get_db),
+               actor: Actor = Depends(acting("studio.manage"))) -> StudioOut:
+    """Add an accredited photo studio; studio accounts are then invited for it."""
+    return _studio(studios.save_studio(db, actor=actor, values=_form(body)))
+
+
+@router.put("/studios/{studio_id}", response_model=StudioOut, tags=["onboarding"],
+            responses=errors(401, 403, 404, 409, 422))
+def change_studio(studio_id: int, body: StudioChange, db: Database = Depends(get_db),
+                  actor: Actor = Depends(acting("studio.manage"))) -> StudioOut:
+    """Change a studio, e.g. renew its accreditation (an expired one stops new uploads)."""
+    return _studio(studios.save_studio(db, actor=actor, values=_form(body),
+                                       studio_id=studio_id, version=body.version))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, Integer, LargeBinary, String
+from sqlalchemy import Date, DateTime, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from permitcard.db import Base
@@ -29,3 +29,18 @@ class Photo(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     used_for: Mapped[str | None] = mapped_column(String(64))
+
+
+class PhotoStudio(Base):
+    """An accredited photo studio, kept by an administrator. Its accounts upload photos only while
+    its accreditation runs (from/to are Asia/Shanghai business dates, both days included)."""
+
+    __tablename__ = "photo_studio"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(500), default="")
+    accredited_from_date: Mapped[date] = mapped_column(Date)
+    accredited_to_date: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,4 +1,5 @@
-"""HTML: a photo studio's uploads (/studio/photos), the upload form and the printable receipt."""
+"""HTML: a photo studio's uploads (/studio/photos), the upload form and the printable receipt; the
+accredited studios an administrator keeps (/admin/studios)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from permitcard.auth.deps import acting, get_db
+from permitcard.auth.deps import acting, client_ip, get_db, require
+from permitcard.auth.service import CurrentUser
 from permitcard.db import Database
-from permitcard.photos import domain, service
+from permitcard.photos import domain, service, studios
+from permitcard.shared import clock
 from permitcard.shared.audit import Actor
-from permitcard.shared.errors import DomainError
-from permitcard.shared.web import form_data, form_errors, redirect, render
+from permitcard.shared.errors import DomainError, FieldError
+from permitcard.shared.web import date_parts, form_data, form_errors, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,7 +43,9 @@ def uploads(request: Request, db: Database = Depends(get_db), actor: Actor = Dep
     def link(page: int) -> str:
         return "/studio/photos?" + urlencode({k: v for k, v in {"q": q, "used": used, "page": page}.items() if v})
 
-    return render(request, "photos/list.html", {"result": result, "q": q, "used": used, "link": link})
+    studio = studios.studio_of_account(db, actor=actor)
+    return render(request, "photos/list.html", {"result": result, "q": q, "used": used, "link": link,
+                                                "studio": studio, "today": clock.today()})
 
 
 @router.get("/studio/photos/new", response_class=HTMLResponse)
@@ -81,3 +86,62 @@ def photo(receipt_number: str, db: Database = Depends(get_db),
           actor: Actor = Depends(_read)) -> Response:
     jpeg = service.studio_photo(db, actor=actor, receipt_number=receipt_number)
     return Response(jpeg, media_type="image/jpeg")
+
+
+# --- accredited studios, kept by an administrator -------------------------------------------------
+
+_studios = require("studio.manage")
+
+
+@router.get("/admin/studios", response_class=HTMLResponse)
+def studio_list(request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(_studios)) -> Response:
+    return render(request, "photos/studios.html", {"studios": studios.list_studios(db), "today": clock.today()})
+
+
+def _studio_form(request: Request, studio: studios.Studio | None, values: dict[str, str],
+                 errors: list[FieldError] | None = None, status_code: int = 200) -> Response:
+    return render(request, "photos/studio_form.html", {"studio": studio, "values": values}, errors=errors,
+                  status_code=status_code)
+
+
+def _values(studio: studios.Studio) -> dict[str, str]:
+    values = {"name": studio.name, "address": studio.address}
+    for prefix, day in (("accredited_from", studio.accredited_from_date), ("accredited_to", studio.accredited_to_date)):
+        values.update({f"{prefix}-{k}": v for k, v in date_parts(day).items()})
+    return values
+
+
+@router.get("/admin/studios/new", response_class=HTMLResponse)
+def studio_new(request: Request, user: CurrentUser = Depends(_studios)) -> Response:
+    return _studio_form(request, None, {})
+
+
+@router.post("/admin/studios/new", response_class=HTMLResponse)
+async def studio_add(request: Request, db: Database = Depends(get_db),
+                     user: CurrentUser = Depends(_studios)) -> Response:
+    data = await form_data(request)
+    try:
+        studios.save_studio(db, actor=user.actor(client_ip(request)), values=data)
+    except DomainError as exc:
+        return _studio_form(request, None, data, form_errors(exc, "name"), exc.status)
+    return redirect("/admin/studios?saved=1")
+
+
+@router.get("/admin/studios/{studio_id}", response_class=HTMLResponse)
+def studio_edit(studio_id: int, request: Request, db: Database = Depends(get_db),
+                user: CurrentUser = Depends(_studios)) -> Response:
+    studio = studios.get_studio(db, studio_id=studio_id)
+    return _studio_form(request, studio, _values(studio))
+
+
+@router.post("/admin/studios/{studio_id}", response_class=HTMLResponse)
+async def studio_save(studio_id: int, request: Request, db: Database = Depends(get_db),
+                      user: CurrentUser = Depends(_studios)) -> Response:
+    data = await form_data(request)
+    studio = studios.get_studio(db, studio_id=studio_id)
+    try:
+        studios.save_studio(db, actor=user.actor(client_ip(request)), values=data, studio_id=studio_id,
+                            version=int(data.get("version") or 0))
+    except DomainError as exc:
+        return _studio_form(request, studio, data, form_errors(exc, "name"), exc.status)
+    return redirect("/admin/studios?saved=1")

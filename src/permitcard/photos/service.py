@@ -10,10 +10,12 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from permitcard.auth import service as auth
 from permitcard.auth.views import has_permission
 from permitcard.db import Database
-from permitcard.photos import domain
+from permitcard.photos import domain, studios
 from permitcard.photos.models import Photo
+from permitcard.photos.studios import list_studios, studio_by_id  # noqa: F401 - the studios' public face
 from permitcard.shared import audit, clock
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index
@@ -87,6 +89,7 @@ def upload(db: Database, *, actor: Actor, family_name: str, given_names: str, pa
     if errors or checked is None:
         raise ValidationFailed(errors)
     with db.uow() as s:
+        studios.check_accredited(s, auth.studio_of(s, actor.user_id))
         number = domain.new_receipt_number()
         while s.execute(select(Photo.id).where(Photo.receipt_number == number)).first() is not None:
             number = domain.new_receipt_number()

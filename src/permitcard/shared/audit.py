@@ -381,3 +381,11 @@ def verify(session: Session, batch: int = 2000) -> ChainReport:
         latest = SealHead(x.id, x.last_id, x.tree_size, x.root, _utc(x.sealed_at), x.key_id)
     return ChainReport(ok=not v.serious, rows=v.rows, sealed=v.sealed, unsealed=v.unsealed, seals=len(seals),
                        findings=v.findings, more=v.more, latest=latest)
+
+
+def by_actors(session: Session, *, actor_ids: list[int], limit: int = 50) -> list[AuditLog]:
+    """What these people did, newest first (an employer's team activity)."""
+    if not actor_ids:
+        return []
+    return list(session.execute(select(AuditLog).where(AuditLog.actor_id.in_(actor_ids))
+                                .order_by(AuditLog.id.desc()).limit(limit)).scalars())

@@ -27,9 +27,9 @@ def test_production_start_has_no_accounts_until_an_admin_is_created(tmp_path):
         assert c.execute(text("SELECT count(*) FROM bank")).scalar_one() == 0
 
     weak = _cli(["users", "create-admin", "root@example.com"], url, tmp_path, stdin="pass1\npass1\n")
-    assert weak.returncode == 2 and "at least 8" in (weak.stdout + weak.stderr)
+    assert weak.returncode == 2 and "at least 12" in (weak.stdout + weak.stderr)
 
-    common = _cli(["users", "create-admin", "root@example.com"], url, tmp_path, stdin="password123\npassword123\n")
+    common = _cli(["users", "create-admin", "root@example.com"], url, tmp_path, stdin="qwerty123456\nqwerty123456\n")
     assert common.returncode == 2 and "too common" in (common.stdout + common.stderr)
 
     ok = _cli(["users", "create-admin", "root@example.com"], url, tmp_path,
@@ -37,5 +37,8 @@ def test_production_start_has_no_accounts_until_an_admin_is_created(tmp_path):
     assert ok.returncode == 0, ok.stderr
     with engine.connect() as c:
         roles = c.execute(select(User.role, User.email)).all()
+        enrolled = c.execute(select(User.totp_secret, User.totp_confirmed_at)).all()
     assert roles == [("admin", "root@example.com")]
+    # Nobody is enrolled by the system: the administrator sets up their factor at the first sign-in.
+    assert enrolled == [(None, None)]
     engine.dispose()

@@ -1,8 +1,9 @@
-"""HTML: sign in, sign out, create an account, link your work permit, language switch, home."""
+"""HTML: sign in (password, then the second factor), sign out, create an account, link your work
+permit, language switch, the start page."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,7 +12,8 @@ from permitcard.auth import service
 from permitcard.auth.api import set_session_cookie
 from permitcard.auth.deps import SESSION_COOKIE, client_ip, get_db, optional_user, require
 from permitcard.auth.domain import Role
-from permitcard.auth.service import CurrentUser
+from permitcard.auth.errors import BadCredentials
+from permitcard.auth.service import CurrentUser, sessions
 from permitcard.db import Database
 from permitcard.shared import i18n
 from permitcard.shared.errors import DomainError
@@ -21,13 +23,13 @@ router = APIRouter(include_in_schema=False)
 
 HOME_BY_ROLE = {
     Role.APPLICANT: "/my",
-    Role.EMPLOYER: "/employer/permits",
-    Role.PERMIT_OFFICER: "/officer/permits",
+    Role.EMPLOYER: "/employer",
+    Role.PERMIT_OFFICER: "/officer",
     Role.AGENCY_CLERK: "/agency",
     Role.BANK_CLERK: "/branch",
     Role.PHOTO_STUDIO: "/studio/photos",
     Role.AUDITOR: "/audit",
-    Role.ADMIN: "/audit",
+    Role.ADMIN: "/admin",
 }
 
 
@@ -66,14 +68,45 @@ def login_page(request: Request, next: str | None = None) -> Response:
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, db: Database = Depends(get_db)) -> Response:
     data = await form_data(request)
+    next_url = safe_next(data.get("next"), "")
     try:
-        token, user = service.sign_in(db, email=data.get("email", ""), password=data.get("password", ""),
-                                      ip=client_ip(request))
+        token, user, stage = service.start_sign_in(db, email=data.get("email", ""),
+                                                   password=data.get("password", ""), ip=client_ip(request))
     except DomainError as exc:
         data.pop("password", None)
-        return render(request, "auth/login.html", {"values": data, "next": safe_next(data.get("next"), "")},
+        return render(request, "auth/login.html", {"values": data, "next": next_url},
                       errors=form_errors(exc, "email"), status_code=exc.status)
-    response = redirect(safe_next(data.get("next"), home_for(user)))
+    if stage == sessions.CODE:
+        response = redirect("/login/code" + (f"?next={quote(next_url)}" if next_url else ""))
+    elif stage == sessions.ENROL:
+        response = redirect("/account/second-factor" + (f"?next={quote(next_url)}" if next_url else ""))
+    else:
+        response = redirect(next_url or home_for(user))
+    set_session_cookie(response, token)
+    return response
+
+
+@router.get("/login/code", response_class=HTMLResponse)
+def code_page(request: Request, next: str | None = None, db: Database = Depends(get_db)) -> Response:
+    found = service.pending(db, request.cookies.get(SESSION_COOKIE))
+    if found is None or found[1] != sessions.CODE:
+        return redirect("/login")
+    return render(request, "auth/login_code.html", {"next": safe_next(next, "")})
+
+
+@router.post("/login/code", response_class=HTMLResponse)
+async def code(request: Request, db: Database = Depends(get_db)) -> Response:
+    data = await form_data(request)
+    next_url = safe_next(data.get("next"), "")
+    try:
+        token, user = service.complete_sign_in(db, token=request.cookies.get(SESSION_COOKIE),
+                                               code=data.get("code", ""), ip=client_ip(request))
+    except BadCredentials:
+        return redirect("/login")
+    except DomainError as exc:
+        return render(request, "auth/login_code.html", {"next": next_url}, errors=form_errors(exc, "code"),
+                      status_code=exc.status)
+    response = redirect(next_url or home_for(user))
     set_session_cookie(response, token)
     return response
 
@@ -102,7 +135,8 @@ async def signup(request: Request, db: Database = Depends(get_db)) -> Response:
         data.pop("password", None)
         return render(request, "auth/signup.html", {"values": data}, errors=form_errors(exc, "email"),
                       status_code=exc.status)
-    token, _user = service.sign_in(db, email=data["email"], password=data["password"], ip=client_ip(request))
+    token, _user, _stage = service.start_sign_in(db, email=data["email"], password=data["password"],
+                                                 ip=client_ip(request))
     response = redirect("/my/link")
     set_session_cookie(response, token)
     return response

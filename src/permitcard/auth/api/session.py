@@ -26,10 +26,13 @@ def _me(request: Request, user: CurrentUser) -> Me:
     return Me(**{k: getattr(user, k) for k in Me.model_fields if k != "csrf_token"}, csrf_token=csrf_token(request))
 
 
-@router.post("/session", response_model=Me, responses=errors(401, 422))
+@router.post("/session", response_model=Me, responses=errors(401, 403, 422))
 def sign_in(body: SignIn, request: Request, response: Response, db: Database = Depends(get_db)) -> Me:
-    """Sign in. The session cookie is set; send `csrf_token` as `X-CSRF-Token` on later changes."""
-    token, user = service.sign_in(db, email=body.email, password=body.password, ip=client_ip(request))
+    """Sign in with the password and, for staff and anyone who turned it on, the `totp_code` from the
+    authenticator app (a code is good once). The session cookie is set; send `csrf_token` as
+    `X-CSRF-Token` on later changes."""
+    token, user = service.sign_in(db, email=body.email, password=body.password, ip=client_ip(request),
+                                  code=body.totp_code)
     set_session_cookie(response, token)
     return _me(request, user)
 

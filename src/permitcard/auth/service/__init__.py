@@ -1,0 +1,34 @@
+"""Use cases of the auth context, re-exported: accounts, sessions, passwords, the second factor,
+invitations and employers (registration, review, colleagues)."""
+
+from permitcard.auth.service import employers, invitations, passwords, second_factor, sessions
+from permitcard.auth.service.accounts import (
+    AccountRow,
+    CurrentUser,
+    as_current,
+    create_user,
+    hash_password,
+    link_permit,
+    normalise_email,
+    set_active,
+    sign_up,
+    staff_accounts,
+    studio_of,
+)
+from permitcard.auth.service.employers import approved_uscc, create_employer
+from permitcard.auth.service.invitations import Binding, InvitationView
+from permitcard.auth.service.sessions import (
+    complete_sign_in,
+    pending,
+    session_user,
+    sign_in,
+    sign_out,
+    start_sign_in,
+)
+
+__all__ = [
+    "AccountRow", "Binding", "CurrentUser", "InvitationView", "approved_uscc", "as_current", "complete_sign_in",
+    "create_employer", "create_user", "employers", "hash_password", "invitations", "link_permit", "normalise_email",
+    "passwords", "pending", "second_factor", "session_user", "sessions", "set_active", "sign_in", "sign_out",
+    "sign_up", "staff_accounts", "start_sign_in", "studio_of",
+]

@@ -1,0 +1,118 @@
+"""Passwords: change while signed in; reset by a one-time, expiring e-mailed link (the same answer
+whether the address has an account or not). At least 12 characters, not a common or breached
+password, no other composition rules (NIST SP 800-63B, ASVS 6.2)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from permitcard.auth import repository as repo
+from permitcard.auth.domain import new_token, password_problem, token_hash
+from permitcard.auth.errors import LinkExpired
+from permitcard.auth.models import PasswordReset, User
+from permitcard.auth.service.accounts import CurrentUser, as_current, aware, hash_password, hasher
+from permitcard.config import get_settings
+from permitcard.db import Database
+from permitcard.notifications.service import notify
+from permitcard.shared import audit, clock
+from permitcard.shared.audit import Actor
+from permitcard.shared.errors import N_, FieldError, ValidationFailed
+
+RESET_MINUTES = 60
+RESETS_PER_HOUR = 3
+
+
+def _check_new(password: str, confirm: str | None, email: str) -> None:
+    problem = password_problem(password, email=email)
+    if problem:
+        raise ValidationFailed.one("password", problem)
+    if confirm is not None and confirm != password:
+        raise ValidationFailed.one("confirm", N_("The two passwords are not the same"))
+
+
+def set_password(s: Session, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.password_changed_at = clock.now()
+
+
+def change_password(db: Database, *, user: CurrentUser, current: str, password: str, confirm: str | None = None,
+                    session_token: str | None = None, ip: str = "") -> None:
+    """The signed-in person changes their password; their other sessions end."""
+    with db.uow() as s:
+        account = repo.user_by_id(s, user.id)
+        assert account is not None
+        errors: list[FieldError] = []
+        try:
+            hasher.verify(account.password_hash, current or "")
+        except (VerificationError, InvalidHashError):
+            errors.append(FieldError("current", N_("Your current password is not right")))
+        try:
+            _check_new(password, confirm, account.email)
+        except ValidationFailed as exc:
+            errors += exc.errors
+        if errors:
+            raise ValidationFailed(errors)
+        set_password(s, account, password)
+        repo.end_sessions(s, account.id, keep=token_hash(session_token) if session_token else None)
+        audit.record(s, actor=user.actor(ip), action="user.password_changed", target_type="user",
+                     target_id=account.id)
+        s.commit()
+
+
+def request_reset(db: Database, *, email: str, ip: str = "") -> None:
+    """Sends a reset link if the address has an active account. The caller says the same either way."""
+    with db.uow() as s:
+        user = repo.user_by_email(s, email or "")
+        if user is None or not user.is_active:
+            return
+        now = clock.now()
+        recent = s.execute(select(func.count()).select_from(PasswordReset).where(
+            PasswordReset.user_id == user.id, PasswordReset.created_at > now - timedelta(hours=1))).scalar_one()
+        if recent >= RESETS_PER_HOUR:
+            return
+        token = new_token()
+        reset = PasswordReset(token_hash=token_hash(token), user_id=user.id, created_at=now,
+                              expires_at=now + timedelta(minutes=RESET_MINUTES))
+        s.add(reset)
+        s.flush()
+        notify(s, to=user.email, template="password_reset", locale=user.locale or "en",
+               dedupe_key=f"password_reset:{reset.id}",
+               params={"name": user.display_name, "minutes": RESET_MINUTES,
+                       "url": f"{get_settings().base_url}/password/reset/{token}"})
+        audit.record(s, actor=Actor(None, "anonymous", user.email, ip), action="user.password_reset_requested",
+                     target_type="user", target_id=user.id)
+        s.commit()
+
+
+def _open_reset(s: Session, token: str) -> PasswordReset:
+    reset = repo.reset_by_hash(s, token_hash(token)) if token and len(token) < 200 else None
+    if reset is None or reset.used_at is not None or aware(reset.expires_at) < clock.now():
+        raise LinkExpired()
+    return reset
+
+
+def check_reset(db: Database, *, token: str) -> None:
+    with db.uow(write=False) as s:
+        _open_reset(s, token)
+
+
+def reset_password(db: Database, *, token: str, password: str, confirm: str | None = None,
+                   ip: str = "") -> CurrentUser:
+    """Sets the new password once; every session of the account ends."""
+    with db.uow() as s:
+        reset = _open_reset(s, token)
+        user = repo.user_by_id(s, reset.user_id)
+        if user is None or not user.is_active:
+            raise LinkExpired()
+        _check_new(password, confirm, user.email)
+        set_password(s, user, password)
+        reset.used_at = clock.now()
+        repo.end_sessions(s, user.id)
+        audit.record(s, actor=Actor(user.id, user.role, user.email, ip), action="user.password_reset",
+                     target_type="user", target_id=user.id)
+        s.commit()
+        return as_current(user)

@@ -1,0 +1,222 @@
+"""Sessions: sign-in (password, then the second factor), the live session, sign-out.
+
+A page sign-in that still needs a code or a second-factor set-up gets a short *pending* session
+(stage ``code`` or ``enrol``) that opens nothing else; it becomes a full session, under a new id,
+once the code is right. The API takes the code in the sign-in request itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from permitcard.auth import repository as repo
+from permitcard.auth.domain import new_token, second_factor_required, token_hash
+from permitcard.auth.errors import BadCode, BadCredentials, SecondFactorNotEnrolled, SecondFactorRequired
+from permitcard.auth.models import User, UserSession
+from permitcard.auth.service import second_factor
+from permitcard.auth.service.accounts import CurrentUser, as_current, aware, hash_password, hasher
+from permitcard.config import get_settings
+from permitcard.db import Database
+from permitcard.shared import audit, clock
+from permitcard.shared.audit import Actor
+
+# Verified against when the e-mail is unknown, so both answers take the same time.
+_DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
+PENDING_MINUTES = 10
+FULL, CODE, ENROL = "full", "code", "enrol"
+
+
+def _password_user(s: Session, email: str, password: str) -> User:
+    user = repo.user_by_email(s, email or "")
+    try:
+        hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        raise BadCredentials() from None
+    if user is None or not user.is_active:
+        raise BadCredentials()
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def new_session(s: Session, user: User, *, ip: str, stage: str = FULL) -> str:
+    settings = get_settings()
+    token = new_token()
+    now = clock.now()
+    lifetime = timedelta(hours=settings.session_absolute_hours) if stage == FULL else timedelta(minutes=PENDING_MINUTES)
+    s.add(UserSession(token_hash=token_hash(token), user_id=user.id, stage=stage, created_at=now, last_seen_at=now,
+                      expires_at=now + lifetime, ip=ip[:64]))
+    if stage == FULL:
+        user.last_login_at = now
+        audit.record(s, actor=as_current(user).actor(ip), action="user.signed_in", target_type="user",
+                     target_id=user.id, after={"second_factor": user.totp_confirmed_at is not None})
+    return token
+
+
+def _stage_after_password(user: User) -> str:
+    if user.totp_confirmed_at is not None:
+        return CODE
+    if second_factor_required(user.role):
+        return ENROL
+    return FULL
+
+
+def _record_failed_sign_in(db: Database, *, email: str, ip: str) -> None:
+    # The e-mail typed is kept only when it names an account: an unknown one is often a password
+    # typed in the wrong field (OWASP logging cheat sheet).
+    with db.uow(write=False) as s:
+        user = repo.user_by_email(s, email or "")
+        user_id = user.id if user else None
+    audit.record_security(db, actor=Actor.anonymous(ip, label=email if user_id else ""),
+                          action="security.sign_in_failed", target_type="user", target_id=user_id or "",
+                          note="" if user_id else "unknown account")
+
+
+def sign_in(db: Database, *, email: str, password: str, ip: str = "", code: str | None = None,
+            ) -> tuple[str, CurrentUser]:
+    """One request: password and, where the account has a second factor, its code. Returns a new
+    session token (a new id at every sign-in) and the user. A wrong password is audited as a
+    security event in its own unit of work."""
+    try:
+        return _sign_in(db, email=email, password=password, ip=ip, code=code)
+    except BadCredentials:
+        _record_failed_sign_in(db, email=email, ip=ip)
+        raise
+
+
+def _sign_in(db: Database, *, email: str, password: str, ip: str, code: str | None) -> tuple[str, CurrentUser]:
+    with db.uow() as s:
+        user = _password_user(s, email, password)
+        stage = _stage_after_password(user)
+        if stage == ENROL:
+            raise SecondFactorNotEnrolled()
+        if stage == CODE:
+            if not (code or "").strip():
+                raise SecondFactorRequired()
+            try:
+                second_factor.check(s, user=user, code=code or "", actor=as_current(user).actor(ip))
+            except BadCode:
+                s.commit()
+                raise
+        token = new_session(s, user, ip=ip)
+        s.commit()
+        return token, as_current(user)
+
+
+def start_sign_in(db: Database, *, email: str, password: str, ip: str = "") -> tuple[str, CurrentUser, str]:
+    """The sign-in page: after the password, a full session or a pending one (``code``, ``enrol``)."""
+    try:
+        return _start_sign_in(db, email=email, password=password, ip=ip)
+    except BadCredentials:
+        _record_failed_sign_in(db, email=email, ip=ip)
+        raise
+
+
+def _start_sign_in(db: Database, *, email: str, password: str, ip: str) -> tuple[str, CurrentUser, str]:
+    with db.uow() as s:
+        user = _password_user(s, email, password)
+        stage = _stage_after_password(user)
+        token = new_session(s, user, ip=ip, stage=stage)
+        s.commit()
+        return token, as_current(user), stage
+
+
+def _live(s: Session, token: str | None) -> tuple[UserSession, User] | None:
+    if not token or len(token) > 200:
+        return None
+    row = repo.session_by_hash(s, token_hash(token))
+    if row is None:
+        return None
+    now = clock.now()
+    idle_limit = aware(row.last_seen_at) + timedelta(minutes=get_settings().session_idle_minutes)
+    if now > aware(row.expires_at) or now > idle_limit:
+        return None
+    user = s.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    return row, user
+
+
+def pending(db: Database, token: str | None) -> tuple[CurrentUser, str] | None:
+    """The user and stage (``code`` or ``enrol``) of a pending sign-in."""
+    with db.uow(write=False) as s:
+        found = _live(s, token)
+        if found is None or found[0].stage == FULL:
+            return None
+        return as_current(found[1]), found[0].stage
+
+
+def complete_sign_in(db: Database, *, token: str | None, code: str, ip: str = "") -> tuple[str, CurrentUser]:
+    """The second step: the code for a pending sign-in. The pending session is replaced by a full one."""
+    with db.uow() as s:
+        found = _live(s, token)
+        if found is None or found[0].stage != CODE:
+            raise BadCredentials()
+        row, user = found
+        try:
+            second_factor.check(s, user=user, code=code, actor=as_current(user).actor(ip))
+        except BadCode:
+            s.commit()
+            raise
+        s.execute(delete(UserSession).where(UserSession.token_hash == row.token_hash))
+        new = new_session(s, user, ip=ip)
+        s.commit()
+        return new, as_current(user)
+
+
+def confirm_enrolment(db: Database, *, token: str | None, user_id: int, code: str, ip: str = "") -> str | None:
+    """Set-up confirmed with the first code. From a pending ``enrol`` sign-in this also signs in:
+    the new full session's token is returned (None when the person was signed in already)."""
+    with db.uow() as s:
+        found = _live(s, token)
+        user = repo.user_by_id(s, user_id)
+        if found is None or user is None or found[1].id != user_id:
+            raise BadCredentials()
+        row = found[0]
+        second_factor.confirm(s, user=user, code=code, actor=as_current(user).actor(ip))
+        new = None
+        if row.stage != FULL:
+            s.execute(delete(UserSession).where(UserSession.token_hash == row.token_hash))
+            new = new_session(s, user, ip=ip)
+        s.commit()
+        return new
+
+
+def session_user(db: Database, token: str | None) -> CurrentUser | None:
+    """The user of a live, full session, or None. Idle and absolute timeouts end it."""
+    with db.uow(write=False) as s:
+        found = _live(s, token)
+        if found is None or found[0].stage != FULL:
+            return None
+        row, user = found
+        current = as_current(user)
+        now = clock.now()
+        stale = now - aware(row.last_seen_at) > timedelta(seconds=60)
+    if stale and token:
+        with db.uow() as s:
+            fresh = repo.session_by_hash(s, token_hash(token))
+            if fresh is not None:
+                fresh.last_seen_at = now
+                s.commit()
+    return current
+
+
+def sign_out(db: Database, *, token: str | None, ip: str = "") -> None:
+    if not token:
+        return
+    with db.uow() as s:
+        row = repo.session_by_hash(s, token_hash(token))
+        if row is None:
+            return
+        user = s.get(User, row.user_id)
+        s.execute(delete(UserSession).where(UserSession.token_hash == row.token_hash))
+        if user is not None:
+            audit.record(s, actor=as_current(user).actor(ip) if row.stage == FULL else Actor(
+                user.id, user.role, user.email, ip), action="user.signed_out", target_type="user",
+                target_id=user.id)
+        s.commit()
