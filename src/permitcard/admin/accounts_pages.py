@@ -8,19 +8,20 @@ from fastapi.responses import HTMLResponse, Response
 
 from permitcard.admin import service
 from permitcard.auth import service as auth
-from permitcard.auth.deps import client_ip, get_db, require
-from permitcard.auth.service import CurrentUser, set_active, staff_accounts
+from permitcard.auth.deps import acting, get_db
+from permitcard.auth.service import set_active, staff_accounts
 from permitcard.auth.views import STAFF_ROLES, Role
 from permitcard.banks import service as banks
 from permitcard.db import Database
 from permitcard.photos import service as photos
 from permitcard.shared import i18n
+from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, NotFound
 from permitcard.shared.web import form_data, form_errors, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
-_manage = require("account.manage")
+_manage = acting("account.manage")
 CONFIRM = {
     "disable": (N_("Disable this account?"), N_("The person is signed out at once and cannot sign in until the "
                                                  "account is enabled again."), N_("Disable account")),
@@ -41,8 +42,7 @@ def _int(raw: str | None) -> int | None:
 
 @router.get("/admin/accounts", response_class=HTMLResponse)
 def accounts(request: Request, role: str = "", db: Database = Depends(get_db),
-             user: CurrentUser = Depends(_manage)) -> Response:
-    actor = user.actor(client_ip(request))
+             actor: Actor = Depends(_manage)) -> Response:
     role = role if role in {r.value for r in STAFF_ROLES} else ""
     return render(request, "auth/admin_accounts.html", {
         "rows": staff_accounts(db, actor=actor, role=role), "role": role, "roles": STAFF_ROLES,
@@ -62,16 +62,16 @@ def _invite_form(request: Request, db: Database, **extra: object) -> Response:
 
 
 @router.get("/admin/accounts/invite", response_class=HTMLResponse)
-def invite_page(request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(_manage)) -> Response:
+def invite_page(request: Request, db: Database = Depends(get_db), actor: Actor = Depends(_manage)) -> Response:
     return _invite_form(request, db)
 
 
 @router.post("/admin/accounts/invite", response_class=HTMLResponse)
-async def invite(request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(_manage)) -> Response:
+async def invite(request: Request, db: Database = Depends(get_db), actor: Actor = Depends(_manage)) -> Response:
     data = await form_data(request)
     role = data.get("role", "")
     try:
-        service.invite_staff(db, actor=user.actor(client_ip(request)), email=data.get("email", ""),
+        service.invite_staff(db, actor=actor, email=data.get("email", ""),
                      display_name=data.get("display_name", ""), role=role,
                      branch_id=_int(data.get("branch_id")) if role == Role.BANK_CLERK else None,
                      studio_id=_int(data.get("studio_id")) if role == Role.PHOTO_STUDIO else None)
@@ -82,18 +82,18 @@ async def invite(request: Request, db: Database = Depends(get_db), user: Current
 
 @router.post("/admin/invitations/{invitation_id}/revoke", response_class=HTMLResponse)
 async def revoke(invitation_id: int, request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(_manage)) -> Response:
+                 actor: Actor = Depends(_manage)) -> Response:
     await form_data(request)
-    auth.invitations.revoke(db, actor=user.actor(client_ip(request)), invitation_id=invitation_id)
+    auth.invitations.revoke(db, actor=actor, invitation_id=invitation_id)
     return redirect("/admin/accounts?revoked=1")
 
 
 @router.get("/admin/accounts/{user_id}/{action}", response_class=HTMLResponse)
 def confirm_page(user_id: int, action: str, request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(_manage)) -> Response:
+                 actor: Actor = Depends(_manage)) -> Response:
     if action not in CONFIRM:
         raise NotFound()
-    person = next((r for r in staff_accounts(db, actor=user.actor(client_ip(request))) if r.id == user_id), None)
+    person = next((r for r in staff_accounts(db, actor=actor) if r.id == user_id), None)
     if person is None:
         raise NotFound()
     return render(request, "auth/admin_confirm.html", {"person": person, "action": action, "text": CONFIRM[action]})
@@ -101,9 +101,8 @@ def confirm_page(user_id: int, action: str, request: Request, db: Database = Dep
 
 @router.post("/admin/accounts/{user_id}/{action}", response_class=HTMLResponse)
 async def act(user_id: int, action: str, request: Request, db: Database = Depends(get_db),
-              user: CurrentUser = Depends(_manage)) -> Response:
+              actor: Actor = Depends(_manage)) -> Response:
     await form_data(request)
-    actor = user.actor(client_ip(request))
     if action == "reset-factor":
         auth.second_factor.admin_reset(db, actor=actor, user_id=user_id)
     elif action in ("disable", "enable"):

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from permitcard.auth.deps import acting, client_ip, get_db, require
-from permitcard.auth.service import CurrentUser
+from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
 from permitcard.photos import domain, service, studios
 from permitcard.shared import clock
@@ -90,11 +89,11 @@ def photo(receipt_number: str, db: Database = Depends(get_db),
 
 # --- accredited studios, kept by an administrator -------------------------------------------------
 
-_studios = require("studio.manage")
+_studios = acting("studio.manage")
 
 
 @router.get("/admin/studios", response_class=HTMLResponse)
-def studio_list(request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(_studios)) -> Response:
+def studio_list(request: Request, db: Database = Depends(get_db), actor: Actor = Depends(_studios)) -> Response:
     return render(request, "photos/studios.html", {"studios": studios.list_studios(db), "today": clock.today()})
 
 
@@ -112,16 +111,16 @@ def _values(studio: studios.Studio) -> dict[str, str]:
 
 
 @router.get("/admin/studios/new", response_class=HTMLResponse)
-def studio_new(request: Request, user: CurrentUser = Depends(_studios)) -> Response:
+def studio_new(request: Request, actor: Actor = Depends(_studios)) -> Response:
     return _studio_form(request, None, {})
 
 
 @router.post("/admin/studios/new", response_class=HTMLResponse)
 async def studio_add(request: Request, db: Database = Depends(get_db),
-                     user: CurrentUser = Depends(_studios)) -> Response:
+                     actor: Actor = Depends(_studios)) -> Response:
     data = await form_data(request)
     try:
-        studios.save_studio(db, actor=user.actor(client_ip(request)), values=data)
+        studios.save_studio(db, actor=actor, values=data)
     except DomainError as exc:
         return _studio_form(request, None, data, form_errors(exc, "name"), exc.status)
     return redirect("/admin/studios?saved=1")
@@ -129,18 +128,18 @@ async def studio_add(request: Request, db: Database = Depends(get_db),
 
 @router.get("/admin/studios/{studio_id}", response_class=HTMLResponse)
 def studio_edit(studio_id: int, request: Request, db: Database = Depends(get_db),
-                user: CurrentUser = Depends(_studios)) -> Response:
+                actor: Actor = Depends(_studios)) -> Response:
     studio = studios.get_studio(db, studio_id=studio_id)
     return _studio_form(request, studio, _values(studio))
 
 
 @router.post("/admin/studios/{studio_id}", response_class=HTMLResponse)
 async def studio_save(studio_id: int, request: Request, db: Database = Depends(get_db),
-                      user: CurrentUser = Depends(_studios)) -> Response:
+                      actor: Actor = Depends(_studios)) -> Response:
     data = await form_data(request)
     studio = studios.get_studio(db, studio_id=studio_id)
     try:
-        studios.save_studio(db, actor=user.actor(client_ip(request)), values=data, studio_id=studio_id,
+        studios.save_studio(db, actor=actor, values=data, studio_id=studio_id,
                             version=int(data.get("version") or 0))
     except DomainError as exc:
         return _studio_form(request, studio, data, form_errors(exc, "name"), exc.status)

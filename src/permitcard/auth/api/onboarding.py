@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 
 from permitcard.auth import service
-from permitcard.auth.api.session import _me, set_session_cookie
-from permitcard.auth.deps import SESSION_COOKIE, client_ip, get_db, require
+from permitcard.auth.api.session import me_out, set_session_cookie
+from permitcard.auth.deps import SESSION_COOKIE, acting, client_ip, get_db, require
 from permitcard.auth.errors import SecondFactorNotEnrolled
 from permitcard.auth.schemas import (
     AcceptInvitation,
@@ -27,6 +27,7 @@ from permitcard.auth.service import CurrentUser, employers, invitations, passwor
 from permitcard.auth.service.employers import EmployerView
 from permitcard.auth.service.invitations import InvitationView
 from permitcard.db import Database
+from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import errors
 
 router = APIRouter(prefix="/api/v1", tags=["onboarding"])
@@ -57,33 +58,33 @@ def register_employer(body: EmployerRegistration, request: Request, response: Re
 
 
 @router.get("/employer", response_model=EmployerOut, responses=errors(401, 403))
-def my_employer(request: Request, db: Database = Depends(get_db),
-                user: CurrentUser = Depends(require("permit.read_employer"))) -> EmployerOut:
+def my_employer(db: Database = Depends(get_db),
+                actor: Actor = Depends(acting("permit.read_employer"))) -> EmployerOut:
     """The signed-in HR person's employer and the state of its registration."""
-    return _employer(employers.my_employer(db, actor=user.actor(client_ip(request))))
+    return _employer(employers.my_employer(db, actor=actor))
 
 
 @router.put("/employer", response_model=EmployerOut, responses=errors(401, 403, 409, 422))
-def correct_employer(body: EmployerCorrection, request: Request, db: Database = Depends(get_db),
-                     user: CurrentUser = Depends(require("permit.read_employer"))) -> EmployerOut:
+def correct_employer(body: EmployerCorrection, db: Database = Depends(get_db),
+                     actor: Actor = Depends(acting("permit.read_employer"))) -> EmployerOut:
     """Send a registration the officer returned for correction again, corrected."""
     data = body.model_dump(exclude={"version"})
-    return _employer(employers.resubmit(db, actor=user.actor(client_ip(request)), version=body.version, data=data))
+    return _employer(employers.resubmit(db, actor=actor, version=body.version, data=data))
 
 
 @router.get("/employers", response_model=list[EmployerOut], responses=errors(401, 403))
-def employer_queue(request: Request, state: str = "", db: Database = Depends(get_db),
-                   user: CurrentUser = Depends(require("employer.review"))) -> list[EmployerOut]:
+def employer_queue(state: str = "", db: Database = Depends(get_db),
+                   actor: Actor = Depends(acting("employer.review"))) -> list[EmployerOut]:
     """Registrations for the permit officers (default: those waiting for review)."""
-    rows, _counts = employers.review_queue(db, actor=user.actor(client_ip(request)), state=state[:32])
+    rows, _counts = employers.review_queue(db, actor=actor, state=state[:32])
     return [_employer(v) for v in rows]
 
 
 @router.post("/employers/{employer_id}/decision", response_model=EmployerOut, responses=errors(401, 403, 404, 409, 422))
-def decide_employer(employer_id: int, body: EmployerDecision, request: Request, db: Database = Depends(get_db),
-                    user: CurrentUser = Depends(require("employer.review"))) -> EmployerOut:
+def decide_employer(employer_id: int, body: EmployerDecision, db: Database = Depends(get_db),
+                    actor: Actor = Depends(acting("employer.review"))) -> EmployerOut:
     """Approve, reject (with a reason) or ask for a correction (saying what)."""
-    return _employer(employers.review(db, actor=user.actor(client_ip(request)), employer_id=employer_id,
+    return _employer(employers.review(db, actor=actor, employer_id=employer_id,
                                       version=body.version, action=body.action, reason=body.reason))
 
 
@@ -92,18 +93,18 @@ def decide_employer(employer_id: int, body: EmployerDecision, request: Request, 
 
 @router.post("/employer/invitations", response_model=InvitationOut, status_code=201,
              responses=errors(401, 403, 422))
-def invite_colleague(body: InvitationIn, request: Request, db: Database = Depends(get_db),
-                     user: CurrentUser = Depends(require("employer.colleagues"))) -> InvitationOut:
+def invite_colleague(body: InvitationIn, db: Database = Depends(get_db),
+                     actor: Actor = Depends(acting("employer.colleagues"))) -> InvitationOut:
     """Invite an HR colleague by e-mail to the same (approved) employer."""
-    return _invitation(invitations.invite_colleague(db, actor=user.actor(client_ip(request)), email=body.email,
+    return _invitation(invitations.invite_colleague(db, actor=actor, email=body.email,
                                                     display_name=body.display_name))
 
 
 @router.delete("/employer/colleagues/{user_id}", status_code=204, responses=errors(401, 403, 404, 422))
-def remove_colleague(user_id: int, request: Request, db: Database = Depends(get_db),
-                     user: CurrentUser = Depends(require("employer.colleagues"))) -> None:
+def remove_colleague(user_id: int, db: Database = Depends(get_db),
+                     actor: Actor = Depends(acting("employer.colleagues"))) -> None:
     """Remove a colleague: their account is disabled and their sessions end at once."""
-    employers.remove_colleague(db, actor=user.actor(client_ip(request)), user_id=user_id)
+    employers.remove_colleague(db, actor=actor, user_id=user_id)
 
 
 @router.post("/invitations/accept", response_model=Me, responses=errors(403, 404, 422))
@@ -111,39 +112,39 @@ def accept_invitation(body: AcceptInvitation, request: Request, response: Respon
                       db: Database = Depends(get_db)) -> Me:
     """The invitee sets their password. Employers are signed in; staff set up their second factor on
     the web first (403 `second_factor_not_enrolled`), then sign in with it."""
-    token, user, stage = invitations.accept(db, token=body.token, password=body.password, ip=client_ip(request))
+    token, actor, stage = invitations.accept(db, token=body.token, password=body.password, ip=client_ip(request))
     if stage != "full":
         service.sign_out(db, token=token)
         raise SecondFactorNotEnrolled()
     set_session_cookie(response, token)
-    return _me(request, user)
+    return me_out(request, actor)
 
 
 @router.get("/accounts", response_model=list[AccountOut], responses=errors(401, 403))
-def staff_accounts(request: Request, role: str = "", db: Database = Depends(get_db),
-                   user: CurrentUser = Depends(require("account.manage"))) -> list[AccountOut]:
-    rows = service.staff_accounts(db, actor=user.actor(client_ip(request)), role=role[:32])
+def staff_accounts(role: str = "", db: Database = Depends(get_db),
+                   actor: Actor = Depends(acting("account.manage"))) -> list[AccountOut]:
+    rows = service.staff_accounts(db, actor=actor, role=role[:32])
     return [AccountOut(**{k: getattr(r, k) for k in AccountOut.model_fields}) for r in rows]
 
 
 @router.post("/accounts/{user_id}/disable", status_code=204, responses=errors(401, 403, 404, 422))
-def disable_account(user_id: int, request: Request, db: Database = Depends(get_db),
-                    user: CurrentUser = Depends(require("account.manage"))) -> None:
+def disable_account(user_id: int, db: Database = Depends(get_db),
+                    actor: Actor = Depends(acting("account.manage"))) -> None:
     """Disable a staff account; its sessions end at once."""
-    service.set_active(db, actor=user.actor(client_ip(request)), user_id=user_id, active=False)
+    service.set_active(db, actor=actor, user_id=user_id, active=False)
 
 
 @router.post("/accounts/{user_id}/enable", status_code=204, responses=errors(401, 403, 404, 422))
-def enable_account(user_id: int, request: Request, db: Database = Depends(get_db),
-                   user: CurrentUser = Depends(require("account.manage"))) -> None:
-    service.set_active(db, actor=user.actor(client_ip(request)), user_id=user_id, active=True)
+def enable_account(user_id: int, db: Database = Depends(get_db),
+                   actor: Actor = Depends(acting("account.manage"))) -> None:
+    service.set_active(db, actor=actor, user_id=user_id, active=True)
 
 
 @router.post("/accounts/{user_id}/second-factor/reset", status_code=204, responses=errors(401, 403, 404))
-def reset_factor(user_id: int, request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(require("account.manage"))) -> None:
+def reset_factor(user_id: int, db: Database = Depends(get_db),
+                 actor: Actor = Depends(acting("account.manage"))) -> None:
     """Reset a lost second factor: the person sets up a new one at their next sign-in."""
-    second_factor.admin_reset(db, actor=user.actor(client_ip(request)), user_id=user_id)
+    second_factor.admin_reset(db, actor=actor, user_id=user_id)
 
 
 # --- passwords -----------------------------------------------------------------------------------

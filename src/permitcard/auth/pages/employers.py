@@ -7,18 +7,19 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permitcard.auth.api import set_session_cookie
-from permitcard.auth.deps import client_ip, get_db, optional_user, require
+from permitcard.auth.deps import acting, client_ip, get_db, optional_user
 from permitcard.auth.domain import EMPLOYER_STATE_LABELS, EmployerState
 from permitcard.auth.pages.signin import home_for
 from permitcard.auth.service import CurrentUser, employers, invitations, sessions
 from permitcard.db import Database
+from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError
 from permitcard.shared.web import form_data, form_errors, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
-_colleagues = require("employer.colleagues")
-_review = require("employer.review")
+_colleagues = acting("employer.colleagues")
+_review = acting("employer.review")
 DETAILS = employers.FIELDS
 
 
@@ -45,17 +46,16 @@ async def register(request: Request, db: Database = Depends(get_db)) -> Response
 
 @router.get("/employer/registration", response_class=HTMLResponse)
 def correct_page(request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(require("permit.read_employer"))) -> Response:
-    employer = employers.my_employer(db, actor=user.actor(client_ip(request)))
+                 actor: Actor = Depends(acting("permit.read_employer"))) -> Response:
+    employer = employers.my_employer(db, actor=actor)
     values = {k: getattr(employer, k) for k in DETAILS}
     return render(request, "auth/employer_register.html", {"values": values, "correcting": employer})
 
 
 @router.post("/employer/registration", response_class=HTMLResponse)
 async def correct(request: Request, db: Database = Depends(get_db),
-                  user: CurrentUser = Depends(require("permit.read_employer"))) -> Response:
+                  actor: Actor = Depends(acting("permit.read_employer"))) -> Response:
     data = await form_data(request)
-    actor = user.actor(client_ip(request))
     try:
         employers.resubmit(db, actor=actor, version=int(data.get("version") or 0),
                            data={k: data.get(k, "") for k in DETAILS})
@@ -70,8 +70,7 @@ async def correct(request: Request, db: Database = Depends(get_db),
 # --- colleagues ------------------------------------------------------------------------------------
 
 
-def _colleagues_page(request: Request, db: Database, user: CurrentUser, **extra: object) -> Response:
-    actor = user.actor(client_ip(request))
+def _colleagues_page(request: Request, db: Database, actor: Actor, **extra: object) -> Response:
     errors = extra.pop("errors", None)
     status = int(str(extra.pop("status_code", 200)))
     ctx = {"people": employers.colleagues(db, actor=actor),
@@ -80,27 +79,27 @@ def _colleagues_page(request: Request, db: Database, user: CurrentUser, **extra:
 
 
 @router.get("/employer/colleagues", response_class=HTMLResponse)
-def colleagues(request: Request, db: Database = Depends(get_db), user: CurrentUser = Depends(_colleagues)) -> Response:
-    return _colleagues_page(request, db, user)
+def colleagues(request: Request, db: Database = Depends(get_db), actor: Actor = Depends(_colleagues)) -> Response:
+    return _colleagues_page(request, db, actor)
 
 
 @router.post("/employer/colleagues", response_class=HTMLResponse)
 async def invite(request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(_colleagues)) -> Response:
+                 actor: Actor = Depends(_colleagues)) -> Response:
     data = await form_data(request)
     try:
-        invitations.invite_colleague(db, actor=user.actor(client_ip(request)), email=data.get("email", ""),
+        invitations.invite_colleague(db, actor=actor, email=data.get("email", ""),
                                      display_name=data.get("display_name", ""))
     except DomainError as exc:
-        return _colleagues_page(request, db, user, values=data, errors=form_errors(exc, "email"),
+        return _colleagues_page(request, db, actor, values=data, errors=form_errors(exc, "email"),
                                 status_code=exc.status)
     return redirect("/employer/colleagues?invited=1")
 
 
 @router.get("/employer/colleagues/{user_id}/remove", response_class=HTMLResponse)
 def remove_page(user_id: int, request: Request, db: Database = Depends(get_db),
-                user: CurrentUser = Depends(_colleagues)) -> Response:
-    person = next((p for p in employers.colleagues(db, actor=user.actor(client_ip(request)))
+                actor: Actor = Depends(_colleagues)) -> Response:
+    person = next((p for p in employers.colleagues(db, actor=actor)
                    if p.id == user_id and p.is_active and not p.is_you), None)
     if person is None:
         return redirect("/employer/colleagues")
@@ -109,17 +108,17 @@ def remove_page(user_id: int, request: Request, db: Database = Depends(get_db),
 
 @router.post("/employer/colleagues/{user_id}/remove", response_class=HTMLResponse)
 async def remove(user_id: int, request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(_colleagues)) -> Response:
+                 actor: Actor = Depends(_colleagues)) -> Response:
     await form_data(request)
-    employers.remove_colleague(db, actor=user.actor(client_ip(request)), user_id=user_id)
+    employers.remove_colleague(db, actor=actor, user_id=user_id)
     return redirect("/employer/colleagues?removed=1")
 
 
 @router.post("/employer/invitations/{invitation_id}/revoke", response_class=HTMLResponse)
 async def revoke_colleague_invitation(invitation_id: int, request: Request, db: Database = Depends(get_db),
-                                      user: CurrentUser = Depends(_colleagues)) -> Response:
+                                      actor: Actor = Depends(_colleagues)) -> Response:
     await form_data(request)
-    invitations.revoke(db, actor=user.actor(client_ip(request)), invitation_id=invitation_id)
+    invitations.revoke(db, actor=actor, invitation_id=invitation_id)
     return redirect("/employer/colleagues?revoked=1")
 
 
@@ -135,7 +134,7 @@ def accept_page(token: str, request: Request, db: Database = Depends(get_db)) ->
 async def accept(token: str, request: Request, db: Database = Depends(get_db)) -> Response:
     data = await form_data(request)
     try:
-        session_token, user, stage = invitations.accept(db, token=token, password=data.get("password", ""),
+        session_token, actor, stage = invitations.accept(db, token=token, password=data.get("password", ""),
                                                         confirm=data.get("confirm", ""), ip=client_ip(request))
     except DomainError as exc:
         if exc.status == 404:
@@ -143,7 +142,7 @@ async def accept(token: str, request: Request, db: Database = Depends(get_db)) -
         return render(request, "auth/invitation.html", {"inv": invitations.for_token(db, token=token),
                                                         "token": token},
                       errors=form_errors(exc, "password"), status_code=exc.status)
-    response = redirect("/account/second-factor" if stage == sessions.ENROL else home_for(user))
+    response = redirect("/account/second-factor" if stage == sessions.ENROL else home_for(actor))
     set_session_cookie(response, session_token)
     return response
 
@@ -156,15 +155,15 @@ REVIEW_OPTIONS = [("approve", N_("Approve the employer")), ("request_correction"
 
 @router.get("/officer/employers", response_class=HTMLResponse)
 def queue(request: Request, state: str = "", db: Database = Depends(get_db),
-          user: CurrentUser = Depends(_review)) -> Response:
-    rows, counts = employers.review_queue(db, actor=user.actor(client_ip(request)), state=state[:32])
+          actor: Actor = Depends(_review)) -> Response:
+    rows, counts = employers.review_queue(db, actor=actor, state=state[:32])
     chosen = state if state in {s.value for s in EmployerState} else EmployerState.SUBMITTED.value
     return render(request, "auth/officer_employers.html", {"rows": rows, "counts": counts, "state": chosen,
                                                            "labels": EMPLOYER_STATE_LABELS})
 
 
-def _detail(request: Request, db: Database, user: CurrentUser, employer_id: int, **extra: object) -> Response:
-    employer, history = employers.for_review(db, actor=user.actor(client_ip(request)), employer_id=employer_id)
+def _detail(request: Request, db: Database, actor: Actor, employer_id: int, **extra: object) -> Response:
+    employer, history = employers.for_review(db, actor=actor, employer_id=employer_id)
     errors = extra.pop("errors", None)
     status = int(str(extra.pop("status_code", 200)))
     return render(request, "auth/officer_employer.html", {"e": employer, "history": history,
@@ -174,19 +173,19 @@ def _detail(request: Request, db: Database, user: CurrentUser, employer_id: int,
 
 @router.get("/officer/employers/{employer_id}", response_class=HTMLResponse)
 def detail(employer_id: int, request: Request, db: Database = Depends(get_db),
-           user: CurrentUser = Depends(_review)) -> Response:
-    return _detail(request, db, user, employer_id)
+           actor: Actor = Depends(_review)) -> Response:
+    return _detail(request, db, actor, employer_id)
 
 
 @router.post("/officer/employers/{employer_id}", response_class=HTMLResponse)
 async def decide(employer_id: int, request: Request, db: Database = Depends(get_db),
-                 user: CurrentUser = Depends(_review)) -> Response:
+                 actor: Actor = Depends(_review)) -> Response:
     data = await form_data(request)
     try:
-        employers.review(db, actor=user.actor(client_ip(request)), employer_id=employer_id,
+        employers.review(db, actor=actor, employer_id=employer_id,
                          version=int(data.get("version") or 0), action=data.get("action", ""),
                          reason=data.get("reason", ""))
     except DomainError as exc:
-        return _detail(request, db, user, employer_id, values=data, errors=form_errors(exc, "action"),
+        return _detail(request, db, actor, employer_id, values=data, errors=form_errors(exc, "action"),
                        status_code=exc.status)
     return redirect(f"/officer/employers/{employer_id}?decided=1")
