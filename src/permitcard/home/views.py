@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from permitcard.auth.service import employers, invitations, staff_accounts
 from permitcard.auth.service.employers import EmployerView
 from permitcard.cards import views as cards
-from permitcard.cards.repository import QueueFilter
+from permitcard.cards.views import QueueFilter
 from permitcard.db import Database
 from permitcard.insurance import service as insurance
 from permitcard.permits import views as permits
