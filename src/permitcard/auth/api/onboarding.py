@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 
 from permitcard.auth import service
-from permitcard.auth.api.session import _me, set_session_cookie
+from permitcard.auth.api.session import me_out, set_session_cookie
 from permitcard.auth.deps import SESSION_COOKIE, client_ip, get_db, require
 from permitcard.auth.errors import SecondFactorNotEnrolled
 from permitcard.auth.schemas import (
@@ -116,7 +116,7 @@ def accept_invitation(body: AcceptInvitation, request: Request, response: Respon
         service.sign_out(db, token=token)
         raise SecondFactorNotEnrolled()
     set_session_cookie(response, token)
-    return _me(request, user)
+    return me_out(request, user)
 
 
 @router.get("/accounts", response_model=list[AccountOut], responses=errors(401, 403))

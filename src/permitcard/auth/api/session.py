@@ -22,7 +22,7 @@ def set_session_cookie(response: Response, token: str) -> None:
                         max_age=settings.session_absolute_hours * 3600, path="/")
 
 
-def _me(request: Request, user: CurrentUser) -> Me:
+def me_out(request: Request, user: CurrentUser) -> Me:
     return Me(**{k: getattr(user, k) for k in Me.model_fields if k != "csrf_token"}, csrf_token=csrf_token(request))
 
 
@@ -34,7 +34,7 @@ def sign_in(body: SignIn, request: Request, response: Response, db: Database = D
     token, user = service.sign_in(db, email=body.email, password=body.password, ip=client_ip(request),
                                   code=body.totp_code)
     set_session_cookie(response, token)
-    return _me(request, user)
+    return me_out(request, user)
 
 
 @router.delete("/session", status_code=204, responses=errors(401, 403))
@@ -46,7 +46,7 @@ def sign_out(request: Request, response: Response, db: Database = Depends(get_db
 
 @router.get("/me", response_model=Me, responses=errors(401))
 def me(request: Request, user: CurrentUser = Depends(require())) -> Me:
-    return _me(request, user)
+    return me_out(request, user)
 
 
 @router.post("/accounts", response_model=Me, status_code=201, responses=errors(422))
@@ -56,7 +56,7 @@ def sign_up(body: SignUp, request: Request, response: Response, db: Database = D
                     ip=client_ip(request))
     token, user = service.sign_in(db, email=body.email, password=body.password, ip=client_ip(request))
     set_session_cookie(response, token)
-    return _me(request, user)
+    return me_out(request, user)
 
 
 @router.post("/me/permit-link", response_model=Me, responses=errors(401, 403, 422))
@@ -64,4 +64,4 @@ def link_permit(body: LinkPermit, request: Request, db: Database = Depends(get_d
                 user: CurrentUser = Depends(require("account.link_permit"))) -> Me:
     """Link the signed-in applicant to their work permit (name, permit number, passport must match)."""
     updated = service.link_permit(db, user=user, ip=client_ip(request), **body.model_dump())
-    return _me(request, updated)
+    return me_out(request, updated)

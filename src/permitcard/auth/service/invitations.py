@@ -24,7 +24,7 @@ from permitcard.auth.errors import EmployerNotApproved, LinkExpired
 from permitcard.auth.models import Invitation
 from permitcard.auth.service import sessions
 from permitcard.auth.service.accounts import CurrentUser, account_errors, as_current, aware, create_user
-from permitcard.auth.service.passwords import _check_new
+from permitcard.auth.service.passwords import check_new_password
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.notifications.service import notify
@@ -179,7 +179,7 @@ def accept(db: Database, *, token: str, password: str, confirm: str | None = Non
     Returns a session: full, or pending ``enrol`` for staff, who set up their second factor next."""
     with db.uow() as s:
         inv = _open(s, token)
-        _check_new(password, confirm, inv.email)
+        check_new_password(password, confirm, inv.email)
         actor = Actor(None, "anonymous", inv.email, ip)
         user = create_user(s, email=inv.email, password=password, role=Role(inv.role), display_name=inv.display_name,
                            actor=actor, employer_id=inv.employer_id, branch_id=inv.branch_id, studio_id=inv.studio_id,

@@ -26,7 +26,7 @@ RESET_MINUTES = 60
 RESETS_PER_HOUR = 3
 
 
-def _check_new(password: str, confirm: str | None, email: str) -> None:
+def check_new_password(password: str, confirm: str | None, email: str) -> None:
     problem = password_problem(password, email=email)
     if problem:
         raise ValidationFailed.one("password", problem)
@@ -51,7 +51,7 @@ def change_password(db: Database, *, user: CurrentUser, current: str, password: 
         except (VerificationError, InvalidHashError):
             errors.append(FieldError("current", N_("Your current password is not right")))
         try:
-            _check_new(password, confirm, account.email)
+            check_new_password(password, confirm, account.email)
         except ValidationFailed as exc:
             errors += exc.errors
         if errors:
@@ -108,7 +108,7 @@ def reset_password(db: Database, *, token: str, password: str, confirm: str | No
         user = repo.user_by_id(s, reset.user_id)
         if user is None or not user.is_active:
             raise LinkExpired()
-        _check_new(password, confirm, user.email)
+        check_new_password(password, confirm, user.email)
         set_password(s, user, password)
         reset.used_at = clock.now()
         repo.end_sessions(s, user.id)
