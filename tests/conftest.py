@@ -30,6 +30,16 @@ from permitcard.main import create_app
 PG_URL = os.environ.get("PERMITCARD_TEST_DATABASE_URL", "")
 
 
+def seed_default_city(engine: Engine) -> None:
+    """What the data migration gives a real database: the default city (Dongguan) and its rules."""
+    from permitcard.policy import service as policy
+    from permitcard.shared.audit import Actor
+
+    with Database(engine).uow() as s:
+        policy.seed_city(s, spec=policy.load_city_file(policy.DEFAULT_CITY_FILE), actor=Actor.system("test"))
+        s.commit()
+
+
 @contextlib.contextmanager
 def fresh_pg_database(prefix: str, server_url: str = PG_URL) -> Iterator[str]:
     """An empty PostgreSQL database on the server of ``server_url``, dropped afterwards."""
@@ -68,6 +78,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     import_models()
     eng = make_engine(database_url)
     Base.metadata.create_all(eng)
+    seed_default_city(eng)
     yield eng
     eng.dispose()
 
@@ -110,6 +121,7 @@ def committed_db() -> Iterator[Database]:
     with fresh_pg_database("permitcard_race") as url:
         eng = make_engine(url)
         Base.metadata.create_all(eng)
+        seed_default_city(eng)
         try:
             yield Database(eng)
         finally:
