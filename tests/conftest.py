@@ -31,12 +31,18 @@ PG_URL = os.environ.get("PERMITCARD_TEST_DATABASE_URL", "")
 
 
 def seed_default_city(engine: Engine) -> None:
-    """What the data migration gives a real database: the default city (Dongguan) and its rules."""
+    """What the data migration gives a real database: the default city (Dongguan) and its rules,
+    without an audit row (tests of the audit chain start from an empty log)."""
+    from sqlalchemy import delete
+
     from permitcard.policy import service as policy
     from permitcard.shared.audit import Actor
+    from permitcard.shared.models import AuditHead, AuditLog
 
     with Database(engine).uow() as s:
         policy.seed_city(s, spec=policy.load_city_file(policy.DEFAULT_CITY_FILE), actor=Actor.system("test"))
+        s.execute(delete(AuditLog))
+        s.execute(delete(AuditHead))
         s.commit()
 
 

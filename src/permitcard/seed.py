@@ -1,7 +1,7 @@
 """Demo data: the default city and its rules, banks and branches (from CSV), an accredited photo
 studio, two approved employers and one account per role, all made through the same services a
-real city uses: the administrator as ``permitcard users create-admin`` makes it, staff by invitation, employers by registering and
-being approved by the permit officer.
+real city uses: the administrator as ``permitcard users create-admin`` makes it, staff by
+invitation, employers by registering and being approved by the permit officer.
 
 Staff sign in with a second factor: here it is set up with a fixed secret printed beside the
 password (demo only; in production each person sets up their own by QR code and nobody is

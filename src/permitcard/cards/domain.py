@@ -131,7 +131,7 @@ KIND_LABELS: dict[str, str] = {
 }
 
 CHANNEL_LABELS: dict[str, str] = {
-    Channel.STANDARD: N_("Standard (ready within 12 working days after approval)"),
+    Channel.STANDARD: N_("Standard (decided by the agency, ready by the promised date)"),
     Channel.INSTANT: N_("Instant (produced at the branch the same day)"),
 }
 

@@ -192,8 +192,9 @@ def _notify(s: Session, app: CardApplication, template: str, **params: Any) -> N
         return
     with i18n.use_locale(app.notify_locale):
         branch = banks.get_branch(s, app.branch_id)
+        days = policy.policy_for(s, city=branch.city_code, on=clock.today()).card_ready_working_days
         params = {"reference": app.reference, "name": f"{app.given_names} {app.family_name}".strip(),
-                  "branch": branch.name, "branch_address": branch.address,
+                  "branch": branch.name, "branch_address": branch.address, "working_days": days,
                   "promised_date": i18n.format_date(app.promised_date) if app.promised_date else "", **params}
     notify(s, to=user.email, template=f"card_{template}", params=params, locale=app.notify_locale,
            dedupe_key=f"card_application:{app.id}:{template}:{app.version}")
