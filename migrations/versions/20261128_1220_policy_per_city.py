@@ -7,7 +7,7 @@ immediate_replacement into rows of the default city, Dongguan, from 2024-12-01, 
 database keeps working and a new one starts with Dongguan's rules.
 
 Revision ID: 7c1e5a0d2f43
-Revises: 3bcdeb337bff
+Revises: f0257d66893c
 Create Date: 2026-11-28 12:20:00
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7c1e5a0d2f43"
-down_revision: str | None = "3bcdeb337bff"
+down_revision: str | None = "f0257d66893c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -12,7 +12,7 @@ from permitcard.db import make_engine
 from permitcard.migrate import alembic_config, upgrade
 from tests.conftest import PG_URL, fresh_pg_database
 
-BEFORE = "3bcdeb337bff"
+BEFORE = "f0257d66893c"  # the revision before the policy migration
 
 
 def test_upgrade_moves_settings_and_branch_flags_into_rows(tmp_path):
