@@ -26,6 +26,7 @@ from permitcard.bootstrap import Adapters, bootstrap, import_models
 from permitcard.config import get_settings
 from permitcard.db import Base, Database, make_engine
 from permitcard.main import create_app
+from permitcard.policy import service as policy
 
 PG_URL = os.environ.get("PERMITCARD_TEST_DATABASE_URL", "")
 
@@ -35,7 +36,6 @@ def seed_default_city(engine: Engine) -> None:
     without an audit row (tests of the audit chain start from an empty log)."""
     from sqlalchemy import delete
 
-    from permitcard.policy import service as policy
     from permitcard.shared.audit import Actor
     from permitcard.shared.models import AuditHead, AuditLog
 
@@ -99,6 +99,7 @@ def db(engine: Engine) -> Iterator[Database]:
     finally:
         outer.rollback()
         connection.close()
+        policy.invalidate()  # rules a test changed are rolled back: the process must forget them too
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
 """Rules per city as one immutable ``Policy`` for a (city, day); cities; the administrator's changes.
 
-Reads are fast: a process keeps each city's rows with the city's ``revision`` and the ``Policy``
-values built from them. A unit of work reads the cities once (one small query, kept in
-``Session.info``); when a revision differs from the cached one, that city's rows are read again.
-Any process that changes a rule writes a new revision, so every other process notices at its next
-unit of work.
+Reads cost no SQL in the steady state: a process keeps the cities (with each city's ``revision``)
+for ``CITIES_TTL`` seconds, each city's rows for the revision it read, and the ``Policy`` values
+built from them. A change writes a new revision and clears this process's cache at once; other
+processes see it within ``CITIES_TTL`` seconds (a new value takes effect on a day, never
+retroactively, so a two-second lag is harmless). A unit of work that changed rules reads its
+own uncommitted rows and never shares them with the process.
 """
 
 from __future__ import annotations
@@ -52,24 +53,47 @@ class City:
 # --- reading: the cache --------------------------------------------------------------------------
 
 _lock = threading.Lock()
+_names: dict[str, Any] = {"at": 0.0, "cities": ()}  # for page headers, see city_names
+_cities: dict[str, Any] = {"at": 0.0, "map": None}  # the process's view of the cities
 _rows: dict[str, tuple[str, tuple[RuleRow, ...]]] = {}  # city -> (revision, rows)
 _policies: dict[tuple[str, str, date], Policy] = {}  # (city, revision, day) -> Policy
 _MAX_POLICIES = 4096
+CITIES_TTL = 2.0
 _INFO_KEY = "permitcard.policy.cities"
+_DIRTY_KEY = "permitcard.policy.changed"
 
 
 def invalidate() -> None:
-    """Forget every cached rule (a changed revision does this city by city; tests may call it)."""
+    """Forget every cached city and rule in this process (after a change; tests after a rollback)."""
     with _lock:
+        _cities.update(at=0.0, map=None)
+        _names.update(at=0.0, cities=())
         _rows.clear()
         _policies.clear()
 
 
+def _changed(s: Session) -> None:
+    """This unit of work changed cities or rules: it reads its own rows, and the process forgets."""
+    s.info.pop(_INFO_KEY, None)
+    s.info[_DIRTY_KEY] = True
+    invalidate()
+
+
 def _city_map(s: Session) -> dict[str, City]:
     known: dict[str, City] | None = s.info.get(_INFO_KEY)
-    if known is None:
+    if known is not None:
+        return known
+    dirty = bool(s.info.get(_DIRTY_KEY))
+    now = time.monotonic()
+    shared = _cities["map"]
+    if not dirty and shared is not None and now - float(_cities["at"]) < CITIES_TTL:
+        known = shared
+    else:
         known = {c.code: City(c.code, c.name_en, c.name_zh, c.is_default, c.revision) for c in repo.cities(s)}
-        s.info[_INFO_KEY] = known
+        if not dirty:
+            with _lock:
+                _cities.update(at=now, map=known)
+    s.info[_INFO_KEY] = known
     return known
 
 
@@ -119,7 +143,6 @@ def policy_for(s: Session, *, city: str | None, on: date) -> Policy:
     return found
 
 
-_names: dict[str, Any] = {"at": 0.0, "cities": ()}
 NAMES_TTL = 60.0
 
 
@@ -214,8 +237,9 @@ def add_value(db: Database, *, actor: Actor, city_code: str, key: str, value: st
         s.flush()
         audit.record(s, actor=actor, action="policy_rule.set", target_type="policy_city", target_id=c.code,
                      before=before, after={"key": key, "effective_from": day, "value": canonical}, note=note)
-        s.info.pop(_INFO_KEY, None)
+        _changed(s)
         s.commit()
+    invalidate()
     return Entry(key, canonical, day, "current" if day == today else "future", note, label)
 
 
@@ -290,5 +314,5 @@ def seed_city(s: Session, *, spec: CitySpec, actor: Actor) -> City:
         audit.record(s, actor=actor, action="policy_city.seeded", target_type="policy_city", target_id=spec.code,
                      after={"name_en": spec.name_en, "default": row.is_default,
                             "effective_from": spec.effective_from, "rules": added})
-    s.info.pop(_INFO_KEY, None)
+    _changed(s)
     return City(row.code, row.name_en, row.name_zh, row.is_default, row.revision)

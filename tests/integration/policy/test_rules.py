@@ -132,3 +132,27 @@ def test_api_reads_the_policy_of_a_day_and_refuses_other_roles(db: Database, cli
     assert client.get("/api/v1/cities/9999/policy").status_code == 404
     early = client.get("/api/v1/cities/4419/policy", params={"on": "2024-11-30"})
     assert early.status_code == 422 and early.json()["code"] == "policy_missing"
+
+
+def test_reads_cost_no_sql_once_warm_and_a_change_is_seen_at_once(db: Database) -> None:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with db.uow(write=False) as s:
+        policy.policy_for(s, city="4419", on=TODAY)  # warms the process's cache
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with db.uow(write=False) as s:
+            assert policy.policy_for(s, city="4419", on=TODAY).card_ready_working_days == 12
+            assert policy.policy_for(s, city=None, on=TODAY).city == "4419"
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert [x for x in statements if not x.startswith(("SAVEPOINT", "RELEASE", "BEGIN"))] == []
+    policy.add_value(db, actor=ADMIN, city_code="4419", key="card_ready_working_days", value="9",
+                     effective_from=TODAY)
+    with db.uow(write=False) as s:
+        assert policy.policy_for(s, city="4419", on=TODAY).card_ready_working_days == 9
