@@ -37,12 +37,12 @@ def seed_default_city(engine: Engine) -> None:
     from sqlalchemy import delete
 
     from permitcard.shared.audit import Actor
-    from permitcard.shared.models import AuditHead, AuditLog
+    from permitcard.shared.models import AuditLog, AuditSeal
 
     with Database(engine).uow() as s:
         policy.seed_city(s, spec=policy.load_city_file(policy.DEFAULT_CITY_FILE), actor=Actor.system("test"))
         s.execute(delete(AuditLog))
-        s.execute(delete(AuditHead))
+        s.execute(delete(AuditSeal))
         s.commit()
 
 

@@ -134,9 +134,10 @@ def calendar_due(approval: str = typer.Argument(..., metavar="DATE", help="Appro
         from permitcard.shared.calendar import CalendarData
 
         data = CalendarData()
-    if days is None:
-        err.print("no database with a city's rules: give --days")
-        raise typer.Exit(2)
+    if days is None:  # no database yet: the default city's data file
+        from permitcard.policy import service as policy
+
+        days = int(policy.load_city_file(policy.DEFAULT_CITY_FILE).rules["card_ready_working_days"])
     n = days
     try:
         due = add_working_days(start, n, data)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path
 
-from permitcard.auth.deps import client_ip, get_db, require
+from permitcard.auth.deps import acting, get_db, require
 from permitcard.auth.service import CurrentUser
 from permitcard.db import Database
 from permitcard.policy import service, views
 from permitcard.policy.schemas import CityOut, PolicyOut, RuleValueIn, RuleValueOut
 from permitcard.shared import clock
+from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import errors
 
 router = APIRouter(prefix="/api/v1", tags=["policy"])
@@ -24,7 +25,7 @@ def _entry(e: service.Entry) -> RuleValueOut:
                         created_by=e.created_by)
 
 
-@router.get("/cities", response_model=list[CityOut])
+@router.get("/cities", response_model=list[CityOut], responses=errors())
 def cities(db: Database = Depends(get_db)) -> list[CityOut]:
     """The cities this installation serves (public)."""
     return [CityOut(code=c.code, name_en=c.name_en, name_zh=c.name_zh, is_default=c.is_default)
@@ -53,10 +54,10 @@ def rules(code: str = CityCode, db: Database = Depends(get_db),
 
 @router.post("/cities/{code}/rules", response_model=RuleValueOut, status_code=201,
              responses=errors(401, 403, 404, 422))
-def add_rule_value(body: RuleValueIn, request: Request, code: str = CityCode, db: Database = Depends(get_db),
-                   user: CurrentUser = Depends(require("policy.manage"))) -> RuleValueOut:
+def add_rule_value(body: RuleValueIn, code: str = CityCode, db: Database = Depends(get_db),
+                   actor: Actor = Depends(acting("policy.manage"))) -> RuleValueOut:
     """Schedule a new value of a rule from `effective_from` (today or later; the past is never
     rewritten). A value planned for the same future day is replaced. Audited."""
-    entry = service.add_value(db, actor=user.actor(client_ip(request)), city_code=code, key=body.key,
+    entry = service.add_value(db, actor=actor, city_code=code, key=body.key,
                               value=body.value, effective_from=body.effective_from, note=body.note)
     return _entry(entry)

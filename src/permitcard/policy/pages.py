@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from permitcard.auth.deps import client_ip, get_db, require
+from permitcard.auth.deps import acting, get_db, require
 from permitcard.auth.service import CurrentUser
 from permitcard.db import Database
 from permitcard.policy import service, views
+from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, NotFound, ValidationFailed
 from permitcard.shared.web import Form, form_data, form_errors, redirect, render
 
@@ -40,14 +41,14 @@ def city(request: Request, code: str, db: Database = Depends(get_db),
 
 @router.post("/admin/policy/{code}", response_class=HTMLResponse)
 async def add_value(request: Request, code: str, db: Database = Depends(get_db),
-                    user: CurrentUser = Depends(require("policy.manage"))) -> Response:
+                    actor: Actor = Depends(acting("policy.manage"))) -> Response:
     data = await form_data(request)
     form = Form(data)
     day = form.date("effective_from", required_message=N_("Enter the date the value takes effect"))
     try:
         if form.errors:
             raise ValidationFailed(form.errors)
-        service.add_value(db, actor=user.actor(client_ip(request)), city_code=code, key=data.get("key", ""),
+        service.add_value(db, actor=actor, city_code=code, key=data.get("key", ""),
                           value=data.get("value", ""), effective_from=day, note=data.get("note", ""))
     except DomainError as exc:
         return _city_page(request, db, code, data, errors=form_errors(exc, "value"), status_code=exc.status)

@@ -12,7 +12,7 @@ from permitcard.db import make_engine
 from permitcard.migrate import alembic_config, upgrade
 from tests.conftest import PG_URL, fresh_pg_database
 
-BEFORE = "f0257d66893c"  # the revision before the policy migration
+BEFORE = "bd95f98d2e3b"  # the revision before the policy migration
 
 
 def test_upgrade_moves_settings_and_branch_flags_into_rows(tmp_path):
@@ -33,8 +33,8 @@ def test_upgrade_moves_settings_and_branch_flags_into_rows(tmp_path):
                     "city_code, issues_cards, instant_production, immediate_replacement, is_active) VALUES "
                     "(:id, 1, :code, 'n', 'n', 'a', 'a', '', '4419', true, :i, false, true)"),
                     {"id": i, "code": code, "i": instant})
-            conn.execute(text("INSERT INTO auth_employer (id, uscc, name_en, name_zh, address, created_at) "
-                              "VALUES (1, '91441900MA51ABCD10', 'E', 'E', '', :at)"), {"at": datetime.now(UTC)})
+            conn.execute(text("INSERT INTO auth_employer (id, reference, uscc, name_en, name_zh, address, created_at) "
+                              "VALUES (1, 'ER-1', '91441900MA51ABCD10', 'E', 'E', '', :at)"), {"at": datetime.now(UTC)})
         with engine.begin() as conn:
             upgrade(connection=conn)
         with engine.connect() as conn:

@@ -29,7 +29,6 @@ from permitcard.auth.service.invitations import approved_employer_of
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.notifications.service import notify
-from permitcard.policy import service as policy
 from permitcard.shared import audit, clock, ids, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, FieldError, Forbidden, NotFound, RuleViolation, ValidationFailed
@@ -97,14 +96,15 @@ def clean_details(data: dict[str, str], *, check_code: bool = True) -> tuple[dic
 
 
 def _new_employer(s: Session, values: dict[str, str], *, actor: Actor, city_code: str | None = None) -> Employer:
-    """A new registration in ``city_code`` (None: the default city, whose rules then apply)."""
+    """A new registration in ``city_code`` (None: the default city, whose rules then apply; auth sits
+    below the policy context, so the code is kept as given)."""
     if repo.employer_by_uscc(s, values["uscc"]) is not None:
         raise ValidationFailed.one("uscc", CODE_TAKEN)
     reference = ids.reference("ER")
     while repo.reference_taken(s, reference):
         reference = ids.reference("ER")
     now = clock.now()
-    city = policy.get_city(s, city_code).code
+    city = city_code
     employer = Employer(reference=reference, state=EmployerState.SUBMITTED.value, version=1, review_note="",
                         city_code=city, created_at=now, submitted_at=now, **values)
     try:

@@ -7,7 +7,7 @@ immediate_replacement into rows of the default city, Dongguan, from 2024-12-01, 
 database keeps working and a new one starts with Dongguan's rules.
 
 Revision ID: 7c1e5a0d2f43
-Revises: f0257d66893c
+Revises: bd95f98d2e3b
 Create Date: 2026-11-28 12:20:00
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7c1e5a0d2f43"
-down_revision: str | None = "f0257d66893c"
+down_revision: str | None = "bd95f98d2e3b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -84,7 +84,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("city_code", sa.String(length=8), nullable=True))
     op.execute(sa.text("UPDATE auth_employer SET city_code = :c").bindparams(c=CITY))
     with op.batch_alter_table("auth_employer", schema=None) as batch_op:
-        batch_op.alter_column("city_code", existing_type=sa.String(length=8), nullable=False)
         batch_op.create_index(batch_op.f("ix_auth_employer_city_code"), ["city_code"], unique=False)
 
     with op.batch_alter_table("bank_branch", schema=None) as batch_op:
