@@ -26,8 +26,24 @@ from permitcard.bootstrap import Adapters, bootstrap, import_models
 from permitcard.config import get_settings
 from permitcard.db import Base, Database, make_engine
 from permitcard.main import create_app
+from permitcard.policy import service as policy
 
 PG_URL = os.environ.get("PERMITCARD_TEST_DATABASE_URL", "")
+
+
+def seed_default_city(engine: Engine) -> None:
+    """What the data migration gives a real database: the default city (Dongguan) and its rules,
+    without an audit row (tests of the audit chain start from an empty log)."""
+    from sqlalchemy import delete
+
+    from permitcard.shared.audit import Actor
+    from permitcard.shared.models import AuditLog, AuditSeal
+
+    with Database(engine).uow() as s:
+        policy.seed_city(s, spec=policy.load_city_file(policy.DEFAULT_CITY_FILE), actor=Actor.system("test"))
+        s.execute(delete(AuditLog))
+        s.execute(delete(AuditSeal))
+        s.commit()
 
 
 @contextlib.contextmanager
@@ -68,6 +84,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     import_models()
     eng = make_engine(database_url)
     Base.metadata.create_all(eng)
+    seed_default_city(eng)
     yield eng
     eng.dispose()
 
@@ -82,6 +99,7 @@ def db(engine: Engine) -> Iterator[Database]:
     finally:
         outer.rollback()
         connection.close()
+        policy.invalidate()  # rules a test changed are rolled back: the process must forget them too
 
 
 @pytest.fixture
@@ -110,6 +128,7 @@ def committed_db() -> Iterator[Database]:
     with fresh_pg_database("permitcard_race") as url:
         eng = make_engine(url)
         Base.metadata.create_all(eng)
+        seed_default_city(eng)
         try:
             yield Database(eng)
         finally:

@@ -27,13 +27,14 @@ def _valid_uscc(n: int) -> str:
 
 
 def employer_with_user(db: Database, *, email: str | None = None, uscc: str | None = None,
-                       name: str = "Permit Test Employer Co., Ltd.") -> tuple[int, int]:
-    """A new employer and one HR user of it: (employer_id, user_id). Password: factories.PASSWORD."""
+                       name: str = "Permit Test Employer Co., Ltd.", city_code: str | None = None) -> tuple[int, int]:
+    """A new employer (in ``city_code``, default: the default city) and one HR user of it:
+    (employer_id, user_id). Password: factories.PASSWORD."""
     email = email or f"hr-{uuid.uuid4().hex[:8]}@example.com"
     code = uscc or _valid_uscc(uuid.uuid4().int % 10**10)
     with db.uow() as s:
         employer = create_employer(s, uscc=code, name_en=name, name_zh="许可测试有限公司", address="Dongguan",
-                                   actor=SYSTEM)
+                                   actor=SYSTEM, city_code=city_code)
         user = create_account(s, email=email, password=PASSWORD, role=Role.EMPLOYER, display_name="HR",
                            actor=SYSTEM, employer_id=employer.id)
         s.commit()

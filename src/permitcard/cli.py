@@ -1,4 +1,5 @@
-"""The `permitcard` command: serve, db upgrade, seed-demo, users, calendar, worker, verify-audit, audit seal."""
+"""The `permitcard` command: serve, db upgrade, seed-demo, city, users, calendar, worker, verify-audit, audit
+seal."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 calendar_app = typer.Typer(help="The official working-day calendar.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+city_app = typer.Typer(help="Cities and their rules.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(city_app, name="city")
 app.add_typer(users_app, name="users")
 app.add_typer(calendar_app, name="calendar")
 console = Console()
@@ -107,7 +110,7 @@ def create_admin(email: str, password: str = typer.Option(..., prompt=True, hide
 
 @calendar_app.command("due")
 def calendar_due(approval: str = typer.Argument(..., metavar="DATE", help="Approval date, YYYY-MM-DD"),
-                 days: int | None = typer.Option(None, help="Working days (default: the card rule, 12)")) -> None:
+                 days: int | None = typer.Option(None, help="Working days (default: the default city's rule)")) -> None:
     """The promised ready date for an approval on DATE, then why."""
     from permitcard.shared.calendar import add_working_days
     from permitcard.shared.calendar_store import load_calendar
@@ -119,13 +122,23 @@ def calendar_due(approval: str = typer.Argument(..., metavar="DATE", help="Appro
     except ValueError:
         err.print(f"not a date: {approval!r} (expected YYYY-MM-DD)")
         raise typer.Exit(2) from None
-    n = days if days is not None else get_settings().card_ready_working_days
     try:
-        data = load_calendar(_db())
+        db = _db()
+        data = load_calendar(db)
+        if days is None:
+            from permitcard.policy import views as policy_views
+
+            default = policy_views.all_cities(db)[0].code
+            days = policy_views.policy_on(db, code=default, on=start).card_ready_working_days
     except Exception:  # no database yet: the package's years only
         from permitcard.shared.calendar import CalendarData
 
         data = CalendarData()
+    if days is None:  # no database yet: the default city's data file
+        from permitcard.policy import service as policy
+
+        days = int(policy.load_city_file(policy.DEFAULT_CITY_FILE).rules["card_ready_working_days"])
+    n = days
     try:
         due = add_working_days(start, n, data)
     except CalendarUnknown as exc:
@@ -158,6 +171,41 @@ def calendar_enter_year(year: int, holidays: list[str] = typer.Option([], help="
 
     enter_year(_db(), year=year, holidays=parse(holidays), workdays=parse(workdays), actor=Actor.system("cli"))
     console.print(f"calendar {year} entered")
+
+
+@city_app.command("add")
+def city_add(path: str = typer.Argument(..., metavar="FILE",
+                                        help="A city file (TOML), like policy/data/dongguan.toml")) -> None:
+    """Add a city (or complete one): its names, its rules from their first date, its banks and branches."""
+    from pathlib import Path
+
+    from permitcard.seed import seed_city
+    from permitcard.shared.errors import DomainError
+    from permitcard.shared.i18n import translate
+
+    try:
+        city = seed_city(_db(), Path(path))
+    except DomainError as exc:
+        messages = [translate(e.message, e.params) for e in getattr(exc, "errors", [])] or [str(exc)]
+        err.print("[red]" + "; ".join(messages) + "[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"city {city.code} {city.name_en} ({city.name_zh}) ready")
+
+
+@city_app.command("list")
+def city_list() -> None:
+    """The cities and the rules of each in force today."""
+    from permitcard.policy import views as policy_views
+    from permitcard.shared import clock
+
+    db = _db()
+    for c in policy_views.all_cities(db):
+        p = policy_views.policy_on(db, code=c.code, on=clock.today())
+        mark = " (default)" if c.is_default else ""
+        console.print(f"[bold]{c.code} {c.name_en} {c.name_zh}{mark}[/]")
+        for key, value in sorted(vars(p).items()):
+            if key not in ("city", "day"):
+                console.print(f"  {key:<26} {' '.join(sorted(value)) if isinstance(value, frozenset) else value}")
 
 
 @app.command()

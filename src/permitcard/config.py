@@ -1,8 +1,9 @@
-"""Settings: every setting is an environment variable (prefix PERMITCARD_) with a safe default."""
+"""Settings: every setting is an environment variable (prefix PERMITCARD_) with a safe default.
+
+Only infrastructure lives here (database, keys, adapters, sessions); business rules are policy rows."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,17 +42,13 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
 
+    # Rules a city or the ministry can change (validity limits, fees, working days, SSN codes,
+    # same-day branches) are not settings: they are rows per city in the policy context.
+    # The installation's own name in sign-in apps (TOTP issuer) and in staff invitations, read by
+    # auth, which sits below the policy context; pages and rules read the city data instead.
     city_code: str = "4419"
     city_name_en: str = "Dongguan"
     city_name_zh: str = "东莞"
-    province_code: str = "44"
-
-    # Work permit rules (SPEC §2): years of validity per category.
-    permit_max_years_a: int = 5
-    permit_max_years_b: int = 2
-    permit_max_years_c: int = 1
-    card_ready_working_days: int = 12
-    card_replacement_fee: Decimal = Decimal("20.00")
 
     registry_backend: str = "builtin"  # the Work-in-China registry adapter
     card_producer: str = "builtin"  # the bank's card vendor adapter

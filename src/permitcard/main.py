@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import partial
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -23,7 +24,8 @@ from permitcard import __version__, bootstrap
 from permitcard.auth.domain import ROLE_LABELS, Role
 from permitcard.config import Settings, get_settings
 from permitcard.db import Database
-from permitcard.shared import audit, i18n
+from permitcard.policy import service as policy
+from permitcard.shared import audit, clock, i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
 from permitcard.shared.web import CSRF_COOKIE, PACKAGE_DIR, CsrfFailed, problem, render, templates
@@ -41,10 +43,10 @@ NAV: dict[Role, list[tuple[str, str]]] = {
     Role.BANK_CLERK: [("/branch", N_("Branch queue")), ("/branch/applications/new", N_("Paper application"))],
     Role.PHOTO_STUDIO: [("/studio/photos", N_("Card photos"))],
     Role.AUDITOR: [("/audit", N_("Audit log")), ("/officer/permits", N_("Permit applications")),
-                   ("/agency/cards", N_("Card applications"))],
+                   ("/agency/cards", N_("Card applications")), ("/admin/policy", N_("Rules per city"))],
     Role.ADMIN: [("/admin", N_("Home")), ("/admin/accounts", N_("Staff accounts")),
                  ("/admin/studios", N_("Photo studios")), ("/admin/calendar", N_("Working-day calendar")),
-                 ("/audit", N_("Audit log"))],
+                 ("/admin/policy", N_("Rules per city")), ("/audit", N_("Audit log"))],
 }
 
 
@@ -61,12 +63,21 @@ def role_label(role: str) -> str:
         return extra.get(role, role)
 
 
-def city_name() -> str:
-    s = get_settings()
-    return s.city_name_zh if i18n.get_locale() == "zh_Hans" else s.city_name_en
+def city_name(db: Database, code: str | None = None) -> str:
+    """The name of a city (default: the default city) in the reader's language, from the city data."""
+    for c in policy.city_names(db):
+        if c.code == code or (code is None and c.is_default):
+            return c.name
+    return ""
 
 
-templates.globals.update(nav_links=nav_links, role_label=role_label, city_name=city_name)
+def city_rules(db: Database, code: str | None = None) -> policy.Policy:
+    """The rules of a city (default: the default city) in force today, for what pages promise."""
+    with db.uow(write=False) as s:
+        return policy.policy_for(s, city=code, on=clock.today())
+
+
+templates.globals.update(nav_links=nav_links, role_label=role_label)
 
 _VALIDATION_MESSAGES = {
     "missing": N_("This field is required"),
@@ -251,6 +262,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.db = database
+    # Pages name the city and promise its rules from the data of this app's database.
+    templates.globals.update(city_name=partial(city_name, database), city_rules=partial(city_rules, database))
     app.state.settings = settings
     app.state.adapters = chosen
     app.add_middleware(WebMiddleware, settings=settings)

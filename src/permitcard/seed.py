@@ -1,17 +1,20 @@
-"""Demo data: banks and branches (from CSV), an accredited photo studio, two approved employers and
-one account per role, all made through the same services a real city uses: the administrator as
-``permitcard users create-admin`` makes it, staff by invitation, employers by registering and
-being approved by the permit officer.
+"""Demo data: the default city and its rules, banks and branches (from CSV), an accredited photo
+studio, two approved employers and one account per role, all made through the same services a
+real city uses: the administrator as ``permitcard users create-admin`` makes it, staff by
+invitation, employers by registering and being approved by the permit officer.
 
 Staff sign in with a second factor: here it is set up with a fixed secret printed beside the
 password (demo only; in production each person sets up their own by QR code and nobody is
 enrolled by the system). Only ``permitcard seed-demo`` (which ``make run`` uses) calls this.
 Running it again changes nothing that exists.
+
+``seed_city`` (``permitcard city add``) adds a city from its data file.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from permitcard.admin import service as admin_service
 from permitcard.auth import repository as auth_repo
@@ -21,6 +24,7 @@ from permitcard.banks import repository as bank_repo
 from permitcard.banks import service as banks
 from permitcard.db import Database
 from permitcard.photos import studios
+from permitcard.policy import service as policy
 from permitcard.shared.audit import Actor
 
 DEMO_EMPLOYER = {
@@ -60,6 +64,19 @@ DEMO_USERS: list[tuple[Role, str, str, str, str | None, str | None, str]] = [
     (Role.AUDITOR, "auditor@example.com", "demo-auditor-pass", "Zhou Qiang", None, None,
      "AUDITORDEMOTOTPSECRETPERMITCARDA"),
 ]
+
+
+def seed_city(db: Database, path: Path, *, actor: Actor | None = None) -> policy.City:
+    """A city from its data file (``policy/data/dongguan.toml`` shows the format): its names, its
+    rules from their first date, and its banks and branches from the CSV files the file names."""
+    actor = actor or Actor.system("city-add")
+    spec = policy.load_city_file(path)
+    with db.uow() as s:
+        city = policy.seed_city(s, spec=spec, actor=actor)
+        if spec.branches_csv is not None:
+            banks.seed_from_csv(s, actor=actor, banks_csv=spec.banks_csv, branches_csv=spec.branches_csv)
+        s.commit()
+        return city
 
 
 def demo_secret(email: str) -> str:
@@ -103,6 +120,7 @@ def _studio(db: Database, admin: Actor) -> int:
 
 def seed_demo(db: Database) -> list[tuple[str, str, str, str]]:
     system = Actor.system("seed-demo")
+    seed_city(db, policy.DEFAULT_CITY_FILE, actor=system)
     with db.uow() as s:
         banks.seed_from_csv(s, actor=system)
         s.commit()

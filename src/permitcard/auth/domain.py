@@ -40,7 +40,7 @@ ROLE_LABELS = {
 
 _READ_ALL = {
     "permit.read_all", "insurance.read_all", "card.read_all", "photo.read_all", "audit.read",
-    "bank.read_all",
+    "bank.read_all", "policy.read",
 }
 
 # role -> what it may do. Object-level checks (own employer, own branch, own record) live in
@@ -66,6 +66,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.AUDITOR: frozenset(_READ_ALL),
     Role.ADMIN: frozenset({
         "admin.manage", "audit.read", "calendar.manage", "bank.manage", "account.manage", "studio.manage",
+        "policy.read", "policy.manage",
     }),
 }
 

@@ -36,6 +36,9 @@ class Employer(Base):
     # The officer's reason for a rejection or what to correct.
     review_note: Mapped[str] = mapped_column(Text, default="")
     registered_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    # policy_city.code: the city whose rules apply to this employer's permits and registrations
+    # (None: the default city).
+    city_code: Mapped[str | None] = mapped_column(String(8), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

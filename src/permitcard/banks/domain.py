@@ -1,4 +1,7 @@
-"""Branch facts other contexts may rely on (a plain value, not the ORM row)."""
+"""Branch facts other contexts may rely on (a plain value, not the ORM row).
+
+Same-day production and immediate replacement are rules of the branch's city for the day
+(``policy``), so a value is built for one day."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ class Branch:
     address_en: str
     address_zh: str
     phone: str
+    city_code: str
     bin_prefix: str
     instant_production: bool
     immediate_replacement: bool

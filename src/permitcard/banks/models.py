@@ -32,10 +32,10 @@ class BankBranch(Base):
     address_en: Mapped[str] = mapped_column(String(500))
     address_zh: Mapped[str] = mapped_column(String(500))
     phone: Mapped[str] = mapped_column(String(40), default="")
-    city_code: Mapped[str] = mapped_column(String(8))
+    # policy_city.code: the city whose rules apply here (which branches make cards the same day
+    # is one of them, with the date it takes effect).
+    city_code: Mapped[str] = mapped_column(String(8), index=True)
     issues_cards: Mapped[bool] = mapped_column(Boolean, default=True)
-    instant_production: Mapped[bool] = mapped_column(Boolean, default=False)
-    immediate_replacement: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     bank: Mapped[Bank] = relationship(back_populates="branches", lazy="joined")

@@ -11,5 +11,6 @@ class BranchOut(BaseModel):
     name: str
     address: str
     phone: str
+    city_code: str
     instant_production: bool
     immediate_replacement: bool

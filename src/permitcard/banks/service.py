@@ -11,45 +11,48 @@ from sqlalchemy.orm import Session
 from permitcard.banks import repository as repo
 from permitcard.banks.domain import Branch
 from permitcard.banks.models import Bank, BankBranch
-from permitcard.config import get_settings
 from permitcard.db import Database
-from permitcard.shared import audit
+from permitcard.policy import service as policy
+from permitcard.shared import audit, clock
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, NotFound
 
 DATA_DIR = Path(__file__).with_name("data")
 
 
-def _value(b: BankBranch) -> Branch:
+def _value(s: Session, b: BankBranch) -> Branch:
+    rules = policy.policy_for(s, city=b.city_code, on=clock.today())
     return Branch(
         id=b.id, code=b.code, bank_code=b.bank.code, bank_name_en=b.bank.name_en, bank_name_zh=b.bank.name_zh,
         name_en=b.name_en, name_zh=b.name_zh, address_en=b.address_en, address_zh=b.address_zh, phone=b.phone,
-        bin_prefix=b.bank.bin_prefix, instant_production=b.instant_production,
-        immediate_replacement=b.immediate_replacement, issues_cards=b.issues_cards,
+        city_code=b.city_code, bin_prefix=b.bank.bin_prefix, instant_production=rules.instant(b.code),
+        immediate_replacement=rules.immediate_replacement(b.code), issues_cards=b.issues_cards,
     )
 
 
 def get_branch(s: Session, branch_id: int) -> Branch:
-    """For other contexts, inside their unit of work."""
+    """For other contexts, inside their unit of work (capabilities as of today)."""
     row = repo.branch(s, branch_id)
     if row is None or not row.is_active:
         raise NotFound(N_("No issuing branch with this reference"))
-    return _value(row)
+    return _value(s, row)
 
 
-def issuing_branches(s: Session) -> list[Branch]:
-    city = get_settings().city_code
-    return [_value(b) for b in repo.branches(s, city_code=city) if b.issues_cards]
+def issuing_branches(s: Session, *, city: str | None = None) -> list[Branch]:
+    """Active issuing branches of one city, or of every city (None)."""
+    return [_value(s, b) for b in repo.branches(s, city_code=city) if b.issues_cards]
 
 
-def list_branches(db: Database) -> list[Branch]:
+def list_branches(db: Database, *, city: str | None = None) -> list[Branch]:
     with db.uow(write=False) as s:
-        return issuing_branches(s)
+        return issuing_branches(s, city=city)
 
 
 def seed_from_csv(s: Session, *, actor: Actor, banks_csv: Path | None = None,
                   branches_csv: Path | None = None) -> int:
-    """Load banks and branches (idempotent: existing codes are updated). Returns branches written."""
+    """Load banks and branches (idempotent: existing codes are updated). Returns branches written.
+
+    Which branches make cards the same day is a rule of their city (policy), not a column here."""
     banks_csv = banks_csv or DATA_DIR / "banks.csv"
     branches_csv = branches_csv or DATA_DIR / "branches.csv"
     with banks_csv.open(encoding="utf-8") as fh:
@@ -73,13 +76,10 @@ def seed_from_csv(s: Session, *, actor: Actor, banks_csv: Path | None = None,
             branch.name_en, branch.name_zh = row["name_en"], row["name_zh"]
             branch.address_en, branch.address_zh = row["address_en"], row["address_zh"]
             branch.phone, branch.city_code = row["phone"], row["city_code"]
-            branch.instant_production = row["instant_production"] == "1"
-            branch.immediate_replacement = row["immediate_replacement"] == "1"
             branch.issues_cards = True
             s.flush()
             if created:
                 audit.record(s, actor=actor, action="branch.created", target_type="bank_branch",
-                             target_id=branch.id, after={"code": branch.code,
-                                                         "instant": branch.instant_production})
+                             target_id=branch.id, after={"code": branch.code, "city_code": branch.city_code})
             count += 1
     return count

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from enum import StrEnum
 
 from permitcard.cards.errors import AlreadyActiveCard
-from permitcard.shared import ids, money
+from permitcard.shared import ids
 from permitcard.shared.calendar import CalendarData, add_working_days, working_days_between
-from permitcard.shared.errors import N_, RuleViolation
+from permitcard.shared.errors import N_
 from permitcard.shared.registry import PermitInfo
 from permitcard.shared.state import Machine
 
@@ -132,7 +131,7 @@ KIND_LABELS: dict[str, str] = {
 }
 
 CHANNEL_LABELS: dict[str, str] = {
-    Channel.STANDARD: N_("Standard (ready within 12 working days after approval)"),
+    Channel.STANDARD: N_("Standard (decided by the agency, ready by the promised date)"),
     Channel.INSTANT: N_("Instant (produced at the branch the same day)"),
 }
 
@@ -167,35 +166,6 @@ def eligibility(permit: PermitInfo | None, *, had_card_here: bool, holds_card_wi
             "Your card already carries your work permit information. If it is lost, report the loss "
             "and apply for a replacement."))
     return Eligibility(True, kind=Kind.UPGRADE if had_card_here else Kind.FIRST)
-
-
-# --- fees -----------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class FeeRule:
-    kind: str
-    effective_from: date
-    amount_fen: int
-
-
-POLICY_START = date(2024, 12, 1)
-
-
-def default_fee_rules(replacement_fee: Decimal) -> tuple[FeeRule, ...]:
-    """From the notice: first card and upgrade free; a replaced card costs the configured fee."""
-    return (
-        FeeRule(Kind.FIRST, POLICY_START, 0),
-        FeeRule(Kind.UPGRADE, POLICY_START, 0),
-        FeeRule(Kind.REPLACEMENT, POLICY_START, money.to_fen(replacement_fee)),
-    )
-
-
-def fee_fen(kind: str, on: date, rules: tuple[FeeRule, ...]) -> int:
-    """The fee in force on ``on`` for ``kind``: the latest rule that had taken effect by then."""
-    in_force = [r for r in rules if r.kind == kind and r.effective_from <= on]
-    if not in_force:
-        raise RuleViolation(N_("No fee is configured for this kind of card on %(day)s"), day=on)
-    return max(in_force, key=lambda r: r.effective_from).amount_fen
 
 
 # --- dates ------------------------------------------------------------------------------------------

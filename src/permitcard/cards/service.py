@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from permitcard.auth import service as auth_service
 from permitcard.auth import views as accounts
 from permitcard.banks import service as banks
 from permitcard.banks.service import Branch
@@ -28,11 +29,11 @@ from permitcard.cards.domain import (
 from permitcard.cards.errors import NotEligible, WaitingForSsn
 from permitcard.cards.models import Card, CardApplication
 from permitcard.cards.producer import producer_for
-from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.insurance import service as insurance
 from permitcard.notifications.service import notify
 from permitcard.photos import service as photos
+from permitcard.policy import service as policy
 from permitcard.shared import audit, clock, i18n, ids, outbox, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar_store import calendar_data
@@ -120,12 +121,10 @@ def move_card(s: Session, card: Card, *, seen: int, action: str, actor: Actor,
 
 # --- rules that need the other contexts -----------------------------------------------------------
 
-def _fee_rules() -> tuple[domain.FeeRule, ...]:
-    return domain.default_fee_rules(get_settings().card_replacement_fee)
-
-
-def eligibility_in(s: Session, permit_number: str | None) -> tuple[PermitInfo | None, Eligibility]:
-    """Eligibility of a person (inside the caller's unit of work)."""
+def eligibility_in(s: Session, permit_number: str | None,
+                   city: str | None = None) -> tuple[PermitInfo | None, Eligibility]:
+    """Eligibility of a person (inside the caller's unit of work), with the fee of ``city`` today
+    (None: the city of the permit's employer, where the person will most likely apply)."""
     if not permit_number:
         return None, Eligibility(False, reason=N_("Connect your work permit to your account first"))
     permit = registry_for(s).get(permit_number)
@@ -135,14 +134,15 @@ def eligibility_in(s: Session, permit_number: str | None) -> tuple[PermitInfo | 
         permit, had_card_here=bool(cards),
         holds_card_with_permit=any(c.state in domain.HELD_CARD_STATES and c.permit_number for c in cards),
         has_open_application=repo.has_open_application(s, permit_number))
-    if result.eligible and result.kind:
-        fee = domain.fee_fen(result.kind, clock.today(), _fee_rules())
+    if result.eligible and result.kind and permit is not None:
+        city = city or auth_service.employer_city(s, uscc=permit.employer_uscc)
+        fee = policy.policy_for(s, city=city, on=clock.today()).fee_fen(result.kind)
         result = Eligibility(True, kind=result.kind, fee_fen=fee)
     return permit, result
 
 
-def _eligible_kind(s: Session, permit_number: str) -> tuple[PermitInfo, str, int]:
-    permit, result = eligibility_in(s, permit_number)
+def _eligible_kind(s: Session, permit_number: str, city: str) -> tuple[PermitInfo, str, int]:
+    permit, result = eligibility_in(s, permit_number, city)
     if not result.eligible or permit is None or result.kind is None:
         raise NotEligible(result.reason)
     return permit, result.kind, result.fee_fen
@@ -192,8 +192,9 @@ def _notify(s: Session, app: CardApplication, template: str, **params: Any) -> N
         return
     with i18n.use_locale(app.notify_locale):
         branch = banks.get_branch(s, app.branch_id)
+        days = policy.policy_for(s, city=branch.city_code, on=clock.today()).card_ready_working_days
         params = {"reference": app.reference, "name": f"{app.given_names} {app.family_name}".strip(),
-                  "branch": branch.name, "branch_address": branch.address,
+                  "branch": branch.name, "branch_address": branch.address, "working_days": days,
                   "promised_date": i18n.format_date(app.promised_date) if app.promised_date else "", **params}
     notify(s, to=user.email, template=f"card_{template}", params=params, locale=app.notify_locale,
            dedupe_key=f"card_application:{app.id}:{template}:{app.version}")
@@ -242,10 +243,10 @@ def apply_online(db: Database, *, actor: Actor, branch_id: int | None, photo_rec
     if not actor.permit_number:
         raise NotEligible(N_("Connect your work permit to your account first"))
     with db.uow() as s:
-        permit, kind, fee = _eligible_kind(s, actor.permit_number)
+        branch = _issuing_branch(s, branch_id)
+        permit, kind, fee = _eligible_kind(s, actor.permit_number, branch.city_code)
         _verify(s, permit_number=permit.permit_number, family_name=permit.family_name,
                 given_names=permit.given_names, passport_number=passport_number, require_valid=True)
-        branch = _issuing_branch(s, branch_id)
         app = _create(s, actor=actor, permit=permit, kind=kind, fee=fee, channel=Channel.STANDARD, via=Via.ONLINE,
                       branch=branch, photo_receipt=photo_receipt.strip(), passport_checked=False,
                       reference=ids.reference("SSC"), locale=i18n.get_locale(), family_name=permit.family_name)
@@ -295,7 +296,7 @@ def check_branch_form(db: Database, *, actor: Actor, permit_number: str, family_
             raise ValidationFailed.one("channel", N_("This branch cannot produce cards the same day. Choose standard."))
         permit = _verify(s, permit_number=number, family_name=family_name, given_names=given_names,
                          passport_number=passport_number, require_valid=True)
-        permit, kind, _fee = _eligible_kind(s, permit.permit_number)
+        permit, kind, _fee = _eligible_kind(s, permit.permit_number, branch.city_code)
         photos.check_receipt(s, receipt_number=photo_receipt.strip(), family_name=family_name.strip(),
                              passport_number=permit.passport_number)
         return permit, kind
@@ -339,7 +340,7 @@ def apply_at_branch(db: Database, *, actor: Actor, permit_number: str, family_na
             raise ValidationFailed.one("channel", N_("This branch cannot produce cards the same day. Choose standard."))
         permit = _verify(s, permit_number=number, family_name=family_name, given_names=given_names,
                          passport_number=passport_number, require_valid=True)
-        permit, kind, fee = _eligible_kind(s, permit.permit_number)
+        permit, kind, fee = _eligible_kind(s, permit.permit_number, branch.city_code)
         app = _create(s, actor=actor, permit=permit, kind=kind, fee=fee, channel=channel, via=Via.BRANCH,
                       branch=branch, photo_receipt=photo_receipt.strip(), passport_checked=True,
                       reference=ids.reference("SSC"), locale=i18n.DEFAULT, family_name=family_name.strip())
@@ -395,9 +396,10 @@ def decide(db: Database, *, actor: Actor, application_id: int, version: int, act
             raise RuleViolation(N_("Instant applications are decided and produced at the branch"))
         now = clock.now()
         if action == "approve":
-            promised = domain.promised_date(approval_date=clock.today(), channel=app.channel,
-                                            working_days=get_settings().card_ready_working_days,
-                                            calendar=calendar_data(s))
+            today = clock.today()
+            rules = policy.policy_for(s, city=banks.get_branch(s, app.branch_id).city_code, on=today)
+            promised = domain.promised_date(approval_date=today, channel=app.channel,
+                                            working_days=rules.card_ready_working_days, calendar=calendar_data(s))
             move_application(s, app, seen=version, action=AppAction.APPROVE, actor=actor, note=reason[:500],
                               values={"approved_at": now, "decided_at": now, "promised_date": promised})
             _notify(s, app, "approved")

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from permitcard.auth import service as auth_service
 from permitcard.auth import views as accounts
 from permitcard.auth.views import has_permission
-from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.insurance import domain
 from permitcard.insurance import repository as repo
@@ -25,6 +24,7 @@ from permitcard.insurance.errors import NoLinkedPermit, NotYourEmployee, NotYour
 from permitcard.insurance.events import RegistrationDecided, SsnAssigned
 from permitcard.insurance.models import InsurancePerson, InsuranceRegistration
 from permitcard.notifications.service import notify
+from permitcard.policy import service as policy
 from permitcard.shared import audit, clock, i18n, ids, outbox, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index, mask
@@ -302,9 +302,11 @@ def _create_person(s: Session, *, actor: Actor, info: PermitInfo, pr_id: str) ->
 
 
 def _allocate(s: Session, info: PermitInfo) -> str:
-    """The next SSN of this person's prefix and parity (the sequence row stays locked until commit)."""
-    prefix = domain.ssn_prefix(province_code=get_settings().province_code, nationality=info.nationality,
-                               birth_date=info.birth_date)
+    """The next SSN of this person's prefix and parity (the sequence row stays locked until commit).
+    The province code is the rule of the permit employer's city (unknown here: the default city)."""
+    city = auth_service.employer_city(s, uscc=info.employer_uscc)
+    province = policy.policy_for(s, city=city, on=clock.today()).ssn_province_code
+    prefix = domain.ssn_prefix(province_code=province, nationality=info.nationality, birth_date=info.birth_date)
     seq = repo.take_sequence(s, prefix, odd=domain.sequence_parity(info.sex) == 1)
     if seq > domain.MAX_SEQUENCE:
         raise domain.SequenceExhausted()

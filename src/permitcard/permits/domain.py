@@ -124,8 +124,13 @@ def max_years(category: str, limits: Mapping[str, int]) -> int:
     return int(limits[category])
 
 
-def limits_from_settings(settings: Any) -> dict[str, int]:
-    return {"A": settings.permit_max_years_a, "B": settings.permit_max_years_b, "C": settings.permit_max_years_c}
+def beyond_limit(category: str, valid_from: date, valid_to: date, limits: Mapping[str, int]) -> tuple[int, date] | None:
+    """(years, last possible day) when ``valid_to`` is past the category's limit, else None."""
+    if category not in limits:
+        return None
+    years = max_years(category, limits)
+    last = last_allowed_day(valid_from, years)
+    return (years, last) if valid_to > last else None
 
 
 # ---------------------------------------------------------------- the application's data
@@ -253,15 +258,13 @@ def _check_job(d: ApplicationInput, today: date, limits: Mapping[str, int], erro
     elif end is not None and until > end:
         errors.append(FieldError("requested_end_date",
                                  N_("The permit cannot be valid after the contract ends (%(end)s)"), {"end": end}))
-    elif start is not None and d.category in limits:
-        years = max_years(d.category, limits)
-        last = last_allowed_day(start, years)
-        if until > last:
-            errors.append(FieldError(
-                "requested_end_date",
-                N_("A category %(category)s permit is valid for at most %(years)s years: "
-                   "the last possible day is %(last)s"),
-                {"category": d.category, "years": years, "last": last}))
+    elif start is not None and (beyond := beyond_limit(d.category, start, until, limits)) is not None:
+        years, last = beyond
+        errors.append(FieldError(
+            "requested_end_date",
+            N_("A category %(category)s permit is valid for at most %(years)s years: "
+               "the last possible day is %(last)s"),
+            {"category": d.category, "years": years, "last": last}))
 
 
 def validate_application(

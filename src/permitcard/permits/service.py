@@ -27,10 +27,11 @@ from permitcard.permits.domain import Action, ApplicationInput, State
 from permitcard.permits.errors import AlreadyHoldsPermit
 from permitcard.permits.events import PermitApproved
 from permitcard.permits.models import Permit, PermitApplication, PermitDecision, PermitPerson, PermitVersion
+from permitcard.policy import service as policy
 from permitcard.shared import audit, clock, i18n, outbox, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index
-from permitcard.shared.errors import Conflict, Forbidden, NotFound
+from permitcard.shared.errors import N_, Conflict, Forbidden, NotFound, RuleViolation
 from permitcard.shared.pagination import Page
 from permitcard.shared.registry import PermitInfo, names_match
 
@@ -170,16 +171,32 @@ def load_application(s: Session, actor: Actor, application_id: int) -> PermitApp
     raise NotFound()
 
 
-def _employer_uscc(s: Session, actor: Actor) -> str:
+def _employer(s: Session, actor: Actor) -> tuple[str, str | None]:
+    """The acting employer's (USCC, city code)."""
     if not has_permission(actor.role, "permit.apply") or actor.employer_id is None:
         raise Forbidden()
-    return auth_service.approved_uscc(s, actor.employer_id)
+    uscc = auth_service.approved_uscc(s, actor.employer_id)
+    return uscc, auth_service.employer_city(s, employer_id=actor.employer_id)
 
 
-def _validated(data: Mapping[str, Any] | ApplicationInput, uscc: str) -> ApplicationInput:
+def _validated(s: Session, data: Mapping[str, Any] | ApplicationInput,
+               employer: tuple[str, str | None]) -> ApplicationInput:
     d = data if isinstance(data, ApplicationInput) else ApplicationInput.from_mapping(data)
-    limits = domain.limits_from_settings(get_settings())
-    return domain.validate_application(d, today=clock.today(), limits=limits, employer_uscc=uscc)
+    uscc, city = employer
+    today = clock.today()
+    limits = policy.policy_for(s, city=city, on=today).permit_limits
+    return domain.validate_application(d, today=today, limits=limits, employer_uscc=uscc)
+
+
+def _check_limit_in_force(s: Session, a: PermitApplication) -> None:
+    """Approval applies the validity limit of the employer's city in force on the decision day."""
+    city = auth_service.employer_city(s, employer_id=a.employer_id)
+    limits = policy.policy_for(s, city=city, on=clock.today()).permit_limits
+    beyond = domain.beyond_limit(a.category, a.contract_start_date, a.requested_end_date, limits)
+    if beyond is not None:
+        raise RuleViolation(N_("A category %(category)s permit is now valid for at most %(years)s years: "
+                               "the last possible day is %(last)s. Return the application for correction."),
+                            category=a.category, years=beyond[0], last=beyond[1])
 
 
 def _unique(s: Session, make: Any, taken: Any) -> str:
@@ -196,13 +213,13 @@ def _unique(s: Session, make: Any, taken: Any) -> str:
 def check_application(db: Database, *, actor: Actor, data: Mapping[str, Any]) -> ApplicationInput:
     """Validate without saving (the check-your-answers step)."""
     with db.uow(write=False) as s:
-        return _validated(data, _employer_uscc(s, actor))
+        return _validated(s, data, _employer(s, actor))
 
 
 def file_application(db: Database, *, actor: Actor, data: Mapping[str, Any] | ApplicationInput) -> ApplicationView:
     """An employer files a new application for a foreign national."""
     with db.uow() as s:
-        d = _validated(data, _employer_uscc(s, actor))
+        d = _validated(s, data, _employer(s, actor))
         now = clock.now()
         assert actor.employer_id is not None
         a = PermitApplication(
@@ -223,10 +240,10 @@ def resubmit(db: Database, *, actor: Actor, application_id: int, version: int,
              data: Mapping[str, Any] | ApplicationInput) -> ApplicationView:
     """The employer corrects a returned application and sends it again."""
     with db.uow() as s:
-        uscc = _employer_uscc(s, actor)
+        employer = _employer(s, actor)
         a = load_application(s, actor, application_id)
         domain.APPLICATION.next_state(a.state, Action.RESUBMIT)  # refuse before validating the answers
-        d = _validated(data, uscc)
+        d = _validated(s, data, employer)
         values = {**d.as_dict(), "passport_hash": blind_index(d.passport_number), "submitted_at": clock.now()}
         state.change(s, a, machine=domain.APPLICATION, action=Action.RESUBMIT, seen=version, actor=actor,
                      values=values, before=_summary(a))
@@ -237,7 +254,7 @@ def resubmit(db: Database, *, actor: Actor, application_id: int, version: int,
 
 def withdraw(db: Database, *, actor: Actor, application_id: int, version: int) -> ApplicationView:
     with db.uow() as s:
-        _employer_uscc(s, actor)
+        _employer(s, actor)
         a = load_application(s, actor, application_id)
         state.change(s, a, machine=domain.APPLICATION, action=Action.WITHDRAW, seen=version, actor=actor,
                      values={"decided_at": clock.now()})
@@ -260,6 +277,8 @@ def decide(db: Database, *, actor: Actor, application_id: int, version: int, act
         if a.version != version:
             raise Conflict()
         domain.APPLICATION.next_state(a.state, chosen)
+        if chosen == Action.APPROVE:
+            _check_limit_in_force(s, a)
         now = clock.now()
         values: dict[str, Any] = {"officer_note": reason}
         if chosen != Action.RETURN:

@@ -1,5 +1,4 @@
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
@@ -94,23 +93,6 @@ def test_eligibility_first_upgrade_and_refusals():
     assert not busy.eligible and "in progress" in busy.reason
     holds = d.eligibility(permit(), had_card_here=True, holds_card_with_permit=True, has_open_application=False)
     assert not holds.eligible
-
-
-def test_fees_first_and_upgrade_free_replacement_20_rmb():
-    rules = d.default_fee_rules(Decimal("20.00"))
-    on = date(2025, 6, 1)
-    assert d.fee_fen("first", on, rules) == 0
-    assert d.fee_fen("upgrade", on, rules) == 0
-    assert d.fee_fen("replacement", on, rules) == 2000
-    assert isinstance(d.fee_fen("replacement", on, rules), int)
-
-
-def test_fee_rules_follow_effective_dates():
-    rules = (*d.default_fee_rules(Decimal("20")), d.FeeRule("replacement", date(2026, 1, 1), 2500))
-    assert d.fee_fen("replacement", date(2025, 12, 31), rules) == 2000
-    assert d.fee_fen("replacement", date(2026, 1, 1), rules) == 2500
-    with pytest.raises(Exception, match="No fee"):
-        d.fee_fen("first", date(2024, 11, 30), rules)
 
 
 def test_promised_date_crosses_the_2026_spring_festival():

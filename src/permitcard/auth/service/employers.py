@@ -95,15 +95,18 @@ def clean_details(data: dict[str, str], *, check_code: bool = True) -> tuple[dic
     return values, errors
 
 
-def _new_employer(s: Session, values: dict[str, str], *, actor: Actor) -> Employer:
+def _new_employer(s: Session, values: dict[str, str], *, actor: Actor, city_code: str | None = None) -> Employer:
+    """A new registration in ``city_code`` (None: the default city, whose rules then apply; auth sits
+    below the policy context, so the code is kept as given)."""
     if repo.employer_by_uscc(s, values["uscc"]) is not None:
         raise ValidationFailed.one("uscc", CODE_TAKEN)
     reference = ids.reference("ER")
     while repo.reference_taken(s, reference):
         reference = ids.reference("ER")
     now = clock.now()
+    city = city_code
     employer = Employer(reference=reference, state=EmployerState.SUBMITTED.value, version=1, review_note="",
-                        created_at=now, submitted_at=now, **values)
+                        city_code=city, created_at=now, submitted_at=now, **values)
     try:
         with s.begin_nested():
             s.add(employer)
@@ -111,7 +114,7 @@ def _new_employer(s: Session, values: dict[str, str], *, actor: Actor) -> Employ
     except IntegrityError:  # the same code registered at the same moment
         raise ValidationFailed.one("uscc", CODE_TAKEN) from None
     audit.record(s, actor=actor, action="employer.registered", target_type="employer", target_id=employer.id,
-                 after={"reference": reference, **values})
+                 after={"reference": reference, "city_code": city, **values})
     return employer
 
 
@@ -135,14 +138,14 @@ def register(db: Database, *, data: dict[str, str], email: str, password: str, i
 
 
 def create_employer(s: Session, *, uscc: str, name_en: str, name_zh: str, address: str, actor: Actor,
-                    contact_name: str = "", contact_phone: str = "") -> Employer:
+                    contact_name: str = "", contact_phone: str = "", city_code: str | None = None) -> Employer:
     """An approved employer, registered and approved at once by the system (demo seeding, tests)."""
     details = {"uscc": uscc, "name_en": name_en, "name_zh": name_zh, "address": address,
                "contact_name": contact_name or "-", "contact_phone": contact_phone or "-"}
     values, errors = clean_details(details)
     if errors:
         raise ValidationFailed(errors)
-    employer = _new_employer(s, values, actor=actor)
+    employer = _new_employer(s, values, actor=actor, city_code=city_code)
     _decide(s, employer, actor=actor, action="approve", seen=employer.version, note="")
     return employer
 
@@ -315,3 +318,16 @@ TEAM_ACTIONS = {
     "permit_application.withdrawn": N_("Withdrew a work permit application"),
     "insurance_registration.submitted": N_("Registered an employee for social insurance"),
 }
+
+
+def employer_city(s: Session, *, employer_id: int | None = None, uscc: str | None = None) -> str | None:
+    """The city code of an employer known here (by id or by USCC), or None. An employer this unit
+    of work already loaded is not read again."""
+    if employer_id is not None:
+        employer = repo.employer_by_id(s, employer_id)
+    elif uscc:
+        loaded = (o for o in s.identity_map.values() if isinstance(o, Employer) and o.uscc == uscc)
+        employer = next(loaded, None) or repo.employer_by_uscc(s, uscc)
+    else:
+        employer = None
+    return employer.city_code if employer is not None else None
