@@ -167,7 +167,7 @@ async def sign_in(conn: Conn, email: str, password: str, *, totp_secret: str | N
     """
     body: dict[str, str] = {"email": email, "password": password}
     if totp_secret:
-        body["totp"] = totp_code(totp_secret)
+        body["totp_code"] = totp_code(totp_secret)
     r = await conn.request("POST", "/api/v1/session", json.dumps(body).encode())
     if r.status != 200:
         raise HTTPError(f"sign-in of {email}", r)

@@ -24,11 +24,11 @@ TARGET_START_S = 2.0
 TARGET_RSS_MB = 150.0
 
 
-def load(folder: Path) -> dict[str, dict[str, Any]]:
+def load(folder: Path, *, quick: bool = False) -> dict[str, dict[str, Any]]:
     runs = {}
     for path in sorted(folder.glob("*.json")):
         data = json.loads(path.read_text())
-        if data.get("plan", {}).get("quick"):
+        if data.get("plan", {}).get("quick") and not quick:
             continue  # smoke runs are not figures
         runs[path.stem] = data
     ordered = [k for k in ORDER if k in runs] + sorted(k for k in runs if k not in ORDER)
@@ -341,7 +341,8 @@ def errors_lines(runs: dict[str, dict[str, Any]]) -> list[str]:
 
 def write_report(folder: Path | None = None) -> Path:
     folder = folder or ROOT / "bench" / "results"
-    runs = load(folder)
+    main_folder = folder.resolve() == (ROOT / "bench" / "results").resolve()
+    runs = load(folder, quick=not main_folder)
     from bench.bare import WRITES
 
     lines = [
@@ -420,7 +421,7 @@ def write_report(folder: Path | None = None) -> Path:
               "drives all clients of a cell.", "",
               "## Failures and short cells", "", *errors_lines(runs), ""]
     lines += inprocess_appendix(folder)
-    path = ROOT / "bench" / "REPORT.md" if folder == ROOT / "bench" / "results" else folder / "REPORT.md"
+    path = ROOT / "bench" / "REPORT.md" if main_folder else folder / "REPORT.md"
     path.write_text("\n".join(lines).rstrip() + "\n")
     return path
 

@@ -43,7 +43,9 @@ RESULTS = ROOT / "bench" / "results"
 DATA_KEY = "q2XlGx3V7yq1n0c7o5cV0r3Hc4o0w9m6G1m2k4b7s8A="
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 UVICORN_FLAGS = ["--http", "httptools", "--loop", "uvloop", "--no-access-log", "--no-proxy-headers"]
-SESSIONS_PER_ROLE = 10  # client c acts as session c % 10 of its role
+# Client c acts as session c % 10 of its role. An account with a second factor signs in once per
+# database (a TOTP code is good once), so all clients share its one session.
+SESSIONS_PER_ROLE = 10
 
 
 def log(msg: str) -> None:
@@ -66,17 +68,18 @@ def seed_accounts(db: Any) -> dict[str, dict[str, str]]:
     return out
 
 
-async def _sign_in_all(port: int, creds: dict[str, dict[str, str]], roles: tuple[str, ...], n: int) -> dict[str, Any]:
+async def _sign_in_all(port: int, creds: dict[str, dict[str, str]], n: int) -> dict[str, Any]:
+    """Sessions for every role of the journeys: n each, or one for an account with a second factor."""
     from bench.client import Conn, sign_in
     from bench.journeys import ROLE_EMAILS
 
     conn = Conn(port)
     out: dict[str, list[Any]] = {}
     try:
-        for role in roles:
-            email = ROLE_EMAILS[role]
+        for role, email in ROLE_EMAILS.items():
             c = creds.get(email, {"password": "bare"})
-            out[role] = [await sign_in(conn, email, c["password"], totp_secret=c.get("totp")) for _ in range(n)]
+            out[role] = [await sign_in(conn, email, c["password"], totp_secret=c.get("totp"))
+                         for _ in range(1 if c.get("totp") else n)]
     finally:
         await conn.close()
     return out
@@ -454,7 +457,6 @@ def pct(values: list[float], p: float) -> float:
 
 def run_database(bench: Bench, db: str, pg: str | None) -> dict[str, Any]:
     from bench import bare
-    from bench.journeys import JOURNEYS
 
     plan = bench.plan
     tmp = bench.tmp / db
@@ -491,11 +493,10 @@ def run_database(bench: Bench, db: str, pg: str | None) -> dict[str, Any]:
         bare_srv.start()
         try:
             pools: dict[tuple[str, str], Pool] = {}
+            n_sessions = min(SESSIONS_PER_ROLE, max(plan.clients))
+            acc = {"app": asyncio.run(_sign_in_all(app.port, creds, n_sessions)),
+                   "bare": asyncio.run(_sign_in_all(bare_srv.port, {}, n_sessions))}
             for journey in plan.journeys:
-                j = JOURNEYS[journey]
-                n_sessions = min(SESSIONS_PER_ROLE, max(plan.clients))
-                acc = {"app": asyncio.run(_sign_in_all(app.port, creds, j.roles, n_sessions)),
-                       "bare": asyncio.run(_sign_in_all(bare_srv.port, {}, j.roles, n_sessions))}
                 servers = {"app": app, "bare": bare_srv}
                 for target in ("app", "bare"):
                     pools[(journey, target)] = Pool()
@@ -516,8 +517,7 @@ def run_database(bench: Bench, db: str, pg: str | None) -> dict[str, Any]:
                 app2 = app_server(2)
                 app2.start()
                 try:
-                    acc2 = asyncio.run(_sign_in_all(app2.port, creds, JOURNEYS["registration"].roles,
-                                                    min(SESSIONS_PER_ROLE, max(plan.clients))))
+                    acc2 = acc["app"]  # the sessions live in the database: the same clients, two processes
                     pool = pools[("registration", "app")]
                     bench.cell(server=app2, target="app", db=db, journey="registration", clients=1, rep=-1,
                                workers=2, accounts=acc2, pool=pool, duration=min(1.0, plan.duration), record=False)
@@ -637,6 +637,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         from bench.report import write_report
 
         log(f"report: {write_report(out_dir)}")
+    failed = [c for c in bench.cells if c["errors"] or not c["done"]]
+    if failed:
+        log(f"{len(failed)} cells had failed journeys or finished none, e.g. {failed[0]['error_samples'][:1]}")
+        if a.quick:
+            sys.exit(1)
     return result
 
 
