@@ -299,7 +299,8 @@ def machine_lines(runs: dict[str, dict[str, Any]]) -> list[str]:
 
 def cpu_lines(runs: dict[str, dict[str, Any]]) -> list[str]:
     out = ["| label | database | load generator, median / max of cells (share of one core) | permitcard server "
-           "(same) | other processes on the machine, median (same) | load average, median |",
+           "(same) | other processes on the machine (other engineers' tests; on PostgreSQL also the database "
+           "server), median | load average, median |",
            "|---|---|---|---|---|---|"]
     for lb, r in runs.items():
         by_db: dict[str, list[dict[str, Any]]] = defaultdict(list)
