@@ -372,6 +372,8 @@ def write_report(folder: Path | None = None) -> Path:
         "client (1.0× = as fast as raw SQL); the throughput ratio is permitcard's journeys per second",
         "divided by the bare app's with 10 clients.",
         "",
+        *[f"- **{lb}**: {r['note']}" for lb, r in runs.items() if r.get("note")],
+        "",
     ]
     lines += why_missed(runs)
     for db in _dbs(runs):
@@ -454,6 +456,12 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
     out.append("- The outbox is delivered inside the web process when `permitcard serve` runs it inline, "
                "taking the interpreter and SQLite's write lock from requests; a `permitcard worker` process of "
                "its own removes that.")
+    one = med(a.value("postgresql", "registration", "app", 10, "rate"))
+    two = med(a.value("postgresql", "registration", "app", 10, "rate", workers=2))
+    if one and two and two / one < TARGET_WORKERS2:
+        out.append(f"- Two app processes on PostgreSQL gave {two / one:.2f}×: writers queue on the audit head row "
+                   "whatever the number of processes, and a second process can only use a core nobody else is "
+                   "using (see the CPU of other processes below).")
     out.append("- What it would take: the use case written as a handful of statements (one read of what it "
                "needs, the inserts, one audit row, one outbox row, no read-back of what it just wrote), sync "
                "work kept off the event loop without extra thread hops, and fewer processes competing for the "

@@ -585,6 +585,7 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
     ap.add_argument("--no-sqlcount", action="store_true", help="skip counting SQL statements")
     ap.add_argument("--no-report", action="store_true", help="do not rewrite bench/REPORT.md")
     ap.add_argument("--results", default=str(RESULTS), help="folder of the results files")
+    ap.add_argument("--note", default="", help="a sentence about this run for the report (the machine's load ...)")
     a = ap.parse_args(argv)
     quick = a.quick
     plan = Plan(
@@ -610,7 +611,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "versions": versions(pg), "git": _git(),
         "plan": {"clients": plan.clients, "reps": plan.reps, "duration_s": plan.duration,
                  "load_procs": plan.load_procs, "sessions_per_role": SESSIONS_PER_ROLE, "quick": a.quick},
-        "startup_s": {}, "rss": {}, "sqlcount": {}, "cells": bench.cells,
+        "startup_s": {}, "rss": {}, "sqlcount": {}, "cells": bench.cells, "note": a.note,
     }
     if plan.sqlcount:
         for db in plan.dbs:
