@@ -58,6 +58,12 @@ def log(msg: str) -> None:
 def seed_accounts(db: Any) -> dict[str, dict[str, str]]:
     """Seed the demo (banks, branches, one account per role); the bench's credentials by e-mail.
     A seed row may carry a TOTP secret after the password (staff second factor)."""
+    import importlib.util
+
+    if importlib.util.find_spec("permitcard.bootstrap") is not None:  # a process assembled as the CLI's is
+        from permitcard.bootstrap import bootstrap
+
+        bootstrap()
     from permitcard.seed import seed_demo
 
     out: dict[str, dict[str, str]] = {}

@@ -101,7 +101,9 @@ def count(database_url: str | None = None) -> dict[str, Any]:
                  lambda conn, cursor, statement, params, context, executemany: statements.append(statement))
     # No outbox delivery in this process: only the requests' statements are counted (older versions
     # ran the outbox inside the web process unless told not to).
-    inline = {"inline_worker": False} if "inline_worker" in inspect.signature(create_app).parameters else {}
+    inline: dict[str, Any] = {}
+    if "inline_worker" in inspect.signature(create_app).parameters:
+        inline["inline_worker"] = False
     app = create_app(get_settings(), db, **inline)
     from bench import journeys
 
