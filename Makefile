@@ -41,7 +41,7 @@ lint: install
 	$(BIN)/lint-imports
 
 # Over HTTP against `permitcard serve`, beside bare endpoints, SQLite and PostgreSQL (BENCH_DATABASE_URL, default
-# the local server), ~20 min. LABEL names the results column (bench/results/$(LABEL).json): LABEL=before, LABEL=after.
+# the local server), 20-35 min. LABEL names the results column (bench/results/$(LABEL).json): LABEL=before, LABEL=after.
 # BENCH_ARGS selects, e.g. BENCH_ARGS="--journey registration --db sqlite --reps 5".
 LABEL ?= latest
 bench: install
