@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-fast lint bench clean chromium migrate seed i18n-extract i18n-update
+.PHONY: install run test test-fast lint bench bench-smoke bench-report bench-inprocess clean chromium migrate seed i18n-extract i18n-update
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,9 +40,25 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Over HTTP against `permitcard serve`, beside bare endpoints, SQLite and PostgreSQL (BENCH_DATABASE_URL, default
+# the local server), 20-35 min. LABEL names the results column (bench/results/$(LABEL).json): LABEL=before, LABEL=after.
+# BENCH_ARGS selects, e.g. BENCH_ARGS="--journey registration --db sqlite --reps 5".
+LABEL ?= latest
 bench: install
+	$(BIN)/python -m bench.run --label $(LABEL) $(BENCH_ARGS)
+
+# A few seconds of one journey on SQLite through the whole harness (servers, preparation, load process, bare app),
+# into a scratch folder: checks the bench works without touching bench/results or the report.
+bench-smoke: install
+	$(BIN)/python -m bench.run --quick --journey registration --db sqlite --label smoke --results var/bench-smoke
+
+bench-report: install
+	$(BIN)/python -m bench.report
+
+# The earlier in-process scenarios (services against raw SQL, and wrk), the report's appendix.
+bench-inprocess: install
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.inprocess
 
 i18n-extract: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -o src/permitcard/locale/messages.pot --no-location --sort-output src

@@ -59,7 +59,7 @@ def _setup(db: Database) -> tuple[Actor, list[PermitInfo]]:
 
 
 def bench_registry_verify(db: Database) -> tuple[Any, Any]:
-    from bench.run import measure
+    from bench.inprocess import measure
 
     _employer, infos = _setup(db)
     rng = random.Random(7)
@@ -86,7 +86,7 @@ def bench_registry_verify(db: Database) -> tuple[Any, Any]:
 
 
 def bench_file_application(db: Database) -> tuple[Any, Any]:
-    from bench.run import measure
+    from bench.inprocess import measure
 
     employer, _infos = _setup(db)
     ours = measure("file a permit application (validate, encrypt, audit chain, commit)",
@@ -113,7 +113,7 @@ def bench_file_application(db: Database) -> tuple[Any, Any]:
 
 
 def bench_officer_queue(db: Database) -> tuple[Any, Any]:
-    from bench.run import measure
+    from bench.inprocess import measure
 
     _setup(db)
     officer = Actor(user_id=None, role="permit_officer", label="bench-officer")
