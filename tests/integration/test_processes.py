@@ -58,7 +58,7 @@ def _processes(env: dict[str, str], tmp: Path) -> Iterator[list[str]]:
             procs.append(subprocess.Popen([sys.executable, "-m", "permitcard.cli", "worker", "--batch", "5"],
                                           env=env, stdout=log, stderr=subprocess.STDOUT))
         for url in urls:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180
             while True:
                 try:
                     if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:

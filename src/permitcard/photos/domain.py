@@ -122,8 +122,8 @@ def new_receipt_number() -> str:
 def normalise_receipt(raw: str) -> str | None:
     """``pr 7k3m-9q2t x`` -> ``PR-7K3M9Q2TX``; None if it cannot be a receipt number."""
     value = re.sub(r"[\s\-_.]+", "", raw or "").upper()
-    if value.startswith("PR"):
-        value = value[2:]
+    if value.startswith("PR") and len(value) == len(RECEIPT_PREFIX) - 1 + RECEIPT_BODY + 1:
+        value = value[2:]  # the prefix, not a body that happens to begin with P and R
     value = value.translate(_READ_ALIKES)
     if len(value) != RECEIPT_BODY + 1 or any(ch not in ALPHABET for ch in value):
         return None
