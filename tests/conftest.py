@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, text
 
 os.environ.setdefault("PERMITCARD_ENVIRONMENT", "test")
@@ -29,6 +30,11 @@ from permitcard.main import create_app
 from permitcard.policy import service as policy
 
 PG_URL = os.environ.get("PERMITCARD_TEST_DATABASE_URL", "")
+
+# Property tests judge our rules, not the machine: no deadline, and no complaint when a busy CI box
+# generates inputs slowly.
+settings.register_profile("permitcard", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("permitcard")
 
 
 def seed_default_city(engine: Engine) -> None:
