@@ -9,12 +9,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from permitcard.db import Base
 from permitcard.shared.crypto import Encrypted
+from permitcard.shared.search import name_search
 
 
 class CardApplication(Base):
     """An application for a physical card (first, upgrade; later replacement)."""
 
     __tablename__ = "card_application"
+    __table_args__ = (
+        # Queue pages, keyset-paginated: one index per (filter, sort key, id).
+        Index("ix_card_application_created", "created_at", "id"),
+        Index("ix_card_application_state_created", "state", "created_at", "id"),
+        Index("ix_card_application_branch_state", "branch_id", "state", "updated_at", "id"),
+        Index("ix_card_application_name_sort", "family_name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
@@ -96,3 +104,7 @@ class CardSequence(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Queues find people by part of their name through an index (FTS5 trigram / pg_trgm).
+name_search(CardApplication.__table__, "family_name", "given_names")  # type: ignore[arg-type]

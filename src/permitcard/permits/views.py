@@ -32,7 +32,7 @@ from permitcard.shared import audit
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import sign, verify_signature
 from permitcard.shared.errors import Forbidden, NotFound
-from permitcard.shared.pagination import bounds
+from permitcard.shared.pagination import COUNT_CAP, bounds
 from permitcard.shared.registry import PermitInfo, registry_for
 
 
@@ -50,21 +50,25 @@ def _filter_for(actor: Actor, states: tuple[str, ...], q: str, sort: str) -> App
 
 
 def list_applications(db: Database, *, actor: Actor, states: tuple[str, ...] = (), q: str = "",
-                      sort: str = "newest", page: int = 1, per_page: int = 25) -> ApplicationPage:
+                      sort: str = "newest", page: int = 1, per_page: int = 25, after: str | None = None,
+                      before: str | None = None) -> ApplicationPage:
     f = _filter_for(actor, states, q, sort)
     page, per_page, offset = bounds(page, per_page)
     with db.uow(write=False) as s:
-        rows, total = repo.list_applications(s, f, offset=offset, limit=per_page)
+        found = repo.list_applications(s, f, offset=offset, limit=per_page, after=after, before=before)
+        total = repo.count_applications(s, f)
         cache: dict[int, tuple[str, str]] = {}
-        return ApplicationPage([application_view(s, a, cache) for a in rows], total, page, per_page,
-                               repo.counts_by_state(s, f))
+        return ApplicationPage([application_view(s, a, cache) for a in found.items], total, page, per_page,
+                               repo.counts_by_state(s, f), total_exact=total <= COUNT_CAP,
+                               next_after=found.next_after, prev_before=found.prev_before,
+                               keyset=repo.SORTS[f.sort].keyset if f.sort in repo.SORTS else True)
 
 
 def export_applications(db: Database, *, actor: Actor, states: tuple[str, ...] = (), q: str = "",
                         sort: str = "newest") -> list[ApplicationView]:
     f = _filter_for(actor, states, q, sort)
     with db.uow(write=False) as s:
-        rows, _total = repo.list_applications(s, f, offset=0, limit=EXPORT_LIMIT)
+        rows = repo.list_applications(s, f, offset=0, limit=EXPORT_LIMIT).items
         cache: dict[int, tuple[str, str]] = {}
         return [application_view(s, a, cache) for a in rows]
 
