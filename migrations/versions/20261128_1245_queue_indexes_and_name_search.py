@@ -28,6 +28,8 @@ INDEXES = (
     ("ix_card_application_state_created", "card_application", ["state", "created_at", "id"]),
     ("ix_card_application_branch_state", "card_application", ["branch_id", "state", "updated_at", "id"]),
     ("ix_card_application_name_sort", "card_application", ["family_name", "id"]),
+    ("ix_card_application_state_promised", "card_application", ["state", "promised_date", "id"]),
+    ("ix_card_branch_state", "card", ["branch_id", "state", "issued_at", "id"]),
 )
 # Written out (not read from the models) so this revision stays what it was when the models move on.
 SEARCHED = (("permit_application", ("family_name", "given_names")),

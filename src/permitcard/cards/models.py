@@ -22,6 +22,7 @@ class CardApplication(Base):
         Index("ix_card_application_state_created", "state", "created_at", "id"),
         Index("ix_card_application_branch_state", "branch_id", "state", "updated_at", "id"),
         Index("ix_card_application_name_sort", "family_name", "id"),
+        Index("ix_card_application_state_promised", "state", "promised_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -65,6 +66,7 @@ class Card(Base):
         # SPEC §4 (D): one person has at most one active card, enforced by the database itself.
         Index("uq_card_one_active_per_person", "ssn_hash", unique=True,
               sqlite_where=text("state = 'active'"), postgresql_where=text("state = 'active'")),
+        Index("ix_card_branch_state", "branch_id", "state", "issued_at", "id"),  # the branch's cards to activate
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

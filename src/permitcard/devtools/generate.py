@@ -28,7 +28,7 @@ from permitcard.devtools.bulk import BulkWriter
 from permitcard.insurance.models import InsurancePerson, InsuranceRegistration, InsuranceSsnSequence
 from permitcard.permits.models import Permit, PermitApplication, PermitDecision, PermitPerson, PermitVersion
 from permitcard.photos.models import Photo
-from permitcard.shared import clock
+from permitcard.shared import clock, search
 
 
 def _t(model: Any) -> Table:
@@ -59,20 +59,21 @@ def generate(engine: Engine, *, people: int, seed: int = 1, photos: bool = False
         _fast(conn)
         with conn.begin():
             plan = _plan(conn, people=people, seed=seed, today=today)
-        done, index = 0, 0
-        while done < people:
-            n = min(CHUNK, people - done)
-            batch = population.chunk(seed, index, n, plan)
-            with conn.begin():
-                writer = BulkWriter(conn)
-                if photos:
-                    _photos_for(writer, batch)
-                for name in population.TABLES:
-                    writer.insert(TABLES[name], batch[name])
-                    rows[name] += len(batch[name])
-            done, index = done + n, index + 1
-            if progress:
-                progress(n)
+        with search.bulk_load(conn):
+            done, index = 0, 0
+            while done < people:
+                n = min(CHUNK, people - done)
+                batch = population.chunk(seed, index, n, plan)
+                with conn.begin():
+                    writer = BulkWriter(conn)
+                    if photos:
+                        _photos_for(writer, batch)
+                    for name in population.TABLES:
+                        writer.insert(TABLES[name], batch[name])
+                        rows[name] += len(batch[name])
+                done, index = done + n, index + 1
+                if progress:
+                    progress(n)
         with conn.begin():
             writer = BulkWriter(conn)
             writer.reset_sequences([*TABLES.values(), _t(Photo)])
