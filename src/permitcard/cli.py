@@ -177,6 +177,8 @@ def generate(people: int = typer.Option(10_000, min=1, help="How many people (ea
              seed: int = typer.Option(1, help="The same seed (and day) gives the same people"),
              photos: bool = typer.Option(False, help="One photo row per card application (else one shared)")) -> None:
     """Write a synthetic population: employers, people, permits, registrations, cards (development only)."""
+    import time
+
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from permitcard.auth.models import Employer
+from permitcard.bootstrap import import_models
 from permitcard.cards.domain import card_number_valid
 from permitcard.cards.models import Card, CardApplication, CardSequence
-from permitcard.db import Base, Database, import_all_models, make_engine
+from permitcard.db import Base, Database, make_engine
 from permitcard.devtools.generate import generate
 from permitcard.insurance import domain as insurance
 from permitcard.insurance import repository as insurance_repo
@@ -29,7 +30,7 @@ TODAY = date(2026, 11, 28)
 
 @contextlib.contextmanager
 def _empty_database(tmp_path, name: str) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    import_all_models()
+    import_models()
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(fresh_pg_database("permitcard_gen")) if PG_URL else f"sqlite:///{tmp_path / name}"
         engine = make_engine(url)
