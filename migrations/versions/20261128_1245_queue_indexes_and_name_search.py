@@ -24,6 +24,7 @@ INDEXES = (
     ("ix_insurance_registration_state_created", "insurance_registration", ["state", "created_at", "id"]),
     ("ix_insurance_registration_employer_created", "insurance_registration", ["employer_id", "created_at", "id"]),
     ("ix_insurance_registration_name_sort", "insurance_registration", ["family_name", "id"]),
+    ("ix_insurance_registration_notice_number", "insurance_registration", ["notice_number"]),  # search by notice
     ("ix_card_application_created", "card_application", ["created_at", "id"]),
     ("ix_card_application_state_created", "card_application", ["state", "created_at", "id"]),
     ("ix_card_application_branch_state", "card_application", ["branch_id", "state", "updated_at", "id"]),

@@ -97,7 +97,8 @@ def _filtered(s: Session, f: QueueFilter, base: Any, *, with_state: bool = True)
     if q:
         # Each alternative has its index: reference, permit number, the name search.
         by_name = search.matches(s, _TABLE, q)
-        base = base.where(or_(
+        base = base.where(search.any_of(
+            CardApplication.id,
             CardApplication.reference == q.upper(),
             CardApplication.permit_number == q.upper(),
             *([by_name] if by_name is not None else []),

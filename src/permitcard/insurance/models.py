@@ -52,7 +52,7 @@ class InsuranceRegistration(Base):
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("insurance_person.id"), index=True)
     permit_number: Mapped[str] = mapped_column(String(32), index=True)
-    notice_number: Mapped[str] = mapped_column(String(40), default="")
+    notice_number: Mapped[str] = mapped_column(String(40), default="", index=True)
     # The names as submitted (a refused registration has no person).
     family_name: Mapped[str] = mapped_column(String(100))
     given_names: Mapped[str] = mapped_column(String(200), default="")

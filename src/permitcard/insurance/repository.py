@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, case, or_, select
+from sqlalchemy import Select, Table, case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -118,7 +118,8 @@ def _filtered(s: Session, f: RegistrationFilter, *, with_state: bool = True) -> 
         # Each alternative has its index: the numbers, the SSN's blind index, the name search.
         ssn_person = select(InsurancePerson.id).where(InsurancePerson.ssn_hash == blind_index(q))
         by_name = search.matches(s, _TABLE, q)
-        query = query.where(or_(
+        query = query.where(search.any_of(
+            InsuranceRegistration.id,
             InsuranceRegistration.reference == q.upper(),
             InsuranceRegistration.permit_number == q.upper(),
             InsuranceRegistration.notice_number == q.upper(),

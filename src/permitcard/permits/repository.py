@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import cast
 
-from sqlalchemy import Select, Table, func, or_, select
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.orm import Session
 
 from permitcard.permits.domain import State
@@ -39,7 +39,8 @@ def _filtered(s: Session, f: ApplicationFilter, query: Select) -> Select:  # typ
     if q:
         # Each alternative has its index: the reference, the passport's blind index, the name search.
         by_name = search.matches(s, _TABLE, q)
-        query = query.where(or_(
+        query = query.where(search.any_of(
+            PermitApplication.id,
             PermitApplication.reference == q.upper(),
             PermitApplication.passport_hash == blind_index(q),
             *([by_name] if by_name is not None else []),

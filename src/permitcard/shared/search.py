@@ -19,7 +19,20 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import DDL, ColumnElement, Connection, Table, and_, event, func, literal_column, select, text, true
+from sqlalchemy import (
+    DDL,
+    ColumnElement,
+    Connection,
+    Table,
+    and_,
+    event,
+    func,
+    literal_column,
+    select,
+    text,
+    true,
+    union,
+)
 from sqlalchemy.orm import Session
 
 MIN_WORD = 3
@@ -146,6 +159,13 @@ def matches(s: Session, table: Table, q: str) -> ColumnElement[bool] | None:
     name = func.lower(_concat(table, columns))
     conditions += [name.like(f"%{_escape(w)}%", escape="\\") for w in short]
     return and_(true(), *conditions)
+
+
+def any_of(id_column: Any, *conditions: Any) -> ColumnElement[bool]:
+    """Rows meeting any condition, as ``id IN (SELECT id … WHERE c1 UNION SELECT id … WHERE c2 …)``: each
+    alternative goes through its own index. The same conditions joined by OR in one WHERE let SQLite walk
+    the ORDER BY index and test every row instead (a scan of the table on a search)."""
+    return id_column.in_(union(*(select(id_column).where(c) for c in conditions)))
 
 
 def _concat(table: Table, columns: tuple[str, ...]) -> Any:
