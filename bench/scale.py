@@ -182,6 +182,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--out", default=str(ROOT / "bench" / "SCALE.md"))
+    parser.add_argument("--append", action="store_true", help="add this run's tables to --out")
     args = parser.parse_args()
     bootstrap()  # the app's adapters (registry, card producer), as the web process has them
     sizes = [int(x) for x in args.people.split(",")]
@@ -198,7 +199,13 @@ def main() -> None:
             for name, (med, p95) in row.items():
                 print(f"{dbname:<10} {people:>9,}  {name:<45} {med:8.2f} ms  p95 {p95:8.2f} ms", flush=True)
             db.engine.dispose()
-    Path(args.out).write_text(report(results, generated, sizes), encoding="utf-8")
+    text_ = report(results, generated, sizes)
+    if args.append and Path(args.out).exists():
+        tables = text_.split("\n## ", 1)[1].split("\n## How the figures", 1)[0]
+        old = Path(args.out).read_text(encoding="utf-8")
+        head, sep, notes = old.partition("## How the figures")
+        text_ = head + "## " + tables + "\n" + sep + notes
+    Path(args.out).write_text(text_, encoding="utf-8")
     print(f"written {args.out}")
 
 
