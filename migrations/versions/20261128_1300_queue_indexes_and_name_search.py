@@ -1,7 +1,7 @@
 """queue indexes (keyset pagination) and name search (SQLite FTS5 trigram, PostgreSQL pg_trgm)
 
 Revision ID: 7c5e2a91d4b3
-Revises: a7c1e2d40b19
+Revises: bd95f98d2e3b
 Create Date: 2026-11-28 12:45:00
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from permitcard.shared import search
 
 revision: str = '7c5e2a91d4b3'
-down_revision: str | None = 'a7c1e2d40b19'
+down_revision: str | None = 'bd95f98d2e3b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
