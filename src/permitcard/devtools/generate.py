@@ -139,7 +139,8 @@ def _employers(conn: Connection, writer: BulkWriter, *, count: int, seed: int, s
                      "name_en": f"{city_en} {word_en} {ind_en} Co., Ltd. ({i})",
                      "name_zh": f"{city_zh}{word_zh}{ind_zh}有限公司（{i}）",
                      "address": f"{1 + i % 300} {city_en} Avenue",
-                     "created_at": clock.now()})
+                     "reference": population.reference("ER", i, salt), "state": "approved",
+                     "created_at": clock.now(), "submitted_at": clock.now(), "decided_at": clock.now()})
     writer.insert(_t(Employer), rows)
     writer.reset_sequences([_t(Employer)])
     return [(r["id"], r["name_en"], r["name_zh"]) for r in rows]
