@@ -7,6 +7,7 @@ from alembic import context
 from permitcard.bootstrap import import_models
 from permitcard.config import get_settings
 from permitcard.db import Base, make_engine
+from permitcard.migrate import include_name
 
 import_models()
 target_metadata = Base.metadata
@@ -33,7 +34,7 @@ def run_migrations_online() -> None:
 
 def _run(connection: object) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 

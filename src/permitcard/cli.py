@@ -220,6 +220,40 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
         console.print(f"{n} messages processed")
 
 
+@app.command()
+def generate(people: int = typer.Option(10_000, min=1, help="How many people (each with a permit)"),
+             seed: int = typer.Option(1, help="The same seed (and day) gives the same people"),
+             photos: bool = typer.Option(False, help="One photo row per card application (else one shared)")) -> None:
+    """Write a synthetic population: employers, people, permits, registrations, cards (development only)."""
+    import time
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from permitcard.devtools.generate import generate as run
+
+    settings = get_settings()
+    if settings.is_production:
+        err.print("[red]generate writes invented people; it does not run in production.[/]")
+        raise typer.Exit(2)
+    started = time.perf_counter()
+    columns = (TextColumn("people"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("people", total=people)
+        summary = run(_db().engine, people=people, seed=seed, photos=photos,
+                      progress=lambda n: bar.advance(task, n))
+    elapsed = time.perf_counter() - started
+    console.print(f"{summary.people:,} people in {elapsed:.1f} s ({summary.people / elapsed:,.0f}/s)")
+    for table, n in summary.rows.items():
+        console.print(f"  {table:<24} {n:>10,}")
+
+
 @app.command("verify-audit")
 def verify_audit() -> None:
     """Check every audit entry's MAC and every seal's Merkle root, chain and signature."""

@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 
 from permitcard.bootstrap import import_models
 from permitcard.db import Base, Database, make_engine
-from permitcard.migrate import alembic_config, upgrade
+from permitcard.migrate import alembic_config, include_name, upgrade
 from permitcard.shared import audit
 from tests.conftest import PG_URL, fresh_pg_database
 
@@ -33,7 +33,7 @@ def test_upgrade_head_matches_models(tmp_path):
             upgrade(connection=conn)
         import_models()
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
             diff = compare_metadata(ctx, Base.metadata)
         assert diff == [], f"models and migrations differ; run alembic revision --autogenerate: {diff}"
 

@@ -93,3 +93,10 @@ def recovery_codes(s: Session, user_id: int) -> list[RecoveryCode]:
 
 def delete_recovery_codes(s: Session, user_id: int) -> None:
     s.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+
+
+def employers_by_ids(s: Session, ids: set[int]) -> dict[int, Employer]:
+    """Several employers in one query (a page of a queue names up to one per row)."""
+    if not ids:
+        return {}
+    return {e.id: e for e in s.execute(select(Employer).where(Employer.id.in_(ids))).scalars()}

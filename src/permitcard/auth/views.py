@@ -17,7 +17,7 @@ from permitcard.auth.domain import ROLE_LABELS, STAFF_ROLES, Role, has_permissio
 from permitcard.auth.models import Employer, User
 
 __all__ = ["ROLE_LABELS", "STAFF_ROLES", "Account", "EmployerInfo", "Role", "account", "account_of_permit", "employer",
-           "has_permission"]
+           "employers", "has_permission"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,11 @@ def employer(s: Session, employer_id: int) -> EmployerInfo | None:
     e = repo.employer_by_id(s, employer_id)
     _held(s, e)
     return None if e is None else _employer(e)
+
+
+def employers(s: Session, ids: set[int]) -> dict[int, EmployerInfo]:
+    """Several employers in one query (a page of a queue names up to one per row)."""
+    return {i: _employer(e) for i, e in repo.employers_by_ids(s, ids).items()}
 
 
 def account(s: Session, user_id: int) -> Account | None:

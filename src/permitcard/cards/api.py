@@ -23,7 +23,7 @@ from permitcard.cards.schemas import (
 from permitcard.db import Database
 from permitcard.shared import i18n
 from permitcard.shared.audit import Actor
-from permitcard.shared.openapi import errors
+from permitcard.shared.openapi import AFTER_DOC, BEFORE_DOC, PageMeta, errors
 
 router = APIRouter(prefix="/api/v1", tags=["cards"])
 
@@ -74,13 +74,15 @@ def list_applications(db: Database = Depends(get_db),
                       actor: Actor = Depends(acting_any(*READ)),
                       state: str = "", channel: str = "", branch_id: int | None = None,
                       q: str = Query("", max_length=100), sort: str = "-created",
-                      page: int = Query(1, ge=1), per_page: int = Query(25, ge=1, le=200)) -> ApplicationList:
-    """Applications this user may see (own, own branch, or all), filtered, searched, sorted, paged."""
+                      page: int = Query(1, ge=1), per_page: int = Query(25, ge=1, le=200),
+                      after: str | None = Query(None, max_length=500, description=AFTER_DOC),
+                      before: str | None = Query(None, max_length=500, description=BEFORE_DOC)) -> ApplicationList:
+    """Applications this user may see (own, own branch, or all), filtered, searched, sorted, paged.
+    Page through with `next_after` / `prev_before` (keyset); `page` (OFFSET) still works."""
     result = views.queue(db, actor=actor,
                          f=QueueFilter(state=state, channel=channel, branch_id=branch_id, q=q),
-                         sort=sort, page=page, per_page=per_page)
-    return ApplicationList(items=[_out(a) for a in result.items], total=result.total, page=result.page,
-                           per_page=result.per_page)
+                         sort=sort, page=page, per_page=per_page, after=after, before=before)
+    return ApplicationList(items=[_out(a) for a in result.items], **PageMeta.fields_of(result))
 
 
 @router.get("/card-applications/{application_id}", response_model=ApplicationOut, responses=errors(401, 403, 404))

@@ -9,12 +9,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from permitcard.db import Base
 from permitcard.shared.crypto import Encrypted
+from permitcard.shared.search import name_search
 
 
 class CardApplication(Base):
     """An application for a physical card (first, upgrade; later replacement)."""
 
     __tablename__ = "card_application"
+    __table_args__ = (
+        # Queue pages, keyset-paginated: one index per (filter, sort key, id).
+        Index("ix_card_application_created", "created_at", "id"),
+        Index("ix_card_application_state_created", "state", "created_at", "id"),
+        Index("ix_card_application_branch_state", "branch_id", "state", "updated_at", "id"),
+        Index("ix_card_application_name_sort", "family_name", "id"),
+        Index("ix_card_application_state_promised", "state", "promised_date", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
@@ -57,6 +66,7 @@ class Card(Base):
         # SPEC §4 (D): one person has at most one active card, enforced by the database itself.
         Index("uq_card_one_active_per_person", "ssn_hash", unique=True,
               sqlite_where=text("state = 'active'"), postgresql_where=text("state = 'active'")),
+        Index("ix_card_branch_state", "branch_id", "state", "issued_at", "id"),  # the branch's cards to activate
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -96,3 +106,7 @@ class CardSequence(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Queues find people by part of their name through an index (FTS5 trigram / pg_trgm).
+name_search(CardApplication.__table__, "family_name", "given_names")  # type: ignore[arg-type]

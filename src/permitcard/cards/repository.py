@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
-from permitcard.cards.domain import HELD_CARD_STATES, OPEN_STATES, AppState, Channel
+from permitcard.cards.domain import HELD_CARD_STATES, OPEN_STATES, AppState, CardState, Channel
 from permitcard.cards.models import Card, CardApplication
+from permitcard.shared import search
+from permitcard.shared.pagination import Order, Slice, capped_count, keyset_slice
 
 
 def application(s: Session, application_id: int) -> CardApplication | None:
@@ -68,19 +70,22 @@ class QueueFilter:
     permit_number: str | None = None  # applicants: only their own
 
 
-SORTS: dict[str, Any] = {
-    "created": CardApplication.created_at.asc(),
-    "-created": CardApplication.created_at.desc(),
-    "promised": CardApplication.promised_date.asc(),
-    "-promised": CardApplication.promised_date.desc(),
-    "reference": CardApplication.reference.asc(),
-    "name": CardApplication.family_name.asc(),
-    "state": CardApplication.state.asc(),
+_A = CardApplication
+SORTS: dict[str, Order] = {
+    "created": Order((_A.created_at, _A.id)),
+    "-created": Order((_A.created_at, _A.id), descending=True),
+    # promised_date is empty until approval: these two go by page number (OFFSET), not by cursor.
+    "promised": Order((_A.promised_date, _A.id), keyset=False),
+    "-promised": Order((_A.promised_date, _A.id), descending=True, keyset=False),
+    "reference": Order((_A.reference, _A.id)),
+    "name": Order((_A.family_name, _A.id)),
+    "state": Order((_A.state, _A.created_at, _A.id)),
 }
+_TABLE = cast(Table, CardApplication.__table__)
 
 
-def _filtered(f: QueueFilter, base: Any) -> Any:
-    if f.state:
+def _filtered(s: Session, f: QueueFilter, base: Any, *, with_state: bool = True) -> Any:
+    if f.state and with_state:
         base = base.where(CardApplication.state == f.state)
     if f.channel:
         base = base.where(CardApplication.channel == f.channel)
@@ -88,50 +93,91 @@ def _filtered(f: QueueFilter, base: Any) -> Any:
         base = base.where(CardApplication.branch_id == f.branch_id)
     if f.permit_number is not None:
         base = base.where(CardApplication.permit_number == f.permit_number)
-    if f.q:
-        like = f"%{f.q.strip().upper()}%"
-        base = base.where(or_(
-            func.upper(CardApplication.reference).like(like),
-            func.upper(CardApplication.family_name).like(like),
-            func.upper(CardApplication.given_names).like(like),
-            func.upper(CardApplication.permit_number).like(like),
+    q = f.q.strip()
+    if q:
+        # Each alternative has its index: reference, permit number, the name search.
+        by_name = search.matches(s, _TABLE, q)
+        base = base.where(search.any_of(
+            CardApplication.id,
+            CardApplication.reference == q.upper(),
+            CardApplication.permit_number == q.upper(),
+            *([by_name] if by_name is not None else []),
         ))
     return base
 
 
-def queue(s: Session, f: QueueFilter, *, sort: str, offset: int,
-          limit: int | None) -> tuple[list[CardApplication], int]:
-    total = int(s.execute(_filtered(f, select(func.count()).select_from(CardApplication))).scalar_one())
-    q = _filtered(f, select(CardApplication)).order_by(SORTS.get(sort, SORTS["-created"]), CardApplication.id.desc())
-    q = q.offset(offset)
-    if limit is not None:
-        q = q.limit(limit)
-    return list(s.execute(q).scalars()), total
+def queue(s: Session, f: QueueFilter, *, sort: str, offset: int, limit: int, after: str | None = None,
+          before: str | None = None) -> tuple[Slice, int]:
+    """A page of the queue (keyset after/before a cursor, or at an offset) and the total up to COUNT_CAP + 1."""
+    query = _filtered(s, f, select(CardApplication))
+    found = keyset_slice(s, query, SORTS.get(sort, SORTS["-created"]), after=after, before=before, offset=offset,
+                         limit=limit)
+    return found, capped_count(s, query)
+
+
+def queue_all(s: Session, f: QueueFilter, *, sort: str) -> list[CardApplication]:
+    """Every application of the queue, in its order (CSV export)."""
+    order = SORTS.get(sort, SORTS["-created"])
+    return list(s.execute(_filtered(s, f, select(CardApplication)).order_by(*order.clauses())).scalars())
 
 
 def counts_by_state(s: Session, f: QueueFilter) -> dict[str, int]:
-    """Counts per state under every filter but the state one (the filter's own numbers)."""
-    base = QueueFilter(channel=f.channel, branch_id=f.branch_id, q=f.q, permit_number=f.permit_number)
-    q = _filtered(base, select(CardApplication.state, func.count()).select_from(CardApplication))
-    return {state: int(n) for state, n in s.execute(q.group_by(CardApplication.state)).all()}
+    """Counts per state under every filter but the state one, each up to COUNT_CAP + 1."""
+    base = _filtered(s, f, select(CardApplication.id), with_state=False)
+    counts = {state.value: capped_count(s, base.where(CardApplication.state == state.value)) for state in AppState}
+    return {state: n for state, n in counts.items() if n}
 
 
-def in_progress_with_promise(s: Session, *, branch_id: int | None = None) -> list[CardApplication]:
-    q = select(CardApplication).where(
-        CardApplication.state.in_([AppState.APPROVED.value, AppState.IN_PRODUCTION.value]),
-        CardApplication.promised_date.is_not(None),
-    )
-    if branch_id is not None:
-        q = q.where(CardApplication.branch_id == branch_id)
-    return list(s.execute(q.order_by(CardApplication.promised_date, CardApplication.id)).scalars())
+SECTION_LIMIT = 100  # rows a branch or SLA section shows: the oldest / most urgent first
 
 
-def branch_section(s: Session, branch_id: int, *, states: list[str],
-                   channel: str | None = None) -> list[CardApplication]:
-    q = select(CardApplication).where(CardApplication.branch_id == branch_id, CardApplication.state.in_(states))
-    if channel:
-        q = q.where(CardApplication.channel == channel)
-    return list(s.execute(q.order_by(CardApplication.updated_at, CardApplication.id)).scalars())
+def _merged(s: Session, queries: list[Any], key: Any, limit: int) -> list[Any]:
+    """The first ``limit`` rows of several ordered queries (one index range each), merged by ``key``: cheaper
+    than one query over ``state IN (...)``, which must sort every matching row before it can stop."""
+    rows = [row for q in queries for row in s.execute(q.limit(limit)).scalars()]
+    return sorted(rows, key=key)[:limit]
+
+
+def in_progress_with_promise(s: Session, *, branch_id: int | None = None,
+                             limit: int = SECTION_LIMIT) -> list[CardApplication]:
+    """Approved and in-production applications, the earliest promised date first (at most ``limit``)."""
+    queries = []
+    for state in (AppState.APPROVED.value, AppState.IN_PRODUCTION.value):
+        q = select(CardApplication).where(CardApplication.state == state, CardApplication.promised_date.is_not(None))
+        if branch_id is not None:
+            q = q.where(CardApplication.branch_id == branch_id)
+        queries.append(q.order_by(CardApplication.promised_date, CardApplication.id))
+    return _merged(s, queries, lambda a: (a.promised_date, a.id), limit)
+
+
+def _section(branch_id: int, state: str, channel: str | None, columns: Any) -> Any:
+    q = select(columns).where(CardApplication.branch_id == branch_id, CardApplication.state == state)
+    return q.where(CardApplication.channel == channel) if channel else q
+
+
+def branch_section(s: Session, branch_id: int, *, states: list[str], channel: str | None = None,
+                   limit: int = SECTION_LIMIT) -> list[CardApplication]:
+    """A branch's applications in these states, the longest waiting first (at most ``limit``)."""
+    queries = [_section(branch_id, st, channel, CardApplication).order_by(CardApplication.updated_at,
+                                                                          CardApplication.id) for st in states]
+    return _merged(s, queries, lambda a: (a.updated_at, a.id), limit)
+
+
+def branch_section_count(s: Session, branch_id: int, *, states: list[str], channel: str | None = None) -> int:
+    return sum(capped_count(s, _section(branch_id, st, channel, CardApplication.id)) for st in states)
+
+
+def issued_at_branch(s: Session, branch_id: int, *, limit: int = SECTION_LIMIT) -> list[tuple[CardApplication, Card]]:
+    """Cards handed over at the branch and not activated yet, with their applications (oldest first)."""
+    q = (select(CardApplication, Card).join(Card, Card.application_id == CardApplication.id)
+         .where(Card.branch_id == branch_id, Card.state == CardState.ISSUED.value,
+                CardApplication.state == AppState.COLLECTED.value)
+         .order_by(Card.issued_at, Card.id).limit(limit))
+    return [(a, c) for a, c in s.execute(q).all()]
+
+
+def issued_count(s: Session, branch_id: int) -> int:
+    return capped_count(s, select(Card.id).where(Card.branch_id == branch_id, Card.state == CardState.ISSUED.value))
 
 
 INSTANT = Channel.INSTANT.value

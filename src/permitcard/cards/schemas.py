@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from permitcard.shared.openapi import PageMeta
+
 
 class EligibilityOut(BaseModel):
     eligible: bool
@@ -81,11 +83,8 @@ class ApplicationOut(BaseModel):
     card_id: int | None = None
 
 
-class ApplicationList(BaseModel):
+class ApplicationList(PageMeta):
     items: list[ApplicationOut]
-    total: int
-    page: int
-    per_page: int
 
 
 class PermitOnCard(BaseModel):

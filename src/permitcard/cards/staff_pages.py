@@ -56,7 +56,8 @@ def agency_queue(request: Request, db: Database = Depends(get_db),
                  sort: str = "-created", page: int = Query(1, ge=1, le=100000)) -> Response:
     f = _filter(state, channel, branch_id, q)
     sort = sort if sort in SORTS else "-created"
-    result = views.queue(db, actor=actor, f=f, sort=sort, page=page)
+    result = views.queue(db, actor=actor, f=f, sort=sort, page=page, after=request.query_params.get("after"),
+                         before=request.query_params.get("before"))
     params = {"state": f.state, "channel": f.channel, "branch_id": f.branch_id or "", "q": f.q, "sort": sort}
     return render(request, "cards/agency_queue.html", {
         "r": result, "f": f, "sort": sort, "sla": views.sla_rows(db, actor=actor),
@@ -64,6 +65,8 @@ def agency_queue(request: Request, db: Database = Depends(get_db),
         "states_options": [(s.value, label(STATE_LABELS, s.value)) for s in AppState],
         "sort_options": [(k, label(SORT_LABELS, k)) for k in SORT_LABELS],
         "qs": lambda **kw: urlencode({k: v for k, v in (params | kw).items() if v not in ("", None)}),
+        "link": lambda **kw: "/agency/cards?" + urlencode({k: v for k, v in (params | kw).items()
+                                                           if v not in ("", None)}),
     })
 
 

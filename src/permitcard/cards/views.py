@@ -26,7 +26,7 @@ from permitcard.shared.audit import Actor
 from permitcard.shared.calendar_store import calendar_data
 from permitcard.shared.crypto import mask
 from permitcard.shared.errors import N_, CalendarUnknown, Forbidden, NotFound
-from permitcard.shared.pagination import Page
+from permitcard.shared.pagination import COUNT_CAP, Page
 from permitcard.shared.registry import PermitInfo, registry_for
 
 EVENT_TITLES = {
@@ -198,13 +198,17 @@ def _branch_map(s: Session) -> dict[int, Branch]:
 
 
 def queue(db: Database, *, actor: Actor, f: QueueFilter, sort: str = "-created", page: int = 1,
-          per_page: int = 25) -> QueuePage:
+          per_page: int = 25, after: str | None = None, before: str | None = None) -> QueuePage:
     f = scoped_filter(actor, f)
     page, per_page = max(1, page), min(max(1, per_page), 200)
+    order = repo.SORTS.get(sort, repo.SORTS["-created"])
     with db.uow(write=False) as s:
-        items, total = repo.queue(s, f, sort=sort, offset=(page - 1) * per_page, limit=per_page)
-        return QueuePage(items=items, total=total, page=page, per_page=per_page,
-                         counts=repo.counts_by_state(s, f), branches=_branch_map(s))
+        found, total = repo.queue(s, f, sort=sort, offset=(page - 1) * per_page, limit=per_page, after=after,
+                                  before=before)
+        return QueuePage(items=found.items, total=total, page=page, per_page=per_page,
+                         counts=repo.counts_by_state(s, f), total_exact=total <= COUNT_CAP,
+                         next_after=found.next_after, prev_before=found.prev_before, keyset=order.keyset,
+                         branches=_branch_map(s))
 
 
 def export_table(db: Database, *, actor: Actor, f: QueueFilter,
@@ -212,7 +216,7 @@ def export_table(db: Database, *, actor: Actor, f: QueueFilter,
     """The filtered queue as a header and rows, for the one CSV writer (shared.csvexport)."""
     f = scoped_filter(actor, f)
     with db.uow(write=False) as s:
-        items, _ = repo.queue(s, f, sort=sort, offset=0, limit=None)
+        items = repo.queue_all(s, f, sort=sort)
         branches = _branch_map(s)
     header = [i18n.gettext(h) for h in (N_("Reference"), N_("Family name"), N_("Given names"),
                                        N_("Work permit number"), N_("Kind"), N_("Channel"), N_("Submitted via"),
@@ -258,6 +262,8 @@ class BranchQueue:
     ready: list[CardApplication]
     instant: list[CardApplication]
     to_activate: list[tuple[CardApplication, Card]]
+    # How many each section holds (up to COUNT_CAP + 1); a section shows its SECTION_LIMIT oldest.
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 def branch_queue(db: Database, *, actor: Actor) -> BranchQueue:
@@ -265,19 +271,18 @@ def branch_queue(db: Database, *, actor: Actor) -> BranchQueue:
         raise Forbidden()
     with db.uow(write=False) as s:
         bid = actor.branch_id
-        collected = repo.branch_section(s, bid, states=[AppState.COLLECTED])
-        to_activate = []
-        for a in collected:
-            card = repo.card_for_application(s, a.id)
-            if card is not None and card.state == domain.CardState.ISSUED:
-                to_activate.append((a, card))
-        return BranchQueue(
-            branch=branch_of(s, bid),
-            to_confirm=repo.branch_section(s, bid, states=[AppState.IN_PRODUCTION], channel=domain.Channel.STANDARD),
-            ready=repo.branch_section(s, bid, states=[AppState.READY_FOR_COLLECTION]),
-            instant=repo.branch_section(s, bid, states=[AppState.SUBMITTED, AppState.RESUBMITTED],
-                                        channel=domain.Channel.INSTANT),
-            to_activate=to_activate)
+        sections = {
+            "to_confirm": ([AppState.IN_PRODUCTION.value], domain.Channel.STANDARD.value),
+            "ready": ([AppState.READY_FOR_COLLECTION.value], None),
+            "instant": ([AppState.SUBMITTED.value, AppState.RESUBMITTED.value], domain.Channel.INSTANT.value),
+        }
+        rows = {name: repo.branch_section(s, bid, states=states, channel=channel)
+                for name, (states, channel) in sections.items()}
+        counts = {name: repo.branch_section_count(s, bid, states=states, channel=channel)
+                  for name, (states, channel) in sections.items()}
+        counts["to_activate"] = repo.issued_count(s, bid)
+        return BranchQueue(branch=branch_of(s, bid), to_confirm=rows["to_confirm"], ready=rows["ready"],
+                           instant=rows["instant"], to_activate=repo.issued_at_branch(s, bid), counts=counts)
 
 
 def may_decide(actor: Actor) -> bool:

@@ -12,7 +12,7 @@ from permitcard.insurance import service
 from permitcard.insurance.errors import RegistrationRefused
 from permitcard.insurance.schemas import RegistrationIn, RegistrationList, RegistrationOut
 from permitcard.shared.audit import Actor
-from permitcard.shared.openapi import errors
+from permitcard.shared.openapi import AFTER_DOC, BEFORE_DOC, PageMeta, errors
 
 router = APIRouter(prefix="/api/v1", tags=["insurance"])
 
@@ -54,12 +54,14 @@ def registrations(
     q: str = Query(default="", max_length=100, description="Reference, permit or notice number, name or SSN"),
     sort: Literal["newest", "oldest", "name", "state"] = "newest",
     page: int = Query(default=1, ge=1, le=100000), per_page: int = Query(default=25, ge=1, le=200),
+    after: str | None = Query(default=None, max_length=500, description=AFTER_DOC),
+    before: str | None = Query(default=None, max_length=500, description=BEFORE_DOC),
 ) -> RegistrationList:
-    """Registrations this reader may see: the employer's own, the applicant's own, or all (agency, auditor)."""
+    """Registrations this reader may see: the employer's own, the applicant's own, or all (agency, auditor).
+    Page through with `next_after` / `prev_before` (keyset); `page` (OFFSET) still works."""
     result = service.list_registrations(db, actor=actor, state=state, channel=channel,
-                                        q=q, sort=sort, page=page, per_page=per_page)
-    return RegistrationList(items=[_out(v) for v in result.items], total=result.total, page=result.page,
-                            per_page=result.per_page, pages=result.pages, counts=result.counts)
+                                        q=q, sort=sort, page=page, per_page=per_page, after=after, before=before)
+    return RegistrationList(items=[_out(v) for v in result.items], **PageMeta.fields_of(result))
 
 
 @router.get("/insurance-registrations/{registration_id}", response_model=RegistrationOut,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from permitcard.db import Base
 from permitcard.shared.crypto import Encrypted
+from permitcard.shared.search import name_search
 
 
 class InsurancePerson(Base):
@@ -41,13 +42,17 @@ class InsuranceRegistration(Base):
         CheckConstraint("state IN ('submitted', 'registered', 'refused')", name="state"),
         CheckConstraint("channel IN ('employer', 'individual', 'agency')", name="channel"),
         CheckConstraint("credential IN ('notice', 'ecard')", name="credential"),
+        # Queue pages, keyset-paginated: one index per (filter, sort key, id).
+        Index("ix_insurance_registration_state_created", "state", "created_at", "id"),
+        Index("ix_insurance_registration_employer_created", "employer_id", "created_at", "id"),
+        Index("ix_insurance_registration_name_sort", "family_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("insurance_person.id"), index=True)
     permit_number: Mapped[str] = mapped_column(String(32), index=True)
-    notice_number: Mapped[str] = mapped_column(String(40), default="")
+    notice_number: Mapped[str] = mapped_column(String(40), default="", index=True)
     # The names as submitted (a refused registration has no person).
     family_name: Mapped[str] = mapped_column(String(100))
     given_names: Mapped[str] = mapped_column(String(200), default="")
@@ -76,3 +81,7 @@ class InsuranceSsnSequence(Base):
     prefix: Mapped[str] = mapped_column(String(14), unique=True)
     last_odd: Mapped[int] = mapped_column(Integer, default=0)
     last_even: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Queues find people by part of their name through an index (FTS5 trigram / pg_trgm).
+name_search(InsuranceRegistration.__table__, "family_name", "given_names")  # type: ignore[arg-type]

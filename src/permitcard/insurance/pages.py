@@ -77,13 +77,17 @@ def _queue(request: Request, db: Database, actor: Actor, base: Base, heading: st
     args = _queue_args(request)
     page = _int(request.query_params.get("page"))
     result = service.list_registrations(db, actor=actor, state=args["state"] or None,
-                                        channel=args["channel"] or None, q=args["q"], sort=args["sort"], page=page)
+                                        channel=args["channel"] or None, q=args["q"], sort=args["sort"], page=page,
+                                        after=request.query_params.get("after"),
+                                        before=request.query_params.get("before"))
     counts = result.counts
     filters = [("", _("All"), sum(counts.values()))] + [
         (s, state_label(s), counts.get(s, 0)) for s in domain.STATES]
 
     def link(**change: Any) -> str:
         params = {**args, "page": result.page, **change}
+        if params.get("page") == 1:
+            params.pop("page")
         return base.path + "?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
     return render(request, "insurance/queue.html", {

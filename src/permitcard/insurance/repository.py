@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, Table, case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from permitcard.insurance.domain import STATES
 from permitcard.insurance.models import InsurancePerson, InsuranceRegistration, InsuranceSsnSequence
+from permitcard.shared import search
 from permitcard.shared.crypto import blind_index
+from permitcard.shared.pagination import Order, Slice, capped_count, keyset_slice
 
-SORTS: dict[str, Any] = {
-    "newest": InsuranceRegistration.created_at.desc(),
-    "oldest": InsuranceRegistration.created_at.asc(),
-    "name": InsuranceRegistration.family_name.asc(),
-    "state": InsuranceRegistration.state.asc(),
+SORTS: dict[str, Order] = {
+    "newest": Order((InsuranceRegistration.created_at, InsuranceRegistration.id), descending=True),
+    "oldest": Order((InsuranceRegistration.created_at, InsuranceRegistration.id)),
+    "name": Order((InsuranceRegistration.family_name, InsuranceRegistration.id)),
+    "state": Order((InsuranceRegistration.state, InsuranceRegistration.created_at, InsuranceRegistration.id)),
 }
+_TABLE = cast(Table, InsuranceRegistration.__table__)
 
 
 @dataclass(frozen=True)
@@ -99,49 +103,55 @@ def take_sequence(s: Session, prefix: str, *, odd: bool) -> int:
     return int(s.execute(upsert).scalar_one())
 
 
-def _filtered(f: RegistrationFilter) -> Select[Any]:
+def _filtered(s: Session, f: RegistrationFilter, *, with_state: bool = True) -> Select[Any]:
     query = select(InsuranceRegistration)
     if f.employer_id is not None:
         query = query.where(InsuranceRegistration.employer_id == f.employer_id)
     if f.permit_number is not None:
         query = query.where(InsuranceRegistration.permit_number == f.permit_number)
-    if f.state:
+    if f.state and with_state:
         query = query.where(InsuranceRegistration.state == f.state)
     if f.channel:
         query = query.where(InsuranceRegistration.channel == f.channel)
     q = f.q.strip()
     if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%".upper()
+        # Each alternative has its index: the numbers, the SSN's blind index, the name search.
         ssn_person = select(InsurancePerson.id).where(InsurancePerson.ssn_hash == blind_index(q))
-        query = query.where(or_(
-            func.upper(InsuranceRegistration.reference).like(like),
-            func.upper(InsuranceRegistration.permit_number).like(like),
-            func.upper(InsuranceRegistration.notice_number).like(like),
-            func.upper(InsuranceRegistration.family_name).like(like),
-            func.upper(InsuranceRegistration.given_names).like(like),
+        by_name = search.matches(s, _TABLE, q)
+        query = query.where(search.any_of(
+            InsuranceRegistration.id,
+            InsuranceRegistration.reference == q.upper(),
+            InsuranceRegistration.permit_number == q.upper(),
+            InsuranceRegistration.notice_number == q.upper(),
             InsuranceRegistration.person_id.in_(ssn_person),
+            *([by_name] if by_name is not None else []),
         ))
     return query
 
 
 def count_registrations(s: Session, f: RegistrationFilter) -> int:
-    return int(s.execute(select(func.count()).select_from(_filtered(f).subquery())).scalar_one())
+    """How many registrations the filter lists, up to COUNT_CAP + 1."""
+    return capped_count(s, _filtered(s, f))
 
 
 def count_by_state(s: Session, f: RegistrationFilter) -> dict[str, int]:
-    base = _filtered(RegistrationFilter(employer_id=f.employer_id, permit_number=f.permit_number,
-                                        channel=f.channel, q=f.q)).subquery()
-    rows = s.execute(select(base.c.state, func.count()).group_by(base.c.state)).all()
-    return {state: int(n) for state, n in rows}
+    """Counts per state under every filter but the state one, each up to COUNT_CAP + 1."""
+    base = _filtered(s, f, with_state=False)
+    counts = {state: capped_count(s, base.where(InsuranceRegistration.state == state)) for state in STATES}
+    return {state: n for state, n in counts.items() if n}
 
 
-def list_registrations(s: Session, f: RegistrationFilter, *, offset: int = 0,
-                       limit: int | None = 25) -> list[InsuranceRegistration]:
+def list_registrations(s: Session, f: RegistrationFilter, *, offset: int = 0, limit: int = 25,
+                       after: str | None = None, before: str | None = None) -> Slice:
+    """A page of registrations: after/before a cursor (keyset) or at an offset."""
+    return keyset_slice(s, _filtered(s, f), SORTS.get(f.sort, SORTS["newest"]), after=after, before=before,
+                        offset=offset, limit=limit)
+
+
+def all_registrations(s: Session, f: RegistrationFilter) -> list[InsuranceRegistration]:
+    """Every registration the filter lists, in its order (CSV export)."""
     order = SORTS.get(f.sort, SORTS["newest"])
-    query = _filtered(f).order_by(order, InsuranceRegistration.id.desc()).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    return list(s.execute(query).scalars())
+    return list(s.execute(_filtered(s, f).order_by(*order.clauses())).scalars())
 
 
 def people(s: Session, ids: set[int]) -> dict[int, InsurancePerson]:

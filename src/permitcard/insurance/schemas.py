@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from permitcard.shared.openapi import PageMeta
+
 
 class RegistrationIn(BaseModel):
     """Give the notice number (Foreign Work Permit Notice) or the permit number (e-card), or both."""
@@ -36,10 +38,5 @@ class RegistrationOut(BaseModel):
     already_registered: bool = False
 
 
-class RegistrationList(BaseModel):
+class RegistrationList(PageMeta):
     items: list[RegistrationOut]
-    total: int
-    page: int
-    per_page: int
-    pages: int
-    counts: dict[str, int]

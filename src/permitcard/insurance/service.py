@@ -29,7 +29,7 @@ from permitcard.shared import audit, clock, i18n, ids, outbox, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index, mask
 from permitcard.shared.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-from permitcard.shared.pagination import Page
+from permitcard.shared.pagination import COUNT_CAP, Page
 from permitcard.shared.registry import REFUSAL_MESSAGES, PermitInfo, RegistryRefusal, registry_for
 
 _NOTICE_RE = re.compile(r"^[A-Z0-9-]{4,40}$")
@@ -423,18 +423,24 @@ def _filter(actor: Actor, *, state: str | None, channel: str | None, q: str, sor
 
 
 def list_registrations(db: Database, *, actor: Actor, state: str | None = None, channel: str | None = None,
-                       q: str = "", sort: str = "newest", page: int = 1, per_page: int = 25) -> RegistrationPage:
+                       q: str = "", sort: str = "newest", page: int = 1, per_page: int = 25,
+                       after: str | None = None, before: str | None = None) -> RegistrationPage:
     f = _filter(actor, state=state, channel=channel, q=q, sort=sort)
     per_page = min(max(per_page, 1), 200)
     with db.uow(write=False) as s:
-        total = repo.count_registrations(s, f)
-        pages = max(1, -(-total // per_page))
-        page = min(max(page, 1), pages)
-        rows = repo.list_registrations(s, f, offset=(page - 1) * per_page, limit=per_page)
+        total = repo.count_registrations(s, f)  # up to COUNT_CAP + 1
+        exact = total <= COUNT_CAP
+        if exact and not (after or before):
+            page = min(max(page, 1), max(1, -(-total // per_page)))
+        page = max(page, 1)
+        found = repo.list_registrations(s, f, offset=(page - 1) * per_page, limit=per_page, after=after,
+                                        before=before)
+        rows = found.items
         people = repo.people(s, {r.person_id for r in rows if r.person_id})
         items = [_view(r, people.get(r.person_id or 0), actor) for r in rows]
         return RegistrationPage(items=items, total=total, page=page, per_page=per_page,
-                                counts=repo.count_by_state(s, f))
+                                counts=repo.count_by_state(s, f), total_exact=exact, next_after=found.next_after,
+                                prev_before=found.prev_before, keyset=True)
 
 
 def export_registrations(db: Database, *, actor: Actor, state: str | None = None, channel: str | None = None,
@@ -442,7 +448,7 @@ def export_registrations(db: Database, *, actor: Actor, state: str | None = None
     """Every registration matching the filters (for CSV), as this reader may see them."""
     f = _filter(actor, state=state, channel=channel, q=q, sort=sort)
     with db.uow(write=False) as s:
-        rows = repo.list_registrations(s, f, limit=None)
+        rows = repo.all_registrations(s, f)
         people = repo.people(s, {r.person_id for r in rows if r.person_id})
         return [_view(r, people.get(r.person_id or 0), actor) for r in rows]
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from permitcard.db import Base
 from permitcard.shared.crypto import Encrypted
+from permitcard.shared.search import name_search
 
 
 class PermitPerson(Base):
@@ -37,6 +38,12 @@ class PermitApplication(Base):
     """An employer's application; ``kind`` is 'new' now (extension, modification, cancellation later)."""
 
     __tablename__ = "permit_application"
+    __table_args__ = (
+        # Queue pages, keyset-paginated: one index per (filter, sort key, id).
+        Index("ix_permit_application_state_submitted", "state", "submitted_at", "id"),
+        Index("ix_permit_application_employer_submitted", "employer_id", "submitted_at", "id"),
+        Index("ix_permit_application_name_sort", "family_name", "given_names", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
@@ -111,3 +118,7 @@ class PermitDecision(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     actor_user_id: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Queues find people by part of their name through an index (FTS5 trigram / pg_trgm).
+name_search(PermitApplication.__table__, "family_name", "given_names")  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from babel import Locale
 from fastapi import APIRouter, Depends, Request
@@ -170,7 +171,13 @@ def _queue(request: Request, db: Database, actor: Actor, *, base: str, default_s
            heading: str) -> Response:
     state, states, q, sort, page = _queue_args(request, default_state)
     result = views.list_applications(db, actor=actor, states=states, q=q, sort=sort,
-                                       page=page)
+                                       page=page, after=request.query_params.get("after"),
+                                       before=request.query_params.get("before"))
+
+    def link(**change: Any) -> str:
+        params = {"state": state, "q": q, "sort": sort, **change}
+        return base + "?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
+
     counts = result.counts
     filters = [("all", _("All"), sum(counts.values())),
                ("waiting", _("Waiting for a decision"), sum(counts.get(s.value, 0) for s in WAITING))]
@@ -178,7 +185,7 @@ def _queue(request: Request, db: Database, actor: Actor, *, base: str, default_s
     return render(request, "permits/queue.html", {
         "heading": heading, "base": base, "result": result, "state": state, "q": q, "sort": sort,
         "filters": filters, "sorts": [(k, _(v)) for k, v in SORTS], "state_label": state_label,
-        "mask": mask, "is_employer": base.startswith("/employer")})
+        "mask": mask, "is_employer": base.startswith("/employer"), "link": link})
 
 
 def _export(request: Request, db: Database, actor: Actor, default_state: str, filename: str) -> Response:

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.orm import Session
 
+from permitcard.permits.domain import State
 from permitcard.permits.models import Permit, PermitApplication, PermitDecision, PermitPerson, PermitVersion
+from permitcard.shared import search
 from permitcard.shared.crypto import blind_index
+from permitcard.shared.pagination import Order, Slice, capped_count, keyset_slice
 
+_TABLE = cast(Table, PermitApplication.__table__)
 SORTS = {
-    "newest": (PermitApplication.submitted_at.desc(), PermitApplication.id.desc()),
-    "oldest": (PermitApplication.submitted_at.asc(), PermitApplication.id.asc()),
-    "name": (PermitApplication.family_name.asc(), PermitApplication.given_names.asc(), PermitApplication.id.asc()),
-    "state": (PermitApplication.state.asc(), PermitApplication.submitted_at.asc(), PermitApplication.id.asc()),
+    "newest": Order((PermitApplication.submitted_at, PermitApplication.id), descending=True),
+    "oldest": Order((PermitApplication.submitted_at, PermitApplication.id)),
+    "name": Order((PermitApplication.family_name, PermitApplication.given_names, PermitApplication.id)),
+    "state": Order((PermitApplication.state, PermitApplication.submitted_at, PermitApplication.id)),
 }
 
 
@@ -27,38 +32,47 @@ class ApplicationFilter:
     sort: str = "newest"
 
 
-def _filtered(f: ApplicationFilter, query: Select) -> Select:  # type: ignore[type-arg]
+def _filtered(s: Session, f: ApplicationFilter, query: Select) -> Select:  # type: ignore[type-arg]
     if f.employer_id is not None:
         query = query.where(PermitApplication.employer_id == f.employer_id)
     q = f.q.strip()
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(
-            func.lower(PermitApplication.reference).like(like),
-            func.lower(PermitApplication.family_name).like(like),
-            func.lower(PermitApplication.given_names).like(like),
-            func.lower(PermitApplication.position).like(like),
+        # Each alternative has its index: the reference, the passport's blind index, the name search.
+        by_name = search.matches(s, _TABLE, q)
+        query = query.where(search.any_of(
+            PermitApplication.id,
+            PermitApplication.reference == q.upper(),
             PermitApplication.passport_hash == blind_index(q),
+            *([by_name] if by_name is not None else []),
         ))
     return query
 
 
-def list_applications(
-    s: Session, f: ApplicationFilter, *, offset: int, limit: int
-) -> tuple[list[PermitApplication], int]:
-    query = _filtered(f, select(PermitApplication))
+def _listed(s: Session, f: ApplicationFilter) -> Select:  # type: ignore[type-arg]
+    query = _filtered(s, f, select(PermitApplication))
     if f.states:
         query = query.where(PermitApplication.state.in_(f.states))
-    total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    order = SORTS.get(f.sort, SORTS["newest"])
-    rows = s.execute(query.order_by(*order).offset(offset).limit(limit)).scalars().all()
-    return list(rows), int(total)
+    return query
+
+
+def list_applications(s: Session, f: ApplicationFilter, *, offset: int, limit: int, after: str | None = None,
+                      before: str | None = None) -> Slice:
+    """A page of applications: after/before a cursor (keyset) or at an offset."""
+    return keyset_slice(s, _listed(s, f), SORTS.get(f.sort, SORTS["newest"]), after=after, before=before,
+                        offset=offset, limit=limit)
+
+
+def count_applications(s: Session, f: ApplicationFilter) -> int:
+    """How many applications the filter lists, up to COUNT_CAP + 1."""
+    return capped_count(s, _listed(s, f))
 
 
 def counts_by_state(s: Session, f: ApplicationFilter) -> dict[str, int]:
-    """How many applications match the search in each state (the filter's counts)."""
-    query = _filtered(f, select(PermitApplication.state, func.count()).group_by(PermitApplication.state))
-    return {state: int(n) for state, n in s.execute(query).all()}
+    """How many applications match the search in each state (the filter's counts), each up to COUNT_CAP + 1:
+    one index range per state, so the cost does not grow with the table."""
+    base = _filtered(s, f, select(PermitApplication.id))
+    counts = {state.value: capped_count(s, base.where(PermitApplication.state == state.value)) for state in State}
+    return {state: n for state, n in counts.items() if n}
 
 
 def application(s: Session, application_id: int) -> PermitApplication | None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from permitcard.permits.service import ApplicationPage, ApplicationView
 from permitcard.shared.crypto import mask
+from permitcard.shared.openapi import PageMeta
 from permitcard.shared.registry import PermitInfo
 
 
@@ -77,16 +78,12 @@ class ApplicationOut(BaseModel):
         return cls(**data)
 
 
-class ApplicationListOut(BaseModel):
+class ApplicationListOut(PageMeta):
     items: list[ApplicationOut]
-    total: int
-    page: int
-    per_page: int
-    counts: dict[str, int]
 
     @classmethod
     def of(cls, p: ApplicationPage, items: list[ApplicationOut]) -> ApplicationListOut:
-        return cls(items=items, total=p.total, page=p.page, per_page=p.per_page, counts=p.counts)
+        return cls(items=items, **PageMeta.fields_of(p))
 
 
 class PermitOut(BaseModel):

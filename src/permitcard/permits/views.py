@@ -7,13 +7,16 @@ read-only unit of work, with the same ownership rules (``service.load_applicatio
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
+from permitcard.auth import views as accounts
 from permitcard.auth.views import Role, has_permission
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.permits import repository as repo
 from permitcard.permits.domain import WAITING
 from permitcard.permits.errors import NoticeNotConfirmed
-from permitcard.permits.models import Permit, PermitPerson
+from permitcard.permits.models import Permit, PermitApplication, PermitPerson
 from permitcard.permits.registry import BuiltinRegistry, permit_info
 from permitcard.permits.repository import ApplicationFilter
 from permitcard.permits.service import (
@@ -32,7 +35,7 @@ from permitcard.shared import audit
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import sign, verify_signature
 from permitcard.shared.errors import Forbidden, NotFound
-from permitcard.shared.pagination import bounds
+from permitcard.shared.pagination import COUNT_CAP, bounds
 from permitcard.shared.registry import PermitInfo, registry_for
 
 
@@ -50,22 +53,32 @@ def _filter_for(actor: Actor, states: tuple[str, ...], q: str, sort: str) -> App
 
 
 def list_applications(db: Database, *, actor: Actor, states: tuple[str, ...] = (), q: str = "",
-                      sort: str = "newest", page: int = 1, per_page: int = 25) -> ApplicationPage:
+                      sort: str = "newest", page: int = 1, per_page: int = 25, after: str | None = None,
+                      before: str | None = None) -> ApplicationPage:
     f = _filter_for(actor, states, q, sort)
     page, per_page, offset = bounds(page, per_page)
     with db.uow(write=False) as s:
-        rows, total = repo.list_applications(s, f, offset=offset, limit=per_page)
-        cache: dict[int, tuple[str, str]] = {}
-        return ApplicationPage([application_view(s, a, cache) for a in rows], total, page, per_page,
-                               repo.counts_by_state(s, f))
+        found = repo.list_applications(s, f, offset=offset, limit=per_page, after=after, before=before)
+        total = repo.count_applications(s, f)
+        cache = _employer_cache(s, found.items)
+        return ApplicationPage([application_view(s, a, cache) for a in found.items], total, page, per_page,
+                               repo.counts_by_state(s, f), total_exact=total <= COUNT_CAP,
+                               next_after=found.next_after, prev_before=found.prev_before,
+                               keyset=repo.SORTS[f.sort].keyset if f.sort in repo.SORTS else True)
+
+
+def _employer_cache(s: Session, rows: list[PermitApplication]) -> dict[int, tuple[str, str]]:
+    """The employers' names of a page of applications, read in one query (not one per row)."""
+    found = accounts.employers(s, {a.employer_id for a in rows})
+    return {i: (e.name_en, e.name_zh) for i, e in found.items()}
 
 
 def export_applications(db: Database, *, actor: Actor, states: tuple[str, ...] = (), q: str = "",
                         sort: str = "newest") -> list[ApplicationView]:
     f = _filter_for(actor, states, q, sort)
     with db.uow(write=False) as s:
-        rows, _total = repo.list_applications(s, f, offset=0, limit=EXPORT_LIMIT)
-        cache: dict[int, tuple[str, str]] = {}
+        rows = repo.list_applications(s, f, offset=0, limit=EXPORT_LIMIT).items
+        cache = _employer_cache(s, rows)
         return [application_view(s, a, cache) for a in rows]
 
 

@@ -41,3 +41,27 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         }
         for code in codes
     }
+
+
+AFTER_DOC = ("Cursor: the page after the one that gave this value as `next_after` (keyset pagination; "
+             "`page` is then only the number shown).")
+BEFORE_DOC = "Cursor: the page before the one that gave this value as `prev_before`."
+
+
+class PageMeta(BaseModel):
+    """What every list answer says about its page (``shared.pagination.Page``)."""
+
+    total: int
+    total_exact: bool = True
+    page: int
+    per_page: int
+    pages: int
+    counts: dict[str, int]
+    next_after: str | None = None
+    prev_before: str | None = None
+
+    @staticmethod
+    def fields_of(p: Any) -> dict[str, Any]:
+        """``total`` stops at 10,001 on huge lists (``total_exact`` false); counts likewise."""
+        return {"total": p.total, "total_exact": p.total_exact, "page": p.page, "per_page": p.per_page,
+                "pages": p.pages, "counts": p.counts, "next_after": p.next_after, "prev_before": p.prev_before}

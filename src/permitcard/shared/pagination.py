@@ -1,12 +1,30 @@
-"""One shape for every staff queue and list: a page of items, the total, counts per state."""
+"""One shape for every staff queue and list: a page of items, the total, counts per state.
+
+Pages are keyset-paginated: the next page is "the rows after the last one shown" in the sort
+order (sort key, id), found through an index whatever the depth, where OFFSET reads and drops
+every row before the page. ``after``/``before`` cursors carry the key of the last/first row shown;
+a bare ``page`` number still works (OFFSET), so old links and API clients keep working.
+
+Counts stop at ``COUNT_CAP``: counting a million rows costs as much as reading them, on every
+page view. A count reads at most ``COUNT_CAP + 1`` index entries, so a page costs the same at ten
+thousand rows and at ten million; above the cap the page says "more than 10,000".
+"""
 
 from __future__ import annotations
 
+import base64
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, bindparam, func, literal_column, select, tuple_
+from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -16,6 +34,10 @@ class Page(Generic[T]):
     page: int
     per_page: int
     counts: dict[str, int] = field(default_factory=dict)
+    total_exact: bool = True  # False: ``total`` is COUNT_CAP + 1, "more than COUNT_CAP"
+    next_after: str | None = None  # cursor of the next page (keyset); None: last page or not keyset
+    prev_before: str | None = None  # cursor of the previous page
+    keyset: bool = False  # pages follow cursors (else page numbers)
 
     @property
     def pages(self) -> int:
@@ -25,9 +47,125 @@ class Page(Generic[T]):
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
 
+    @property
+    def next_params(self) -> dict[str, Any] | None:
+        """Query parameters of the next page (None on the last)."""
+        if self.keyset:
+            return None if self.next_after is None else {"after": self.next_after, "before": "", "page": self.page + 1}
+        return {"page": self.page + 1} if self.page < self.pages else None
+
+    @property
+    def prev_params(self) -> dict[str, Any] | None:
+        if self.keyset:
+            return None if self.prev_before is None else {"before": self.prev_before, "after": "",
+                                                          "page": max(1, self.page - 1)}
+        return {"page": self.page - 1} if self.page > 1 else None
+
 
 def bounds(page: int, per_page: int, *, max_per_page: int = MAX_PER_PAGE) -> tuple[int, int, int]:
     """A page number and size within limits, and the row offset: (page, per_page, offset)."""
     per_page = min(max(per_page, 1), max_per_page)
     page = max(page, 1)
     return page, per_page, (page - 1) * per_page
+
+
+def shown_count(n: int) -> str:
+    """A count as a page shows it: "10,000+" above the cap."""
+    return f"{COUNT_CAP:,}+" if n > COUNT_CAP else f"{n:,}"
+
+
+def capped_count(s: Session, query: Select[Any]) -> int:
+    """How many rows ``query`` gives, reading at most COUNT_CAP + 1 of them."""
+    # Only a constant per row: SQLite then counts from an index alone, without reading the rows.
+    rows: Select[Any] = query.with_only_columns(literal_column("1"), maintain_column_froms=True)
+    limited = rows.order_by(None).limit(COUNT_CAP + 1).subquery()
+    return int(s.execute(select(func.count()).select_from(limited)).scalar_one())
+
+
+# ------------------------------------------------------------------------------------- keyset
+
+
+@dataclass(frozen=True)
+class Order:
+    """A sort order usable for keysets: non-null columns, all in one direction, ending with the id."""
+
+    columns: tuple[Any, ...]
+    descending: bool = False
+    keyset: bool = True  # False for an order over a nullable column: pages go by OFFSET
+
+    def clauses(self, reverse: bool = False) -> list[Any]:
+        desc = self.descending != reverse
+        return [c.desc() if desc else c.asc() for c in self.columns]
+
+    def beyond(self, values: Sequence[Any], reverse: bool = False) -> Any:
+        """Rows after ``values`` in this order (before them when ``reverse``)."""
+        row = tuple_(*self.columns)
+        bound = tuple_(*(bindparam(None, v, type_=c.type) for c, v in zip(self.columns, values, strict=True)))
+        return row < bound if self.descending != reverse else row > bound
+
+    def key(self, item: Any) -> str:
+        return encode([getattr(item, c.key) for c in self.columns])
+
+
+def encode(values: Sequence[Any]) -> str:
+    def one(v: Any) -> list[Any]:
+        if isinstance(v, datetime):
+            return ["t", v.isoformat()]
+        if isinstance(v, date):
+            return ["d", v.isoformat()]
+        return ["v", v]
+
+    raw = json.dumps([one(v) for v in values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode(cursor: str | None, size: int) -> list[Any] | None:
+    """The key in a cursor, or None if there is none or it is not one of ``size`` values."""
+    if not cursor or len(cursor) > 500:
+        return None
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        values = [datetime.fromisoformat(v) if t == "t" else date.fromisoformat(v) if t == "d" else v
+                  for t, v in raw]
+    except (ValueError, TypeError):
+        return None
+    if len(values) != size or not all(isinstance(v, str | int | date) for v in values):
+        return None
+    return values
+
+
+@dataclass(frozen=True)
+class Slice:
+    items: list[Any]
+    next_after: str | None
+    prev_before: str | None
+
+
+def keyset_slice(s: Session, query: Select[Any], order: Order, *, after: str | None = None,
+                 before: str | None = None, offset: int = 0, limit: int = 25) -> Slice:
+    """One page of ``query`` in ``order``: after a cursor, before one, or at an offset (page numbers)."""
+    n = len(order.columns)
+    after_key = decode(after, n) if order.keyset else None
+    before_key = None if after_key is not None or not order.keyset else decode(before, n)
+    if after_key is not None:
+        rows = list(s.execute(query.where(order.beyond(after_key)).order_by(*order.clauses())
+                              .limit(limit + 1)).scalars())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return _slice(order, rows, more_after=more, more_before=True)
+    if before_key is not None:
+        rows = list(s.execute(query.where(order.beyond(before_key, reverse=True))
+                              .order_by(*order.clauses(reverse=True)).limit(limit + 1)).scalars())
+        more = len(rows) > limit
+        rows = rows[:limit][::-1]
+        return _slice(order, rows, more_after=True, more_before=more)
+    rows = list(s.execute(query.order_by(*order.clauses()).offset(offset).limit(limit + 1)).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return _slice(order, rows, more_after=more, more_before=offset > 0)
+
+
+def _slice(order: Order, rows: list[Any], *, more_after: bool, more_before: bool) -> Slice:
+    if not order.keyset or not rows:
+        return Slice(rows, None, None)
+    return Slice(rows, order.key(rows[-1]) if more_after else None, order.key(rows[0]) if more_before else None)

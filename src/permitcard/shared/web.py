@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from permitcard.shared import i18n
 from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
+from permitcard.shared.pagination import shown_count
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 CSRF_COOKIE = "pc_csrf"
@@ -54,6 +55,7 @@ def _build_env() -> jinja2.Environment:
     env.globals.update(i18n.jinja_globals())
     env.globals["translate"] = i18n.translate
     env.globals["permit_status_label"] = permit_status_label
+    env.globals["shown_count"] = shown_count
     return env
 
 

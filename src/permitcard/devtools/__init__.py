@@ -1,0 +1,1 @@
+"""Tools for developers and benchmarks: the synthetic population generator."""
