@@ -159,9 +159,9 @@ def apply_replacement(db: Database, *, actor: Actor, card_id: int, reason: str, 
             branch, via = _counter_branch(s, actor), Via.BRANCH
             if channel not in (Channel.STANDARD, Channel.INSTANT):
                 raise ValidationFailed.one("channel", N_("Choose how the card is produced"))
-            if channel == Channel.INSTANT and not branch.instant_production:
+            if channel == Channel.INSTANT and not (branch.instant_production and branch.immediate_replacement):
                 raise ValidationFailed.one("channel",
-                                           N_("This branch cannot produce cards the same day. Choose standard."))
+                                           N_("This branch cannot replace cards immediately. Choose standard."))
             locale = _holder_locale(s, card, LossChannel.BRANCH)
         else:
             _require_role(actor, APPLICANT)
