@@ -3,9 +3,15 @@
 import re
 
 from permitcard.cards import service as cards
+from permitcard.cards.models import CardApplication
 from tests.card_factories import STANDARD_BRANCH, bank_clerk, branch_id
 from tests.factories import api_login, csrf, page_login
 from tests.integration.cards.test_loss import ZHONGXIN, _card, _card_of, active_card
+
+
+def _app(db, app_id):  # type: ignore[no-untyped-def]
+    with db.uow(write=False) as s:
+        return s.get(CardApplication, app_id)
 
 
 def post(client, url, data):  # type: ignore[no-untyped-def]
@@ -74,8 +80,10 @@ def test_the_counter_of_another_branch_records_the_loss_and_an_instant_replaceme
     assert reference and "Alipay" in receipt.text
     zh = client.get(f"{app_url}/receipt", headers={"Accept-Language": "zh-CN"})
     assert "支付宝" in zh.text
-    r = post(client, f"{app_url}/produce-instant", {"version": "2"})
-    app = cards.hand_over(db, actor=clerk, application_id=app_id, version=4, passport_number=permit.passport_number)
+    r = post(client, f"{app_url}/produce-instant", {"version": "1"})
+    assert r.status_code == 303
+    app = cards.hand_over(db, actor=clerk, application_id=app_id, version=_app(db, app_id).version,
+                          passport_number=permit.passport_number)
     assert app.state == "collected" and _card(db, card.id).state == "invalidated"
     report = client.get("/branch/fees?day=2025-09-01")
     assert reference.group(0) in report.text and _card_of(db, app_id).card_number in report.text
