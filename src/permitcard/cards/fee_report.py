@@ -1,11 +1,9 @@
 """A branch's daily fee report (reads only): the fees paid at its counter on one business day, the
 replacement cards it handed over that day, totals per payment method that add up to the payments;
-and the same as CSV (UTF-8 with BOM, cells that a spreadsheet would run as a formula neutralised)."""
+and the same as one table for the shared CSV writer (``shared.csvexport``)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -50,42 +48,22 @@ def fee_report(db: Database, *, actor: Actor, day: date) -> FeeReport:
                          replacements=replacements, by_method=by_method)
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: one that begins like a formula (= + - @, their full-width
-    forms, tab, carriage return) gets a leading apostrophe (OWASP "CSV injection")."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def fee_report_csv(report: FeeReport) -> bytes:
-    """The report in the reader's language, UTF-8 with a BOM so spreadsheet programs show Chinese."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-
-    def row(*cells: object) -> None:
-        w.writerow([csv_cell(c) for c in cells])
-
+def csv_table(report: FeeReport) -> tuple[list[str], list[list[object]]]:
+    """The report as one table for the shared CSV writer, in the reader's language: each payment, the
+    totals per method and of all payments, then each replacement card handed over."""
     t = i18n.gettext
-    row(t(N_("Daily fee report")), report.branch.name, report.day.isoformat())
-    row()
-    row(t(N_("Payments")))
-    row(t(N_("Receipt")), t(N_("Time")), t(N_("Application")), t(N_("Name")), t(N_("Method")),
-        t(N_("Amount (CNY)")))
+    header = [t(N_("Line")), t(N_("Receipt")), t(N_("Time")), t(N_("Application")), t(N_("Name")),
+              t(N_("Method or reason")), t(N_("Amount (CNY)")), t(N_("New card"))]
+    rows: list[list[object]] = []
     for p, a in report.payments:
-        row(p.reference, clock.local(p.paid_at).strftime("%H:%M"), a.reference,
-            f"{a.given_names} {a.family_name}".strip(), t(METHOD_LABELS.get(p.method, p.method)),
-            money.from_fen(p.amount_fen))
+        rows.append([t(N_("Payment")), p.reference, p.paid_at, a.reference, f"{a.given_names} {a.family_name}".strip(),
+                     t(METHOD_LABELS.get(p.method, p.method)), money.from_fen(p.amount_fen), ""])
     for method, fen in report.by_method.items():
-        row("", "", "", "", t(N_("Total by %(method)s"), method=t(METHOD_LABELS[method])), money.from_fen(fen))
-    row("", "", "", "", t(N_("Total of payments")), money.from_fen(report.total_fen))
-    row()
-    row(t(N_("Replacement cards handed over")))
-    row(t(N_("Application")), t(N_("Time")), t(N_("New card")), t(N_("Name")), t(N_("Reason")))
+        rows.append([t(N_("Total by %(method)s"), method=t(METHOD_LABELS[method])), "", "", "", "", "",
+                     money.from_fen(fen), ""])
+    rows.append([t(N_("Total of payments")), "", "", "", "", "", money.from_fen(report.total_fen), ""])
     for a, c in report.replacements:
-        row(a.reference, clock.local(a.collected_at).strftime("%H:%M") if a.collected_at else "", c.card_number,
-            f"{a.given_names} {a.family_name}".strip(), t(REASON_LABELS.get(a.replacement_reason, "")))
-    row("", "", "", t(N_("Replacement cards handed over")), len(report.replacements))
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+        rows.append([t(N_("Replacement card handed over")), "", a.collected_at, a.reference,
+                     f"{a.given_names} {a.family_name}".strip(), t(REASON_LABELS.get(a.replacement_reason, "")), "",
+                     c.card_number])
+    return header, rows

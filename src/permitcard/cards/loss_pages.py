@@ -19,7 +19,7 @@ from permitcard.cards import fee_report, service, views
 from permitcard.cards.domain import METHOD_LABELS, REASON_LABELS, LossChannel
 from permitcard.cards.drafts import clear_draft, read_draft, write_draft
 from permitcard.db import Database
-from permitcard.shared import i18n, money
+from permitcard.shared import csvexport, i18n, money
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError
 from permitcard.shared.web import form_data, form_errors, redirect, render, templates
@@ -252,9 +252,9 @@ def fees(request: Request, day: str = "", db: Database = Depends(get_db),
 
 
 @router.get("/branch/fees.csv")
-def fees_csv(request: Request, day: str = "", db: Database = Depends(get_db),
+def fees_csv(day: str = "", db: Database = Depends(get_db),
              actor: Actor = Depends(acting("card.collect_fee"))) -> Response:
     d = _day(day)
-    report = fee_report.fee_report(db, actor=actor, day=d)
-    return Response(fee_report.fee_report_csv(report), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="fees-{d.isoformat()}.csv"'})
+    header, rows = fee_report.csv_table(fee_report.fee_report(db, actor=actor, day=d))
+    return csvexport.export(db, actor=actor, what="card_fee_report", header=header, rows=rows,
+                            filename=f"fees-{d.isoformat()}.csv", filters={"day": d.isoformat()})
