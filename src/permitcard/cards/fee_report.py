@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from permitcard.banks import service as banks
-from permitcard.banks.domain import Branch
+from permitcard.banks.service import Branch
 from permitcard.cards import repository as repo
 from permitcard.cards import service
 from permitcard.cards.domain import METHOD_LABELS, REASON_LABELS
