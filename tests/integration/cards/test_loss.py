@@ -67,7 +67,7 @@ def test_the_worker_reports_the_loss_online_the_card_is_suspended_and_the_worker
     assert told[0]["params"]["fee"] == "CN¥20.00"
     with db.uow(write=False) as s:
         row = s.execute(select(AuditLog).where(AuditLog.action == "card.suspend",
-                                               AuditLog.target_id == card.id)).scalar_one()
+                                               AuditLog.target_id == str(card.id))).scalar_one()
         assert row.before["state"] == "active" and row.after["state"] == "suspended"
 
 
