@@ -1,7 +1,7 @@
 """cards: loss report (suspended_at, loss_reported_via), replacement applications (one per card), fee payments
 
 Revision ID: bf2465fe4cfe
-Revises: a7c1e2d40b19
+Revises: 7c1e5a0d2f43
 Create Date: 2026-11-28 12:44:22.452309
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'bf2465fe4cfe'
-down_revision: str | None = 'a7c1e2d40b19'
+down_revision: str | None = '7c1e5a0d2f43'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
