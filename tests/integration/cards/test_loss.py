@@ -1,7 +1,6 @@
 """Lost and damaged cards: report loss (three ways), restore, replacement, the fee, the daily report."""
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +10,6 @@ from permitcard.cards import fee_report
 from permitcard.cards import service as cards
 from permitcard.cards.errors import AlreadyPaid, NotEligible, WaitingForSsn
 from permitcard.cards.models import Card, CardApplication
-from permitcard.config import get_settings
 from permitcard.shared import clock
 from permitcard.shared.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from permitcard.shared.models import AuditLog, OutboxMessage
@@ -249,16 +247,24 @@ def test_first_card_and_upgrade_stay_free_and_no_fee_is_taken_for_them(db):
     assert err.value.errors[0].message == "No fee is due for this application."
 
 
-def test_the_fee_follows_its_effective_date(db, monkeypatch):
+def test_the_replacement_fee_follows_the_policy_rows_and_their_dates(db):
+    from permitcard.policy import service as policy
+    from permitcard.shared.audit import Actor
+
+    _permit, worker, _clerk, card = active_card(db)
     with db.uow(write=False) as s:
         assert cards.card_fee_fen(s, kind="replacement", on=date(2025, 9, 1)) == 2000
         assert cards.card_fee_fen(s, kind="first", on=date(2025, 9, 1)) == 0
-        with pytest.raises(RuleViolation, match="No fee is configured"):
-            cards.card_fee_fen(s, kind="replacement", on=date(2024, 11, 30))
-    monkeypatch.setattr(get_settings(), "card_replacement_fee", Decimal("25.50"))
-    assert cards.replacement_fee_fen(db) == 2550
-    with clock.frozen(date(2024, 11, 30)), pytest.raises(RuleViolation):
-        cards.replacement_fee_fen(db)
+        assert cards.card_fee_fen(s, kind="upgrade", on=date(2025, 9, 1)) == 0
+    policy.add_value(db, actor=Actor(user_id=None, role="admin", label="admin@example.com"), city_code="4419",
+                     key="fee_replacement", value="25.50", effective_from=date(2025, 9, 2))
+    assert cards.replacement_fee_fen(db) == 2000  # today's fee until the new one takes effect
+    cards.report_loss(db, actor=worker, card_id=card.id, version=card.version)
+    with clock.frozen(date(2025, 9, 2)):
+        assert cards.replacement_fee_fen(db) == 2550
+        app = cards.apply_replacement(db, actor=worker, card_id=card.id, reason="lost",
+                                      branch_id=branch_id(db, STANDARD_BRANCH))
+    assert app.fee_fen == 2550  # the fee in force on the day of the application, kept on it
 
 
 def test_of_two_replacements_of_one_card_the_database_keeps_one(db):

@@ -40,6 +40,7 @@ from permitcard.cards.service.production import can_produce, produce
 from permitcard.db import Database
 from permitcard.notifications.service import notify
 from permitcard.photos import service as photos
+from permitcard.policy import service as policy
 from permitcard.shared import audit, clock, i18n, ids, money
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, FieldError, Forbidden, NotFound, RuleViolation, ValidationFailed
@@ -54,6 +55,11 @@ def _counter_branch(s: Session, actor: Actor) -> Branch:
     if branch is None or not branch.issues_cards:
         raise Forbidden()
     return branch
+
+
+def immediate_replacement(s: Session, branch: Branch) -> bool:
+    """Does this branch replace a card on the spot (the city's policy today)?"""
+    return policy.policy_for(s, city=branch.city_code, on=clock.today()).immediate_replacement(branch.code)
 
 
 def _counter_card(s: Session, actor: Actor, card_id: int, passport_number: str) -> Card:
@@ -159,7 +165,7 @@ def apply_replacement(db: Database, *, actor: Actor, card_id: int, reason: str, 
             branch, via = _counter_branch(s, actor), Via.BRANCH
             if channel not in (Channel.STANDARD, Channel.INSTANT):
                 raise ValidationFailed.one("channel", N_("Choose how the card is produced"))
-            if channel == Channel.INSTANT and not (branch.instant_production and branch.immediate_replacement):
+            if channel == Channel.INSTANT and not immediate_replacement(s, branch):
                 raise ValidationFailed.one("channel",
                                            N_("This branch cannot replace cards immediately. Choose standard."))
             locale = _holder_locale(s, card, LossChannel.BRANCH)
@@ -270,6 +276,7 @@ class CounterResult:
     replacements: dict[int, CardApplication]  # card id -> its live replacement application
     fee_fen: int
     branch: Branch
+    immediate: bool  # this branch replaces cards on the spot
 
 
 def find_at_counter(db: Database, *, actor: Actor, permit_number: str, passport_number: str,
@@ -293,7 +300,7 @@ def find_at_counter(db: Database, *, actor: Actor, permit_number: str, passport_
         live = {c.id: r for c in held if (r := repo.live_replacement_for(s, c.id)) is not None}
         return CounterResult(permit=permit, cards=held, replacements=live,
                              fee_fen=card_fee_fen(s, kind=Kind.REPLACEMENT, on=clock.today(), city=branch.city_code),
-                             branch=branch)
+                             branch=branch, immediate=immediate_replacement(s, branch))
 
 
 @dataclass(frozen=True)
