@@ -33,8 +33,17 @@ class Api:
         self.c = httpx.Client(base_url=base_url, timeout=30)
 
     def login(self, email: str, password: str) -> None:
+        """Staff add the code from their authenticator (seed-demo's secret), as the browser sign-in does."""
+        from permitcard.seed import demo_secret
+        from tests.e2e.conftest import _TOTP_SCOPE
+        from tests.factories import totp_code
+
         self.c.cookies.clear()
+        self.c.headers.pop("X-CSRF-Token", None)
         r = self.c.post("/api/v1/session", json={"email": email, "password": password})
+        if r.status_code == 401 and "second_factor" in r.text:
+            code = totp_code(email, secret=demo_secret(email), scope=_TOTP_SCOPE)
+            r = self.c.post("/api/v1/session", json={"email": email, "password": password, "totp_code": code})
         assert r.status_code == 200, r.text
         self.c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
 
