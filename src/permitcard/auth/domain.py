@@ -48,7 +48,7 @@ _READ_ALL = {
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.APPLICANT: frozenset({
         "account.link_permit", "permit.read_own", "insurance.register_self", "insurance.read_own",
-        "card.apply_online", "card.read_own",
+        "card.apply_online", "card.read_own", "card.report_loss",
     }),
     Role.EMPLOYER: frozenset({
         "permit.apply", "permit.read_employer", "insurance.register_employee",
@@ -60,7 +60,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         "card.read_all", "permit.verify",
     }),
     Role.BANK_CLERK: frozenset({
-        "card.apply_at_branch", "card.branch_work", "card.read_branch", "permit.verify",
+        "card.apply_at_branch", "card.branch_work", "card.read_branch", "permit.verify", "card.report_loss",
+        "card.collect_fee",
     }),
     Role.PHOTO_STUDIO: frozenset({"photo.upload", "photo.read_own"}),
     Role.AUDITOR: frozenset(_READ_ALL),

@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Depends, Query
 
 from permitcard.auth.deps import acting, acting_any, get_db
-from permitcard.cards import service, views
-from permitcard.cards.models import CardApplication
+from permitcard.cards import fee_report, service, views
+from permitcard.cards.models import Card, CardApplication, CardPayment
 from permitcard.cards.repository import QueueFilter
 from permitcard.cards.schemas import (
     ApplicationIn,
     ApplicationList,
     ApplicationOut,
     CancelIn,
+    CardCheckIn,
+    CardCheckOut,
     CardOut,
+    CardStateOut,
+    CounterIn,
+    CounterOut,
     DecisionIn,
     EligibilityOut,
+    FeeReportOut,
+    LossIn,
     PassportIn,
+    PaymentIn,
+    PaymentOut,
+    ReplacementIn,
     ResubmitIn,
     VersionIn,
 )
 from permitcard.db import Database
 from permitcard.shared import i18n
 from permitcard.shared.audit import Actor
+from permitcard.shared.errors import N_, NotFound
 from permitcard.shared.openapi import AFTER_DOC, BEFORE_DOC, PageMeta, errors
 
 router = APIRouter(prefix="/api/v1", tags=["cards"])
@@ -169,3 +182,96 @@ def activate(card_id: int, body: PassportIn, db: Database = Depends(get_db),
     """Activate an issued card at the issuing branch; the passport must match the record."""
     service.activate(db, actor=actor, card_id=card_id, **body.model_dump())
     return CardOut(**views.as_dict(views.card_detail(db, actor=actor, card_id=card_id)))
+
+
+
+# --- loss, restore, replacement, the fee ----------------------------------------------------------------
+
+def _state(card: Card) -> CardStateOut:
+    return CardStateOut(id=card.id, card_number=card.card_number, state=card.state, version=card.version,
+                        suspended_at=card.suspended_at, loss_reported_via=card.loss_reported_via)
+
+
+def _payment(p: CardPayment) -> PaymentOut:
+    return PaymentOut(reference=p.reference, application_id=p.application_id, amount_fen=p.amount_fen,
+                      method=p.method, paid_at=p.paid_at, branch_id=p.branch_id)
+
+
+def _channel(actor: Actor) -> str:
+    return "branch" if actor.role == service.BANK else "online"
+
+
+@router.post("/cards/{card_id}/report-loss", response_model=CardStateOut, responses=errors(401, 403, 404, 409, 422))
+def report_loss(card_id: int, body: LossIn, db: Database = Depends(get_db),
+                actor: Actor = Depends(acting("card.report_loss"))) -> CardStateOut:
+    """Report a card lost: it is suspended at once and the holder is told. The holder reports their own
+    card; a bank clerk of any issuing branch sends the passport number shown at the counter."""
+    card = service.report_loss(db, actor=actor, card_id=card_id, version=body.version,
+                               channel=_channel(actor), passport_number=body.passport_number)
+    return _state(card)
+
+
+@router.post("/cards/{card_id}/restore", response_model=CardStateOut, responses=errors(401, 403, 404, 409, 422))
+def restore(card_id: int, body: LossIn, db: Database = Depends(get_db),
+            actor: Actor = Depends(acting("card.report_loss"))) -> CardStateOut:
+    """A suspended card found again is active again, only while no replacement has been applied for."""
+    card = service.restore(db, actor=actor, card_id=card_id, version=body.version,
+                           channel=_channel(actor), passport_number=body.passport_number)
+    return _state(card)
+
+
+@router.post("/cards/{card_id}/replacement", response_model=ApplicationOut, status_code=201,
+             responses=errors(401, 403, 404, 409, 422))
+def apply_replacement(card_id: int, body: ReplacementIn, db: Database = Depends(get_db),
+                      actor: Actor = Depends(acting("card.report_loss"))) -> ApplicationOut:
+    """Apply for a replacement of a lost (reported) or damaged card; its fee is in ``fee_fen``, paid at
+    the branch before the card is produced."""
+    app = service.apply_replacement(db, actor=actor, card_id=card_id, **body.model_dump())
+    return _out(app)
+
+
+@router.post("/card-applications/{application_id}/payment", response_model=PaymentOut, status_code=201,
+             responses=errors(401, 403, 404, 409, 422))
+def record_payment(application_id: int, body: PaymentIn, db: Database = Depends(get_db),
+                   actor: Actor = Depends(acting("card.collect_fee"))) -> PaymentOut:
+    """The clerk records the fee paid at the counter (exactly the fee); the receipt reference comes back."""
+    return _payment(service.record_payment(db, actor=actor, application_id=application_id,
+                                           amount=body.amount, method=body.method))
+
+
+@router.get("/card-applications/{application_id}/payment", response_model=PaymentOut,
+            responses=errors(401, 403, 404))
+def get_payment(application_id: int, db: Database = Depends(get_db),
+                actor: Actor = Depends(acting_any(*READ))) -> PaymentOut:
+    d = views.application_detail(db, actor=actor, application_id=application_id)
+    if d.payment is None:
+        raise NotFound(N_("No fee has been paid for this application"))
+    return _payment(d.payment)
+
+
+@router.post("/card-lookups", response_model=CounterOut, responses=errors(401, 403, 404, 422))
+def counter_lookup(body: CounterIn, db: Database = Depends(get_db),
+                   actor: Actor = Depends(acting("card.report_loss"))) -> CounterOut:
+    """At the counter of any issuing branch: the holder's cards, found by permit number and the passport."""
+    found = service.find_at_counter(db, actor=actor, **body.model_dump())
+    return CounterOut(permit_number=found.permit.permit_number, cards=[_state(c) for c in found.cards],
+                      replacement_fee_fen=found.fee_fen)
+
+
+@router.post("/card-checks", response_model=CardCheckOut, responses=errors(401, 403, 404, 422))
+def card_check(body: CardCheckIn, db: Database = Depends(get_db),
+               actor: Actor = Depends(acting("permit.verify"))) -> CardCheckOut:
+    """Is this card valid now? A suspended or invalidated card never is (the reason says why)."""
+    check = service.verify_card(db, actor=actor, card_number=body.card_number)
+    return CardCheckOut(card_number=check.card_number, state=check.state, valid=check.valid,
+                        reason=i18n.gettext(check.reason) if check.reason else "")
+
+
+@router.get("/branch/fee-report", response_model=FeeReportOut, responses=errors(401, 403, 422))
+def branch_fee_report(day: date, db: Database = Depends(get_db),
+                      actor: Actor = Depends(acting("card.collect_fee"))) -> FeeReportOut:
+    """The clerk's branch on ``day``: fees paid, replacement cards handed over, totals per method."""
+    r = fee_report.fee_report(db, actor=actor, day=day)
+    return FeeReportOut(branch_id=r.branch.id, day=r.day, payments=[_payment(p) for p, _ in r.payments],
+                        replacement_card_ids=[c.id for _, c in r.replacements], by_method_fen=r.by_method,
+                        total_fen=r.total_fen)

@@ -5,12 +5,14 @@ Nothing here touches the database or HTTP; every rule is a function of its argum
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from permitcard.cards.errors import AlreadyActiveCard
-from permitcard.shared import ids
+from permitcard.shared import ids, money
 from permitcard.shared.calendar import CalendarData, add_working_days, working_days_between
 from permitcard.shared.errors import N_
 from permitcard.shared.registry import PermitInfo
@@ -70,6 +72,26 @@ class Channel(StrEnum):
 class Via(StrEnum):
     ONLINE = "online"
     BRANCH = "branch"
+
+
+class LossChannel(StrEnum):
+    """How a loss was reported: the worker online, the worker from the e-card, a clerk at a branch."""
+
+    ONLINE = "online"
+    ECARD = "ecard"
+    BRANCH = "branch"
+
+
+class ReplacementReason(StrEnum):
+    LOST = "lost"
+    DAMAGED = "damaged"
+
+
+class PaymentMethod(StrEnum):
+    CASH = "cash"
+    CARD = "card"
+    WECHAT = "wechat"
+    ALIPAY = "alipay"
 
 
 # (state, action) -> new state. No other application transition exists.
@@ -137,6 +159,20 @@ CHANNEL_LABELS: dict[str, str] = {
 
 VIA_LABELS: dict[str, str] = {Via.ONLINE: N_("Online"), Via.BRANCH: N_("Paper form at a branch")}
 
+
+LOSS_CHANNEL_LABELS: dict[str, str] = {
+    LossChannel.ONLINE: N_("Online"), LossChannel.ECARD: N_("From the e-card"), LossChannel.BRANCH: N_("At a branch"),
+}
+
+REASON_LABELS: dict[str, str] = {ReplacementReason.LOST: N_("Lost"), ReplacementReason.DAMAGED: N_("Damaged")}
+
+METHOD_LABELS: dict[str, str] = {
+    PaymentMethod.CASH: N_("Cash"), PaymentMethod.CARD: N_("Bank card"), PaymentMethod.WECHAT: N_("WeChat Pay"),
+    PaymentMethod.ALIPAY: N_("Alipay"),
+}
+
+# A replacement application that still counts (it blocks restoring the old card and a second one).
+DEAD_APPLICATION_STATES = frozenset({AppState.REJECTED, AppState.CANCELLED})
 
 APPLICATION = Machine(name="card_application", transitions=APPLICATION_TRANSITIONS, stamp="updated_at")
 CARD = Machine(name="card", transitions=CARD_TRANSITIONS, on_integrity_error=AlreadyActiveCard)
@@ -225,3 +261,83 @@ def passport_matches(a: str, b: str) -> bool:
         return "".join((x or "").split()).upper()
 
     return bool(norm(a)) and norm(a) == norm(b)
+
+
+# --- loss and replacement ---------------------------------------------------------------------------
+
+def unusable_reason(card_state: str) -> str | None:
+    """Why a card cannot be handed over, activated or accepted as valid (a message id), or None."""
+    if card_state == CardState.SUSPENDED:
+        return N_("This card is suspended because it was reported lost. It cannot be used until it is "
+                  "restored.")
+    if card_state == CardState.INVALIDATED:
+        return N_("This card is invalidated: it was replaced and can never be used again.")
+    return None
+
+
+def loss_refusal(card_state: str) -> str | None:
+    """Why the loss of a card in this state cannot be reported (a message id), or None."""
+    if card_state == CardState.SUSPENDED:
+        return N_("This card has already been reported lost and is suspended.")
+    if card_state == CardState.INVALIDATED:
+        return N_("This card is invalidated: it was replaced and can never be used again.")
+    if card_state != CardState.ACTIVE:
+        return N_("Only an active card can be reported lost. This card has not been activated yet: ask "
+                  "the branch that holds it.")
+    return None
+
+
+def restore_refusal(card_state: str, *, replacement_applied: bool) -> str | None:
+    """SPEC §4: a suspended card can be restored only while no replacement has been applied for."""
+    if card_state != CardState.SUSPENDED:
+        return N_("Only a suspended card can be restored.")
+    if replacement_applied:
+        return N_("A replacement card has been applied for, so the card that was reported lost cannot be "
+                  "restored. It becomes invalid when the new card is handed over.")
+    return None
+
+
+def replacement_refusal(card_state: str, reason: str, *, replacement_applied: bool,
+                        other_open_application: bool) -> str | None:
+    """A lost card must be reported (suspended) first; a damaged one must still be held."""
+    if reason not in (ReplacementReason.LOST, ReplacementReason.DAMAGED):
+        return N_("Choose whether the card was lost or damaged")
+    if replacement_applied:
+        return N_("A replacement for this card has already been applied for.")
+    if other_open_application:
+        return N_("You already have a card application in progress")
+    if card_state == CardState.INVALIDATED:
+        return N_("This card is invalidated: it was replaced and can never be used again.")
+    if reason == ReplacementReason.LOST and card_state != CardState.SUSPENDED:
+        return N_("Report the card lost first: it is suspended at once, then a replacement can be applied for.")
+    if reason == ReplacementReason.DAMAGED and card_state not in (CardState.ACTIVE, CardState.ISSUED,
+                                                                    CardState.SUSPENDED):
+        return N_("Only a card that has been handed over can be replaced.")
+    return None
+
+
+def payment_problem(*, fee_fen: int, amount_fen: int | None, method: str) -> tuple[str, str] | None:
+    """(field, message id) when a recorded payment is not exactly the fee, or has no known method."""
+    if fee_fen <= 0:
+        return "amount", N_("No fee is due for this application.")
+    if amount_fen is None:
+        return "amount", N_("Enter the amount paid in yuan, for example 20.00")
+    if amount_fen != fee_fen:
+        return "amount", N_("The amount paid must be exactly the fee: %(fee)s")
+    if method not in {m.value for m in PaymentMethod}:
+        return "method", N_("Choose how the fee was paid")
+    return None
+
+
+def parse_amount_fen(raw: str) -> int | None:
+    """A yuan amount typed at the counter ("20", "20.00", "２０") as integer fen; None if it is not one."""
+    text = unicodedata.normalize("NFKC", raw or "").strip().replace("¥", "").replace("￥", "").replace(",", "")
+    if not text or len(text) > 12:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        return None
+    return money.to_fen(value)

@@ -18,3 +18,13 @@ class WaitingForSsn(RuleViolation):
 class AlreadyActiveCard(Conflict):
     code = "card_already_active"
     title = N_("This person already has an active card. Only one card can be active at a time.")
+
+
+class ReplacementExists(Conflict):
+    code = "card_replacement_exists"
+    title = N_("A replacement for this card has already been applied for.")
+
+
+class AlreadyPaid(Conflict):
+    code = "card_fee_already_paid"
+    title = N_("The fee for this application has already been recorded.")

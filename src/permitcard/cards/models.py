@@ -11,9 +11,11 @@ from permitcard.db import Base
 from permitcard.shared.crypto import Encrypted
 from permitcard.shared.search import name_search
 
+_LIVE_REPLACEMENT = "replaces_card_id IS NOT NULL AND state NOT IN ('rejected', 'cancelled')"
+
 
 class CardApplication(Base):
-    """An application for a physical card (first, upgrade; later replacement)."""
+    """An application for a physical card: first, upgrade, or replacement of a lost or damaged card."""
 
     __tablename__ = "card_application"
     __table_args__ = (
@@ -23,6 +25,9 @@ class CardApplication(Base):
         Index("ix_card_application_branch_state", "branch_id", "state", "updated_at", "id"),
         Index("ix_card_application_name_sort", "family_name", "id"),
         Index("ix_card_application_state_promised", "state", "promised_date", "id"),
+        # A card is replaced at most once: of two clerks entering a replacement at the same moment, one wins.
+        Index("uq_card_application_one_replacement", "replaces_card_id", unique=True,
+              sqlite_where=text(_LIVE_REPLACEMENT), postgresql_where=text(_LIVE_REPLACEMENT)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -56,6 +61,9 @@ class CardApplication(Base):
     created_by_user_id: Mapped[int | None] = mapped_column(Integer)
     # The language the applicant's notifications are written in.
     notify_locale: Mapped[str] = mapped_column(String(8), default="en")
+    # Replacement: the card it replaces (card.id; no foreign key, the card table points back here) and why.
+    replaces_card_id: Mapped[int | None] = mapped_column(Integer)
+    replacement_reason: Mapped[str] = mapped_column(String(8), default="")
 
 
 class Card(Base):
@@ -97,6 +105,25 @@ class Card(Base):
     issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     invalidated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    loss_reported_via: Mapped[str | None] = mapped_column(String(8))  # online | ecard | branch
+
+
+class CardPayment(Base):
+    """A fee paid at a branch counter for a card application (a replacement): one per application."""
+
+    __tablename__ = "card_payment"
+    __table_args__ = (Index("ix_card_payment_branch_day", "branch_id", "paid_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("card_application.id"), unique=True)
+    branch_id: Mapped[int] = mapped_column(Integer)  # bank_branch.id where it was paid
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(8))  # cash | card | wechat | alipay
+    paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    paid_date: Mapped[date] = mapped_column(Date)  # the business date (Asia/Shanghai) of paid_at
+    recorded_by_user_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class CardSequence(Base):

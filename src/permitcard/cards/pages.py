@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permitcard.auth.deps import acting, acting_any, get_db
-from permitcard.cards import service, staff_pages, views
+from permitcard.cards import loss_pages, service, staff_pages, views
 from permitcard.cards.domain import CHANNEL_LABELS, KIND_LABELS, STATE_LABELS, VIA_LABELS
 from permitcard.cards.drafts import clear_draft, read_draft, write_draft
 from permitcard.db import Database
@@ -24,6 +24,7 @@ from permitcard.shared.web import form_data, form_errors, redirect, render, temp
 
 router = APIRouter(include_in_schema=False)
 router.include_router(staff_pages.router)
+router.include_router(loss_pages.router)
 
 READ = ("card.read_own", "card.read_all", "card.read_branch")
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
-from permitcard.cards.domain import HELD_CARD_STATES, OPEN_STATES, AppState, CardState, Channel
-from permitcard.cards.models import Card, CardApplication
+from permitcard.cards.domain import (
+    DEAD_APPLICATION_STATES,
+    HELD_CARD_STATES,
+    OPEN_STATES,
+    AppState,
+    CardState,
+    Channel,
+    Kind,
+)
+from permitcard.cards.models import Card, CardApplication, CardPayment
 from permitcard.shared import search
 from permitcard.shared.pagination import Order, Slice, capped_count, keyset_slice
 
@@ -42,6 +51,10 @@ def approved_waiting(s: Session, permit_number: str) -> list[CardApplication]:
 
 def card(s: Session, card_id: int) -> Card | None:
     return s.get(Card, card_id)
+
+
+def card_by_number(s: Session, card_number: str) -> Card | None:
+    return s.execute(select(Card).where(Card.card_number == card_number)).scalar_one_or_none()
 
 
 def card_for_application(s: Session, application_id: int) -> Card | None:
@@ -181,3 +194,33 @@ def issued_count(s: Session, branch_id: int) -> int:
 
 
 INSTANT = Channel.INSTANT.value
+
+
+# --- loss, replacement, fees ---------------------------------------------------------------------------
+
+def live_replacement_for(s: Session, card_id: int) -> CardApplication | None:
+    """The replacement application of this card that still counts (not rejected or cancelled)."""
+    return s.execute(select(CardApplication).where(
+        CardApplication.replaces_card_id == card_id,
+        CardApplication.state.not_in([str(x) for x in DEAD_APPLICATION_STATES])).limit(1)).scalar_one_or_none()
+
+
+def payment_for(s: Session, application_id: int) -> CardPayment | None:
+    return s.execute(select(CardPayment).where(CardPayment.application_id == application_id)).scalar_one_or_none()
+
+
+def payments_on(s: Session, *, branch_id: int, day: date) -> list[tuple[CardPayment, CardApplication]]:
+    q = (select(CardPayment, CardApplication).join(CardApplication, CardApplication.id == CardPayment.application_id)
+         .where(CardPayment.branch_id == branch_id, CardPayment.paid_date == day).order_by(CardPayment.paid_at,
+                                                                                            CardPayment.id))
+    return [(p, a) for p, a in s.execute(q).all()]
+
+
+def replacements_collected(s: Session, *, branch_id: int, start: datetime,
+                           end: datetime) -> list[tuple[CardApplication, Card]]:
+    """Replacement cards handed over at this branch in [start, end), with the new card."""
+    q = (select(CardApplication, Card).join(Card, Card.application_id == CardApplication.id)
+         .where(CardApplication.branch_id == branch_id, CardApplication.kind == Kind.REPLACEMENT.value,
+                CardApplication.collected_at >= start, CardApplication.collected_at < end)
+         .order_by(CardApplication.collected_at, CardApplication.id))
+    return [(a, c) for a, c in s.execute(q).all()]

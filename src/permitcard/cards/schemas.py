@@ -81,6 +81,8 @@ class ApplicationOut(BaseModel):
     created_at: datetime
     waiting: str | None = Field(None, description="Why an approved application is not in production yet")
     card_id: int | None = None
+    replaces_card_id: int | None = Field(None, description="A replacement: the card it replaces")
+    replacement_reason: str = Field("", description="lost | damaged, for a replacement")
 
 
 class ApplicationList(PageMeta):
@@ -113,4 +115,79 @@ class CardOut(BaseModel):
     produced_at: datetime
     issued_at: datetime | None
     activated_at: datetime | None
+    suspended_at: datetime | None = None
+    loss_reported_via: str | None = Field(None, description="online | ecard | branch, while suspended")
     permit: PermitOnCard
+
+
+class LossIn(BaseModel):
+    """The version of the card you saw. Bank clerks add the passport number shown at the counter."""
+
+    version: int
+    passport_number: str = Field("", max_length=40)
+
+
+class CardStateOut(BaseModel):
+    id: int
+    card_number: str
+    state: str
+    version: int
+    suspended_at: datetime | None
+    loss_reported_via: str | None
+
+
+class ReplacementIn(BaseModel):
+    """Applicants: reason and the collection branch_id (standard channel). Bank clerks: reason, the
+    passport number shown, and channel (instant at a branch that replaces immediately)."""
+
+    reason: Literal["lost", "damaged"]
+    branch_id: int | None = None
+    channel: Literal["standard", "instant"] = "standard"
+    passport_number: str = Field("", max_length=40)
+    photo_receipt: str = Field("", max_length=40, description="Only for a new photo; else the old card's")
+
+
+class PaymentIn(BaseModel):
+    amount: str = Field(max_length=20, description="Yuan as typed, exactly the fee, e.g. 20.00")
+    method: Literal["cash", "card", "wechat", "alipay"]
+
+
+class PaymentOut(BaseModel):
+    reference: str
+    application_id: int
+    amount_fen: int
+    method: str
+    paid_at: datetime
+    branch_id: int
+
+
+class CounterIn(BaseModel):
+    permit_number: str = Field(max_length=40)
+    passport_number: str = Field(max_length=40)
+    passport_checked: bool = False
+
+
+class CounterOut(BaseModel):
+    permit_number: str
+    cards: list[CardStateOut]
+    replacement_fee_fen: int
+
+
+class CardCheckIn(BaseModel):
+    card_number: str = Field(min_length=1, max_length=20)
+
+
+class CardCheckOut(BaseModel):
+    card_number: str
+    state: str
+    valid: bool
+    reason: str = ""
+
+
+class FeeReportOut(BaseModel):
+    branch_id: int
+    day: date
+    payments: list[PaymentOut]
+    replacement_card_ids: list[int]
+    by_method_fen: dict[str, int]
+    total_fen: int

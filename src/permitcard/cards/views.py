@@ -16,7 +16,7 @@ from permitcard.banks.service import Branch
 from permitcard.cards import domain, service
 from permitcard.cards import repository as repo
 from permitcard.cards.domain import AppState, Eligibility
-from permitcard.cards.models import Card, CardApplication
+from permitcard.cards.models import Card, CardApplication, CardPayment
 from permitcard.cards.repository import QueueFilter
 from permitcard.db import Database
 from permitcard.insurance import service as insurance
@@ -46,6 +46,7 @@ EVENT_TITLES = {
     "card.restore": N_("Card restored"),
     "card.invalidate": N_("Card invalidated"),
     "card.permit_refreshed": N_("Work permit information on the card updated"),
+    "card_payment.recorded": N_("Fee paid at the branch"),
 }
 
 
@@ -66,6 +67,8 @@ class ApplicationDetail:
     permit: PermitInfo | None
     actions: list[str]
     show_full_ssn: bool = False
+    payment: CardPayment | None = None
+    replaces: Card | None = None  # the lost or damaged card a replacement replaces
 
     @property
     def name(self) -> str:
@@ -115,7 +118,8 @@ def application_detail(db: Database, *, actor: Actor, application_id: int) -> Ap
             app=app, branch=branch_of(s, app.branch_id), card=card, waiting=service.waiting_reason(s, app),
             timeline=_timeline(s, app, card), permit=registry_for(s).get(app.permit_number),
             actions=domain.APPLICATION.allowed(app.state),
-            show_full_ssn=actor.role != service.AUDITOR)
+            show_full_ssn=actor.role != service.AUDITOR, payment=repo.payment_for(s, app.id),
+            replaces=repo.card(s, app.replaces_card_id) if app.replaces_card_id else None)
 
 
 def _card_detail(s: Session, actor: Actor, card: Card) -> CardDetail:
@@ -311,8 +315,28 @@ def as_dict(card: CardDetail) -> dict[str, Any]:
             "family_name": c.family_name, "given_names": c.given_names, "ssn": card.ssn,
             "bank_account": card.bank_account, "branch_id": c.branch_id, "branch_name": card.branch.name,
             "application_id": c.application_id, "produced_at": c.produced_at, "issued_at": c.issued_at,
-            "activated_at": c.activated_at,
+            "activated_at": c.activated_at, "suspended_at": c.suspended_at, "loss_reported_via": c.loss_reported_via,
             "permit": {"permit_number": c.permit_number, "category": c.permit_category,
                        "employer_name_en": c.employer_name_en, "employer_name_zh": c.employer_name_zh,
                        "position": c.position, "valid_from": c.permit_valid_from, "valid_to": c.permit_valid_to,
                        "status": c.permit_status}}
+
+
+@dataclass
+class MyCard:
+    card: Card
+    ssn_masked: str
+    replacement: CardApplication | None  # the live replacement application of this card, if any
+    fee_fen: int  # what a replacement costs today
+    branches: list[Branch]
+
+
+def my_card(db: Database, *, actor: Actor, card_id: int) -> MyCard:
+    """A worker's own card with what they can do about it (report loss, restore, replace)."""
+    if actor.role != service.APPLICANT:
+        raise Forbidden()
+    with db.uow(write=False) as s:
+        card = service.load_card(s, actor, card_id)
+        return MyCard(card=card, ssn_masked=mask(card.ssn), replacement=repo.live_replacement_for(s, card.id),
+                      fee_fen=service.card_fee_fen(s, kind=domain.Kind.REPLACEMENT, on=clock.today()),
+                      branches=banks.issuing_branches(s))

@@ -101,3 +101,44 @@ def test_two_clerks_approving_at_once_one_wins(committed_db):
     with real.uow(write=False) as s:
         row = s.get(CardApplication, app.id)
         assert row is not None and row.version == 3 and row.state == "in_production"
+
+
+def test_two_clerks_issuing_replacements_for_one_person_at_once_one_wins(committed_db):
+    """Two instant branches, the same person with a lost card, the same moment: exactly one new card."""
+    from permitcard.cards.errors import NotEligible
+    from tests.card_factories import bank_clerk
+    from tests.integration.cards.test_loss import ZHONGXIN, active_card
+
+    real = committed_db
+    with clock.frozen(date(2025, 9, 1)):
+        permit, worker, _clerk, old = active_card(real)
+        cards.report_loss(real, actor=worker, card_id=old.id, version=old.version)
+        clerks = [bank_clerk(real, "CGB-DG-MAIN"), bank_clerk(real, ZHONGXIN)]
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def issue(actor):  # type: ignore[no-untyped-def]
+            barrier.wait()
+            try:
+                app = cards.apply_replacement(real, actor=actor, card_id=old.id, reason="lost", channel="instant",
+                                              passport_number=permit.passport_number)
+                cards.record_payment(real, actor=actor, application_id=app.id, amount="20", method="cash")
+                app = cards.produce_instant(real, actor=actor, application_id=app.id, version=app.version)
+                cards.hand_over(real, actor=actor, application_id=app.id, version=app.version,
+                                passport_number=permit.passport_number)
+                outcomes.append("issued")
+            except (Conflict, NotEligible) as exc:
+                outcomes.append(type(exc).__name__)
+
+        with clock.frozen(date(2025, 9, 1)):
+            threads = [threading.Thread(target=issue, args=(c,)) for c in clerks]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+    assert outcomes.count("issued") == 1 and len(outcomes) == 2, outcomes
+    with real.uow(write=False) as s:
+        held = s.execute(select(Card).where(Card.ssn_hash == old.ssn_hash)).scalars().all()
+        assert sorted(c.state for c in held) == ["invalidated", "issued"]
+        apps = s.execute(select(CardApplication).where(CardApplication.replaces_card_id == old.id)).scalars().all()
+        assert len(apps) == 1
