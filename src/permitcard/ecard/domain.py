@@ -78,7 +78,7 @@ def delay_after(failures: int) -> timedelta:
     """The wait earned by ``failures`` failed attempts: none for the first few, then 30 s doubling to 1 h."""
     if failures < FREE_FAILURES:
         return timedelta(0)
-    return min(MAX_DELAY, timedelta(seconds=30 * 2 ** (failures - FREE_FAILURES)))
+    return min(MAX_DELAY, timedelta(seconds=30 * 2 ** min(failures - FREE_FAILURES, 20)))
 
 
 # --- the e-card follows the physical card -------------------------------------------------------------

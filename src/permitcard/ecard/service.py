@@ -62,8 +62,8 @@ from permitcard.shared.registry import REFUSAL_MESSAGES, RegistryRefusal, regist
 __all__ = ["Holder", "Started", "TokenPair", "change_password", "forget_expired", "holder_for", "issue_tokens",
            "new_pair_for", "refresh", "register", "resend_code", "sign_in", "sign_out", "verify_code"]
 
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+password_hasher = PasswordHasher()
+_DUMMY_HASH = password_hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def register(db: Database, *, family_name: str, given_names: str, number_kind: s
     passport; then a one-time code goes to the contact on file (see the module docstring)."""
     data = _clean(family_name=family_name, given_names=given_names, number_kind=number_kind, number=number,
                   passport_number=passport_number, email=email, password=password, password_again=password_again)
-    password_hash = _hasher.hash(password)  # always, before we know whether the details match
+    password_hash = password_hasher.hash(password)  # always, before we know whether the details match
     names = limits.keys("register", account=blind_index(data.number), ip=ip)
     blind_index(data.passport)
     with db.uow() as s:
@@ -278,7 +278,7 @@ def _account_for_number(s: Session, number: str) -> EcardAccount | None:
 def _authenticate(s: Session, *, number: str, password: str, ip: str, names: list[str]) -> EcardAccount:
     account = _account_for_number(s, number or "")
     try:
-        _hasher.verify(account.password_hash if account else _DUMMY_HASH, password or "")
+        password_hasher.verify(account.password_hash if account else _DUMMY_HASH, password or "")
         ok = account is not None
     except (VerificationError, InvalidHashError):
         ok = False
@@ -343,14 +343,14 @@ def change_password(db: Database, *, holder: Holder, current: str, new: str, new
         raise ValidationFailed.one("new_password", problem)
     if new != new_again:
         raise ValidationFailed.one("new_password_again", N_("The two passwords are not the same"))
-    new_hash = _hasher.hash(new)
+    new_hash = password_hasher.hash(new)
     names = limits.keys("login", account=f"id{holder.account_id}", ip=ip)
     with db.uow() as s:
         limits.check(s, names)
         account = repo.account(s, holder.account_id)
         assert account is not None
         try:
-            _hasher.verify(account.password_hash, current or "")
+            password_hasher.verify(account.password_hash, current or "")
         except (VerificationError, InvalidHashError):
             limits.failed(s, names)
             audit.record(s, actor=holder.actor(ip), action="ecard_account.password_change_failed",
