@@ -64,11 +64,19 @@ def published_keys() -> dict[str, Any]:
             "verify_offline": "permitcard verify-qr TOKEN --public-key permitcard-ecard-keys.json"}
 
 
+@lru_cache
+def _policy_service() -> Any:
+    """``permitcard.policy.service`` where the policy context is installed (it lands from another branch)."""
+    if importlib.util.find_spec("permitcard.policy") is None:
+        return None
+    return importlib.import_module("permitcard.policy.service")
+
+
 def qr_lifetime_seconds(s: Session) -> int:
     """The city's QR lifetime (policy ``ecard_qr_seconds``) when the policy context is installed, else
     the default setting (60 s). The one place the e-card reads it."""
-    if importlib.util.find_spec("permitcard.policy.service") is not None:
-        policy = importlib.import_module("permitcard.policy.service")
+    policy = _policy_service()
+    if policy is not None:
         try:
             value = getattr(policy.policy_for(s, city=get_settings().city_code, on=clock.today()),
                             "ecard_qr_seconds", None)
@@ -218,6 +226,11 @@ def verify_online(db: Database, token: str) -> Verification:
             return Verification(ok=False, reason=qr.SUSPENDED, name=_name(account.given_names, account.family_name),
                                 card_state=facts.card_state)
         permit = registry_for(s).get(account.permit_number)
+        result = Verification(
+            ok=True, reason=None, name=_name(account.given_names, account.family_name),
+            permit_status=permit.status if permit else None, permit_valid_from=permit.valid_from if permit else None,
+            permit_valid_to=permit.valid_to if permit else None, permit_category=permit.category if permit else None,
+            card_state=facts.card_state, expires_at=expires)
         if seen is None:
             try:
                 with s.begin_nested():  # two verifiers opening the same code at once: one row
@@ -226,11 +239,7 @@ def verify_online(db: Database, token: str) -> Verification:
             except IntegrityError:
                 pass
             s.commit()
-    return Verification(
-        ok=True, reason=None, name=_name(account.given_names, account.family_name),
-        permit_status=permit.status if permit else None, permit_valid_from=permit.valid_from if permit else None,
-        permit_valid_to=permit.valid_to if permit else None, permit_category=permit.category if permit else None,
-        card_state=facts.card_state, expires_at=expires)
+    return result
 
 
 def _name(given: str, family: str) -> str:

@@ -37,7 +37,8 @@ def person(db: Database) -> tuple[PermitInfo, str]:
 
 
 def mails(db: Database, maildir: Path) -> list[Any]:
-    outbox.dispatch(db)
+    while outbox.dispatch(db):  # handlers may queue notifications of their own
+        pass
     return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(maildir.glob("*.eml"))]
 
 

@@ -117,8 +117,14 @@ def test_a_wrong_code_five_times_sends_a_new_one(db, person, maildir):
         service.verify_code(db, holder=holder, code=wrong)
     assert "5 times" in caught.value.message
     second = last_code(db, maildir)
-    with pytest.raises((CodeRejected, TooManyAttempts)):
-        service.verify_code(db, holder=holder, code=first)  # the old code is dead (and the account waits)
+    with pytest.raises(TooManyAttempts) as waiting:  # and the account waits 30 s before trying again
+        service.verify_code(db, holder=holder, code=second)
+    assert waiting.value.retry_after <= 31
+    start = clock.now()
+    with clock.frozen(start + timedelta(seconds=31)), pytest.raises(CodeRejected):
+        service.verify_code(db, holder=holder, code=first)  # the old code is dead; the wait doubles
+    with clock.frozen(start + timedelta(seconds=31 + 61)):
+        assert service.verify_code(db, holder=holder, code=second)
 
 
 def test_a_code_is_valid_10_minutes_then_a_new_one_is_sent(db, person, maildir):

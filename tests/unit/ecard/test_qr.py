@@ -50,7 +50,7 @@ def test_expired():
 
 def test_tampered_payload():
     tok = token()
-    head, body, sig = tok.split(".")
+    head, _body, sig = tok.split(".")
     data = payload(tok)
     data["exp"] = NOW + 3600  # a longer life
     forged = ".".join([head, qr.b64e(json.dumps(data, separators=(",", ":"), sort_keys=True).encode()), sig])
