@@ -7,7 +7,10 @@ to an hour (``domain.delay_after``). A success clears the account's key, never t
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,7 +19,33 @@ from permitcard.ecard import domain
 from permitcard.ecard import repository as repo
 from permitcard.ecard.errors import TooManyAttempts
 from permitcard.ecard.models import EcardAttempt
-from permitcard.shared import clock
+from permitcard.shared import audit, clock
+from permitcard.shared.audit import Actor
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def audited_when_blocked(kind: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A use case whose refusal for too many attempts is recorded as a security event (in a unit of work
+    of its own, after the use case's one was rolled back)."""
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except TooManyAttempts as exc:
+                db = args[0] if args else kwargs["db"]
+                ip = str(kwargs.get("ip", ""))
+                audit.record_security(db, actor=Actor(None, "anonymous", "e-card", ip),  # type: ignore[arg-type]
+                                      action="ecard_account.attempt_blocked", target_type="ecard_account",
+                                      after={"kind": kind, "retry_after": exc.retry_after})
+                raise
+
+        return run
+
+    return wrap
 
 
 def keys(kind: str, *, account: str | None, ip: str) -> list[str]:

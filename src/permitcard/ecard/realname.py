@@ -64,5 +64,8 @@ class OneTimeCodeVerifier:
 
 
 def verifier() -> domain.RealNameVerifier:
-    """The real-name verifier in use. Built in: the one-time code; a face-recognition provider plugs in here."""
+    """The real-name verifier in use: the one-time code. A face-recognition provider (the
+    ``ecard.adapters.FACE_CHECK`` port the bootstrap fills) is wrapped in a ``RealNameVerifier`` of its
+    own — ``start`` asks for a live capture, ``check`` compares it with the card photo — and returned
+    here instead; registration and the registry match in front of it stay the same."""
     return OneTimeCodeVerifier()

@@ -28,6 +28,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from permitcard.auth import service as accounts
+from permitcard.auth import views as auth_views
 from permitcard.db import Database
 from permitcard.ecard import domain, limits, sessions
 from permitcard.ecard import repository as repo
@@ -135,6 +136,7 @@ def _clean(*, family_name: str, given_names: str, number_kind: str, number: str,
     return _Input(family, given, number_kind, clean_number, passport, clean_email)
 
 
+@limits.audited_when_blocked("register")
 def register(db: Database, *, family_name: str, given_names: str, number_kind: str, number: str,
              passport_number: str, email: str, password: str, password_again: str, ip: str = "") -> Started:
     """Register an e-card: the registry must confirm the name, the permit (or the SSN's permit) and the
@@ -184,8 +186,8 @@ def _permit_of(s: Session, data: _Input) -> str:
 
 
 def _contact(s: Session, permit_number: str, typed: str) -> tuple[str, bool]:
-    linked = accounts.email_of_permit_holder(s, permit_number)
-    return (linked, True) if linked else (typed, False)
+    linked = auth_views.account_of_permit(s, permit_number)
+    return (linked.email, True) if linked is not None and linked.is_active else (typed, False)
 
 
 def _save_account(s: Session, account: EcardAccount | None, *, permit_number: str, data: _Input, contact: str,
@@ -219,6 +221,7 @@ def _subject(account: EcardAccount) -> Subject:
 # --- real-name verification -------------------------------------------------------------------------
 
 
+@limits.audited_when_blocked("code")
 def verify_code(db: Database, *, holder: Holder, code: str, ip: str = "", session: bool = True) -> str:
     """Check the one-time code of a pending e-card; returns the new page session token (with ``session``)."""
     if holder.verified:
@@ -248,6 +251,7 @@ def verify_code(db: Database, *, holder: Holder, code: str, ip: str = "", sessio
         return token
 
 
+@limits.audited_when_blocked("code")
 def resend_code(db: Database, *, holder: Holder, ip: str = "") -> None:
     """Send a new code (the old one stops working). Counted like a failed try, so it cannot flood."""
     names = limits.keys("code", account=str(holder.account_id), ip=ip)
@@ -292,6 +296,7 @@ def _authenticate(s: Session, *, number: str, password: str, ip: str, names: lis
     return account
 
 
+@limits.audited_when_blocked("login")
 def sign_in(db: Database, *, number: str, password: str, ip: str = "") -> Started:
     """The page session of an e-card (a pending one goes on to the code)."""
     names = limits.keys("login", account=blind_index(number or "-"), ip=ip)
@@ -307,6 +312,7 @@ def sign_in(db: Database, *, number: str, password: str, ip: str = "") -> Starte
                        contact_is_account=account.contact_source == "account")
 
 
+@limits.audited_when_blocked("login")
 def issue_tokens(db: Database, *, number: str, password: str, ip: str = "") -> TokenPair:
     """For a mobile app: a 10-minute bearer access token and a refresh token (verified e-cards only)."""
     names = limits.keys("login", account=blind_index(number or "-"), ip=ip)
@@ -336,6 +342,7 @@ def new_pair_for(db: Database, *, account_id: int, ip: str = "") -> TokenPair:
         return pair
 
 
+@limits.audited_when_blocked("password")
 def change_password(db: Database, *, holder: Holder, current: str, new: str, new_again: str, ip: str = "") -> None:
     """A new e-card password; every other session and every bearer token is revoked."""
     problem = domain.password_problem(new, is_common=accounts.is_common_password(new))

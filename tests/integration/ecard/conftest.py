@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from permitcard.config import get_settings
+from permitcard.bootstrap import adapters, install
 from permitcard.db import Database
 from permitcard.ecard import service
-from permitcard.handlers import register_all
+from permitcard.notifications.adapters import FileMailer
 from permitcard.shared import outbox
 from permitcard.shared.registry import PermitInfo
 from tests.insurance_factories import register_for_ssn
@@ -23,10 +24,12 @@ PASSWORD = "Ecard-pass1"
 
 
 @pytest.fixture
-def maildir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(get_settings(), "var_dir", tmp_path)
-    register_all()
-    return tmp_path / "mail"
+def maildir(tmp_path: Path) -> Iterator[Path]:
+    """The app's adapters with the file mailer writing into this test's folder (the mail drop)."""
+    assembled = adapters()
+    install(replace(assembled, mailer=FileMailer(tmp_path / "mail")))
+    yield tmp_path / "mail"
+    install(assembled)
 
 
 @pytest.fixture

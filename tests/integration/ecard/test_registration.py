@@ -177,6 +177,9 @@ def test_sign_in_is_limited_per_account_and_every_attempt_audited(db, person, re
         failed = [r for r in audit.history(s, target_type="ecard_account", target_id=_account_id(db, info))
                   if r.action == "ecard_account.sign_in_failed"]
     assert len(failed) == 5
+    with db.uow(write=False) as s:
+        blocked = audit.history(s, target_type="ecard_account", target_id="")
+    assert [r.after["kind"] for r in blocked if r.action == "ecard_account.attempt_blocked"] == ["login"]
 
 
 def _account_id(db, info):
