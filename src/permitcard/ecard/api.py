@@ -129,7 +129,8 @@ def qr_code(db: Database = Depends(get_db), holder: Holder = Depends(api_holder(
     """A fresh dynamic QR code (signed token, valid `lifetime` seconds) and its SVG."""
     code = views.issue_qr(db, holder=holder)
     return QrOut(token=code.token, url=code.url, expires_at=datetime.fromtimestamp(code.expires_at, tz=UTC),
-                 lifetime=code.lifetime, svg=str(qr_svg(code.url, title=i18n.gettext("E-card QR code"))))
+                 expires_in=code.lifetime, lifetime=code.lifetime,
+                 svg=str(qr_svg(code.url, scale=5, title=i18n.gettext("E-card QR code"))))
 
 
 @router.get("/verifications/{token}", response_model=VerificationOut)

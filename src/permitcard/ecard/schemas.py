@@ -95,6 +95,7 @@ class QrOut(BaseModel):
     token: str
     url: str
     expires_at: datetime
+    expires_in: int = Field(description="Seconds from now (renew before; the device's clock may differ)")
     lifetime: int
     svg: str
 

@@ -12,9 +12,9 @@
   var lang = document.documentElement.getAttribute("lang") || "en";
   var MARGIN = 10; // seconds before expiry
 
-  function schedule(expiresAt) {
-    var wait = Math.max(1, expiresAt - MARGIN - Date.now() / 1000);
-    window.setTimeout(renew, wait * 1000);
+  // Relative times only: the phone's clock may differ from the server's.
+  function schedule(expiresIn) {
+    window.setTimeout(renew, Math.max(1, expiresIn - MARGIN) * 1000);
   }
 
   function showExpiry(iso) {
@@ -36,10 +36,10 @@
         box.setAttribute("data-token", data.token);
         if (link) { link.setAttribute("href", data.url); }
         showExpiry(data.expires_at);
-        schedule(Date.parse(data.expires_at) / 1000);
+        schedule(data.expires_in);
       })
       .catch(function () { window.location.reload(); });
   }
 
-  schedule(parseInt(box.getAttribute("data-expires-at"), 10));
+  schedule(parseInt(box.getAttribute("data-expires-in"), 10));
 })();
