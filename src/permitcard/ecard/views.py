@@ -214,32 +214,36 @@ def verify_online(db: Database, token: str) -> Verification:
     if claims is None or verdict.reason in (qr.UNKNOWN_KEY, qr.WRONG_KEY, qr.TAMPERED):
         return Verification(ok=False, reason=verdict.reason)
     expires = datetime.fromtimestamp(claims.expires_at, tz=now.tzinfo)
-    with db.uow() as s:
-        seen = repo.seen_nonce(s, claims.nonce)
+    with db.uow(write=False) as s:  # reads only: a code opened again takes no write lock
+        seen = repo.seen_nonce(s, claims.nonce) is not None
         if verdict.reason == qr.EXPIRED:
-            return Verification(ok=False, reason=qr.REPLAYED if seen is not None else qr.EXPIRED, expires_at=expires)
+            return Verification(ok=False, reason=qr.REPLAYED if seen else qr.EXPIRED, expires_at=expires)
         account = repo.account_by_ref(s, claims.card_ref)
         if account is None or account.state != domain.ACCOUNT_VERIFIED:
             return Verification(ok=False, reason=qr.UNKNOWN_CARD)
         facts, _ = _facts(s, account.permit_number)
+        name = _name(account.given_names, account.family_name)
         if domain.service_state(facts) == domain.SERVICE_SUSPENDED:
-            return Verification(ok=False, reason=qr.SUSPENDED, name=_name(account.given_names, account.family_name),
-                                card_state=facts.card_state)
+            return Verification(ok=False, reason=qr.SUSPENDED, name=name, card_state=facts.card_state)
         permit = registry_for(s).get(account.permit_number)
-        result = Verification(
-            ok=True, reason=None, name=_name(account.given_names, account.family_name),
-            permit_status=permit.status if permit else None, permit_valid_from=permit.valid_from if permit else None,
-            permit_valid_to=permit.valid_to if permit else None, permit_category=permit.category if permit else None,
-            card_state=facts.card_state, expires_at=expires)
-        if seen is None:
-            try:
-                with s.begin_nested():  # two verifiers opening the same code at once: one row
-                    s.add(EcardQrSeen(nonce=claims.nonce[:32], card_ref=claims.card_ref[:32], expires_at=expires,
-                                      first_seen_at=now))
-            except IntegrityError:
-                pass
-            s.commit()
-    return result
+    if not seen:
+        _remember_nonce(db, claims, expires, now)
+    return Verification(
+        ok=True, reason=None, name=name, permit_status=permit.status if permit else None,
+        permit_valid_from=permit.valid_from if permit else None, permit_valid_to=permit.valid_to if permit else None,
+        permit_category=permit.category if permit else None, card_state=facts.card_state, expires_at=expires)
+
+
+def _remember_nonce(db: Database, claims: qr.Claims, expires: datetime, now: datetime) -> None:
+    """The first time a code is verified (so that showing it again after expiry reads as a replay)."""
+    with db.uow() as s:
+        try:
+            with s.begin_nested():  # two verifiers opening the same code at once: one row
+                s.add(EcardQrSeen(nonce=claims.nonce[:32], card_ref=claims.card_ref[:32], expires_at=expires,
+                                  first_seen_at=now))
+        except IntegrityError:
+            pass
+        s.commit()
 
 
 def _name(given: str, family: str) -> str:
