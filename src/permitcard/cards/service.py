@@ -8,8 +8,6 @@ same ownership rules (a record that is not yours is NotFound).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -576,29 +574,3 @@ def apply_snapshot(card: Card, permit: PermitInfo) -> bool:
     if changed:
         card.permit_refreshed_at = clock.now()
     return changed
-
-
-# --- for other contexts, inside their unit of work ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CardStatus:
-    """The person's current physical card and latest application, as values (the e-card follows it)."""
-
-    card_id: int | None
-    card_state: str | None
-    card_version: int
-    application_state: str | None
-    promised_date: date | None
-
-
-def card_status_for(s: Session, *, permit_number: str) -> CardStatus:
-    """The newest card that is not invalidated, and the newest application, of this work permit's holder."""
-    cards = [c for c in repo.cards_for_person(s, permit_number=permit_number)
-             if c.state != CardState.INVALIDATED]
-    card = max(cards, key=lambda c: c.id) if cards else None
-    apps = repo.applications_for_permit(s, permit_number)
-    app = max(apps, key=lambda a: a.id) if apps else None
-    return CardStatus(card_id=card.id if card else None, card_state=card.state if card else None,
-                      card_version=card.version if card else 0, application_state=app.state if app else None,
-                      promised_date=app.promised_date if app else None)

@@ -311,3 +311,29 @@ def as_dict(card: CardDetail) -> dict[str, Any]:
                        "employer_name_en": c.employer_name_en, "employer_name_zh": c.employer_name_zh,
                        "position": c.position, "valid_from": c.permit_valid_from, "valid_to": c.permit_valid_to,
                        "status": c.permit_status}}
+
+
+# --- for other contexts, inside their unit of work ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardStatus:
+    """The person's current physical card and latest application, as values (the e-card follows it)."""
+
+    card_id: int | None
+    card_state: str | None
+    card_version: int
+    application_state: str | None
+    promised_date: date | None
+
+
+def card_status_for(s: Session, *, permit_number: str) -> CardStatus:
+    """The newest card that is not invalidated, and the newest application, of this work permit's holder."""
+    cards = [c for c in repo.cards_for_person(s, permit_number=permit_number)
+             if c.state != domain.CardState.INVALIDATED]
+    card = max(cards, key=lambda c: c.id) if cards else None
+    apps = repo.applications_for_permit(s, permit_number)
+    app = max(apps, key=lambda a: a.id) if apps else None
+    return CardStatus(card_id=card.id if card else None, card_state=card.state if card else None,
+                      card_version=card.version if card else 0, application_state=app.state if app else None,
+                      promised_date=app.promised_date if app else None)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from permitcard.cards import service as cards
+from permitcard.cards import views as cards_views
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.ecard import domain, qr
@@ -113,7 +114,7 @@ def loss_reporting_available() -> bool:
 
 
 def _facts(s: Session, permit_number: str) -> tuple[domain.CardFacts, date | None]:
-    status = cards.card_status_for(s, permit_number=permit_number)
+    status = cards_views.card_status_for(s, permit_number=permit_number)
     return domain.CardFacts(card_id=status.card_id, card_state=status.card_state, card_version=status.card_version,
                             application_state=status.application_state,
                             promised_date_known=status.promised_date is not None), status.promised_date
