@@ -13,20 +13,22 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LIVE, MOBILE, assert_accessible, html_lang, shot, text_for
+from tests.e2e.conftest import LIVE, MOBILE, assert_accessible, html_lang, login, new_page, shot, text_for
 
 PASSWORD = "Phone-card7"
 
 
 def _permit(browser: Any, base_url: str, family: str, given: str, passport: str) -> str:
-    """The demo employer files a permit application and the demo officer approves it (over the API)."""
+    """The demo employer files a permit application and the demo officer (signed in with the second
+    factor) approves it, both through the API with their browser sessions."""
     start = date(2026, 12, 10)
-    employer = browser.new_context(base_url=base_url)
-    officer = browser.new_context(base_url=base_url)
+    employer = new_page(browser, base_url)
+    officer = new_page(browser, base_url)
     try:
-        token = employer.request.post("/api/v1/session", data={"email": "hr@example.com",
-                                                                "password": "demo-employer-pass"}).json()["csrf_token"]
-        filed = employer.request.post("/api/v1/permit-applications", headers={"X-CSRF-Token": token}, data={
+        login(employer, "hr@example.com", "demo-employer-pass")
+        login(officer, "officer@example.com", "demo-officer-pass")
+        token = employer.context.request.get("/api/v1/me").json()["csrf_token"]
+        filed = employer.context.request.post("/api/v1/permit-applications", headers={"X-CSRF-Token": token}, data={
             "family_name": family, "given_names": given, "nationality": "DE", "birth_date": "1991-03-04", "sex": "F",
             "passport_number": passport, "passport_expiry_date": (start + timedelta(days=2500)).isoformat(),
             "position": "Quality engineer", "category": "B", "contract_start_date": start.isoformat(),
@@ -34,16 +36,15 @@ def _permit(browser: Any, base_url: str, family: str, given: str, passport: str)
             "requested_end_date": (start + timedelta(days=700)).isoformat()})
         assert filed.status == 201, filed.text()
         app = filed.json()
-        token = officer.request.post("/api/v1/session", data={"email": "officer@example.com",
-                                                               "password": "demo-officer-pass"}).json()["csrf_token"]
-        decided = officer.request.post(f"/api/v1/permit-applications/{app['id']}/decision",
-                                       headers={"X-CSRF-Token": token},
-                                       data={"action": "approve", "reason": "", "version": app["version"]})
+        token = officer.context.request.get("/api/v1/me").json()["csrf_token"]
+        decided = officer.context.request.post(f"/api/v1/permit-applications/{app['id']}/decision",
+                                               headers={"X-CSRF-Token": token},
+                                               data={"action": "approve", "reason": "", "version": app["version"]})
         assert decided.status == 200, decided.text()
         return str(decided.json()["permit_number"])
     finally:
-        employer.close()
-        officer.close()
+        employer.context.close()
+        officer.context.close()
 
 
 def _code_for(email: str, timeout: float = 20) -> str:
