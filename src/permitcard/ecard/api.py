@@ -31,14 +31,15 @@ from permitcard.ecard.schemas import (
 )
 from permitcard.ecard.service import Holder
 from permitcard.shared import i18n
-from permitcard.shared.openapi import errors
+from permitcard.shared.openapi import Problem, errors
 from permitcard.shared.web import qr_svg
 
 router = APIRouter(prefix="/api/v1/ecard", tags=["e-card"])
-public_router = APIRouter(include_in_schema=True, tags=["e-card"])
+public_router = APIRouter(include_in_schema=False)
 
 _LIMITED: dict[int | str, dict[str, Any]] = {
-    429: {"description": "Too many attempts from this account or address; see Retry-After"}}
+    429: {"description": "Too many attempts from this account or address; see Retry-After", "model": Problem,
+          "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
 
 
 def _tokens(pair: service.TokenPair) -> Tokens:
@@ -133,7 +134,7 @@ def qr_code(db: Database = Depends(get_db), holder: Holder = Depends(api_holder(
                  svg=str(qr_svg(code.url, scale=5, title=i18n.gettext("E-card QR code"))))
 
 
-@router.get("/verifications/{token}", response_model=VerificationOut)
+@router.get("/verifications/{token}", response_model=VerificationOut, responses=errors())
 def verification(token: str, db: Database = Depends(get_db)) -> VerificationOut:
     """Public: check an e-card QR token (e.g. the residence-permit check of another authority)."""
     v = views.verify_online(db, token)
