@@ -10,8 +10,6 @@ and accepted by the verification, so codes signed just before the rotation still
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -31,9 +29,10 @@ from permitcard.ecard.errors import EcardSignInNeeded, EcardSuspended
 from permitcard.ecard.models import EcardQrSeen
 from permitcard.ecard.service import Holder
 from permitcard.insurance import service as insurance
+from permitcard.policy import service as policy
 from permitcard.shared import audit, clock
 from permitcard.shared.crypto import mask, signing_key
-from permitcard.shared.errors import N_, NotFound, RuleViolation
+from permitcard.shared.errors import N_, DomainError, NotFound, RuleViolation
 from permitcard.shared.registry import PermitInfo, registry_for
 
 # --- keys --------------------------------------------------------------------------------------------
@@ -65,27 +64,13 @@ def published_keys() -> dict[str, Any]:
             "verify_offline": "permitcard verify-qr TOKEN --public-key permitcard-ecard-keys.json"}
 
 
-@lru_cache
-def _policy_service() -> Any:
-    """``permitcard.policy.service`` where the policy context is installed (it lands from another branch)."""
-    if importlib.util.find_spec("permitcard.policy") is None:
-        return None
-    return importlib.import_module("permitcard.policy.service")
-
-
 def qr_lifetime_seconds(s: Session) -> int:
-    """The city's QR lifetime (policy ``ecard_qr_seconds``) when the policy context is installed, else
-    the default setting (60 s). The one place the e-card reads it."""
-    policy = _policy_service()
-    if policy is not None:
-        try:
-            value = getattr(policy.policy_for(s, city=get_settings().city_code, on=clock.today()),
-                            "ecard_qr_seconds", None)
-        except Exception:
-            value = None
-        if isinstance(value, int) and value > 0:
-            return value
-    return get_settings().ecard_qr_seconds
+    """The QR lifetime: the city's rule ``ecard_qr_seconds`` in force today (policy), or the default
+    setting (60 s) where no rule has been entered. The one place the e-card reads it."""
+    try:
+        return policy.policy_for(s, city=None, on=clock.today()).ecard_qr_seconds
+    except DomainError:  # no rules for the city yet
+        return get_settings().ecard_qr_seconds
 
 
 # --- the e-card page ----------------------------------------------------------------------------------

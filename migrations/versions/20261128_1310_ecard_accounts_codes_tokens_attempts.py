@@ -1,7 +1,7 @@
 """e-card: accounts, one-time codes, session/bearer tokens, attempt counters, seen QR nonces
 
 Revision ID: 04ece2a6250b
-Revises: bd95f98d2e3b
+Revises: 7c1e5a0d2f43
 Create Date: 2026-11-28 12:52:44.380431
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '04ece2a6250b'
-down_revision: str | None = 'bd95f98d2e3b'
+down_revision: str | None = '7c1e5a0d2f43'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
