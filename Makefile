@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-fast lint bench bench-smoke bench-report bench-inprocess bench-scale clean chromium migrate seed i18n-extract i18n-update
+.PHONY: install run test test-fast lint bench bench-smoke bench-report bench-inprocess bench-scale bench-ecard clean chromium migrate seed i18n-extract i18n-update
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ bench-inprocess: install
 # var/bench-scale/; the first run generates them, which takes a while): bench/SCALE.md.
 bench-scale: install
 	$(BIN)/python -m bench.scale $(if $(PEOPLE),--people $(PEOPLE))
+
+bench-ecard: install
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
+	$(BIN)/python -m bench.ecard
 
 i18n-extract: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -o src/permitcard/locale/messages.pot --no-location --sort-output src

@@ -254,6 +254,32 @@ def generate(people: int = typer.Option(10_000, min=1, help="How many people (ea
         console.print(f"  {table:<24} {n:>10,}")
 
 
+@app.command("verify-qr")
+def verify_qr(token: str = typer.Argument(..., help="The token, or the whole verification URL the QR code holds"),
+              public_key: typer.FileBinaryRead = typer.Option(..., "--public-key", help=(
+                  "The published key set (/.well-known/permitcard-ecard-keys.json), a PEM public key, or "
+                  "base64 of the 32 raw bytes")),
+              at: int = typer.Option(0, help="Check as of this Unix time (default: now)")) -> None:
+    """Check an e-card QR token offline (no database): prints valid or invalid and why."""
+    import time
+
+    from permitcard.ecard import qr
+    from permitcard.shared.i18n import translate
+
+    try:
+        keys = qr.load_keys(public_key.read())
+    except ValueError as exc:
+        err.print(f"cannot read the public key file: {exc}")
+        raise typer.Exit(2) from exc
+    verdict = qr.verify(token, keys, now=at or int(time.time()))
+    if verdict.ok and verdict.claims is not None:
+        print(f"valid: signed by key {verdict.claims.kid}, card reference {verdict.claims.card_ref}, "
+              f"expires at {verdict.claims.expires_at} (Unix time)")
+        return
+    print(f"invalid: {verdict.reason}: {translate(verdict.message)}")
+    raise typer.Exit(1)
+
+
 @app.command("verify-audit")
 def verify_audit() -> None:
     """Check every audit entry's MAC and every seal's Merkle root, chain and signature."""

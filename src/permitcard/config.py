@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     city_name_en: str = "Dongguan"
     city_name_zh: str = "东莞"
 
+    # The e-card (SPEC §5). The QR lifetime is a city rule (policy); this is its default until one is set.
+    ecard_qr_seconds: int = 60
+    # Retired QR signing keys' public keys (base64url of the 32 raw bytes, comma-separated): published and
+    # accepted, so codes signed before a key rotation still verify. The current key is PERMITCARD_SIGNING_KEY.
+    ecard_retired_public_keys: str = ""
+    ecard_access_minutes: int = 10  # bearer access tokens of the mobile API
+    ecard_refresh_days: int = 30  # rotating refresh tokens
+    ecard_session_minutes: int = 30  # the e-card's page session (idle)
+
     registry_backend: str = "builtin"  # the Work-in-China registry adapter
     card_producer: str = "builtin"  # the bank's card vendor adapter
     mail_backend: str = "file"  # file | smtp

@@ -123,4 +123,3 @@ class Database:
 
     def session(self) -> Session:
         return self._factory()
-

@@ -146,6 +146,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if exc.status == 403:
             await _record_denied(request, exc)
+        response = _domain_error(request, exc)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:  # 429: how long to wait
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    def _domain_error(request: Request, exc: DomainError) -> Response:
         if _is_api(request):
             return problem(request, exc)
         if exc.status == 401:

@@ -86,3 +86,11 @@ def run(db: Database, *, once: bool = False, interval: float = 0.5, batch: int |
         if n == 0:
             stop.wait(interval)
     return delivered
+
+
+@periodic("ecard.forget_expired", every=3600)
+def _forget_expired_ecard_tokens(db: Database) -> int:
+    """Drop e-card tokens and QR nonces a day after they expired."""
+    from permitcard.ecard import service as ecard
+
+    return ecard.forget_expired(db)

@@ -19,10 +19,9 @@ from permitcard.auth.service import CurrentUser
 from permitcard.db import Database
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import Forbidden, Unauthenticated
-from permitcard.shared.web import CSRF_HEADER, check_csrf
+from permitcard.shared.web import check_api_csrf
 
 SESSION_COOKIE = "pc_session"
-_SAFE = {"GET", "HEAD", "OPTIONS"}
 
 
 # Dependencies that touch no database are `async def`: FastAPI runs sync dependencies in the
@@ -50,8 +49,9 @@ def require(permission: str | None = None) -> Callable[..., Coroutine[Any, Any, 
     async def dependency(request: Request, user: CurrentUser | None = Depends(optional_user)) -> CurrentUser:
         if user is None:
             raise Unauthenticated()
-        if request.url.path.startswith("/api/") and request.method not in _SAFE:
-            check_csrf(request, request.headers.get(CSRF_HEADER))
+        if request.url.path.startswith("/api/"):
+            # The account was found from the session cookie (never a bearer token): CSRF applies.
+            check_api_csrf(request, bearer_authenticated=False)
         if permission is not None and not has_permission(user.role, permission):
             raise Forbidden()
         return user

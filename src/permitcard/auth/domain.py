@@ -144,6 +144,10 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(words | {w.lower() for w in FREQUENCY_LISTS.get("passwords", [])})
 
 
+def is_common(password: str) -> bool:
+    return password.lower() in _common_passwords()
+
+
 def password_problem(password: str, *, email: str = "") -> str | None:
     """None if acceptable, else a message id. No composition rules (ASVS 6.2.1, 6.2.4, 6.2.5)."""
     if len(password) < MIN_PASSWORD:

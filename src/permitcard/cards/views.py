@@ -340,3 +340,29 @@ def my_card(db: Database, *, actor: Actor, card_id: int) -> MyCard:
         return MyCard(card=card, ssn_masked=mask(card.ssn), replacement=repo.live_replacement_for(s, card.id),
                       fee_fen=service.card_fee_fen(s, kind=domain.Kind.REPLACEMENT, on=clock.today()),
                       branches=banks.issuing_branches(s))
+
+
+# --- for other contexts, inside their unit of work ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardStatus:
+    """The person's current physical card and latest application, as values (the e-card follows it)."""
+
+    card_id: int | None
+    card_state: str | None
+    card_version: int
+    application_state: str | None
+    promised_date: date | None
+
+
+def card_status_for(s: Session, *, permit_number: str) -> CardStatus:
+    """The newest card that is not invalidated, and the newest application, of this work permit's holder."""
+    cards = [c for c in repo.cards_for_person(s, permit_number=permit_number)
+             if c.state != domain.CardState.INVALIDATED]
+    card = max(cards, key=lambda c: c.id) if cards else None
+    apps = repo.applications_for_permit(s, permit_number)
+    app = max(apps, key=lambda a: a.id) if apps else None
+    return CardStatus(card_id=card.id if card else None, card_state=card.state if card else None,
+                      card_version=card.version if card else 0, application_state=app.state if app else None,
+                      promised_date=app.promised_date if app else None)

@@ -62,6 +62,7 @@ class InsuredPerson:
     family_name: str
     given_names: str
     registered_at: datetime
+    permit_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -342,8 +343,20 @@ def person_summary(s: Session, *, permit_number: str) -> InsuredPerson | None:
     person = repo.person_by_permit(s, permit_number)
     if person is None:
         return None
+    return _insured(person)
+
+
+def _insured(person: InsurancePerson) -> InsuredPerson:
     return InsuredPerson(ssn=person.ssn, ssn_masked=mask(person.ssn), family_name=person.family_name,
-                         given_names=person.given_names, registered_at=person.created_at)
+                         given_names=person.given_names, registered_at=person.created_at,
+                         permit_number=person.permit_number)
+
+
+def insured_by_ssn(s: Session, *, ssn: str) -> InsuredPerson | None:
+    """The insured person holding this social security number (e-card registration with the SSN)."""
+    number = domain.normalise_ssn(ssn or "")
+    person = repo.person_by_ssn(s, number) if number else None
+    return _insured(person) if person is not None else None
 
 
 # --- reading, with ownership -------------------------------------------------------------------

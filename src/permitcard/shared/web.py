@@ -94,6 +94,24 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise CsrfFailed()
 
 
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if the request carries one."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def check_api_csrf(request: Request, *, bearer_authenticated: bool) -> None:
+    """An API request that changes something needs the ``X-CSRF-Token`` header when cookies
+    authenticate it. A request authenticated by a bearer token needs none: a browser never adds that
+    header to a forged cross-site request by itself, so there is nothing to forge."""
+    if bearer_authenticated or request.method in SAFE_METHODS:
+        return
+    check_csrf(request, request.headers.get(CSRF_HEADER))
+
+
 async def form_data(request: Request) -> dict[str, str]:
     """Read a posted form (after the CSRF check); every value a stripped string."""
     form = await request.form()

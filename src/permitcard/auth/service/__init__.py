@@ -17,6 +17,7 @@ from permitcard.auth.service.accounts import (
 )
 from permitcard.auth.service.employers import approved_uscc, create_employer, employer_city
 from permitcard.auth.service.invitations import Binding, InvitationView
+from permitcard.auth.service.passwords import is_common_password
 from permitcard.auth.service.sessions import (
     complete_sign_in,
     pending,
@@ -28,8 +29,8 @@ from permitcard.auth.service.sessions import (
 
 __all__ = [
     "AccountRow", "Binding", "CurrentUser", "InvitationView", "approved_uscc", "as_current", "complete_sign_in",
-    "create_employer", "create_user", "employer_city", "employers", "hash_password", "invitations", "link_permit",
-    "normalise_email",
+    "create_employer", "create_user", "employer_city", "employers", "hash_password", "invitations",
+    "is_common_password", "link_permit", "normalise_email",
     "passwords", "pending", "second_factor", "session_user", "sessions", "set_active", "sign_in", "sign_out",
     "sign_up", "staff_accounts", "start_sign_in", "studio_of",
 ]

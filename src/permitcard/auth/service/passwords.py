@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from permitcard.auth import repository as repo
-from permitcard.auth.domain import new_token, password_problem, token_hash
+from permitcard.auth.domain import is_common, new_token, password_problem, token_hash
 from permitcard.auth.errors import LinkExpired
 from permitcard.auth.models import PasswordReset, User
 from permitcard.auth.service.accounts import CurrentUser, as_current, aware, hash_password, hasher
@@ -117,3 +117,9 @@ def reset_password(db: Database, *, token: str, password: str, confirm: str | No
                      target_type="user", target_id=user.id)
         s.commit()
         return as_current(user)
+
+
+def is_common_password(password: str) -> bool:
+    """On the list of common or breached passwords (for the e-card, whose own rules are 8–16
+    characters of two kinds)."""
+    return is_common(password)

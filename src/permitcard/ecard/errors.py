@@ -1,0 +1,52 @@
+"""Errors of the e-card context (message ids, translated when shown)."""
+
+from __future__ import annotations
+
+from permitcard.shared.errors import N_, DomainError, RuleViolation
+
+
+class DetailsDoNotMatch(RuleViolation):
+    """One answer for every wrong combination: it never says which part was wrong."""
+
+    code = "ecard_details_do_not_match"
+    title = N_("These details do not match our records. Check your name as in your passport, the work permit "
+               "number or social security number, and the passport number.")
+
+
+class BadEcardCredentials(DomainError):
+    status = 401
+    code = "ecard_bad_credentials"
+    title = N_("The number or the e-card password is not right")
+
+
+class EcardSignInNeeded(DomainError):
+    status = 401
+    code = "ecard_sign_in"
+    title = N_("Sign in to your e-card to continue")
+
+
+class AlreadyRegistered(RuleViolation):
+    code = "ecard_already_registered"
+    title = N_("An e-card is already registered for this work permit. Sign in to it instead.")
+
+
+class CodeRejected(RuleViolation):
+    code = "ecard_code_rejected"
+    title = N_("The code is not right")
+
+
+class EcardSuspended(RuleViolation):
+    code = "ecard_suspended"
+    title = N_("Your e-card is suspended because your social security card is suspended.")
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed attempts from this account or address: wait (``retry_after`` seconds)."""
+
+    status = 429
+    code = "too_many_attempts"
+    title = N_("Too many attempts. Wait %(seconds)s seconds, then try again.")
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(self.title, seconds=self.retry_after)
