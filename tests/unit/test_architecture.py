@@ -71,7 +71,8 @@ def _private_imports(source: str, module: str) -> list[str]:
             for alias in node.names:
                 if alias.name.startswith("_") and not alias.name.startswith("__") and alias.name != "_":  # gettext
                     found.append(f"{module}:{node.lineno} imports {node.module}.{alias.name}")
-                elif (SRC.parent / node.module.replace(".", "/") / f"{alias.name}.py").exists():
+                elif ((SRC.parent / node.module.replace(".", "/") / f"{alias.name}.py").exists()
+                      or (SRC.parent / node.module.replace(".", "/") / alias.name / "__init__.py").exists()):
                     imported_modules.add(alias.asname or alias.name)
     for node in ast.walk(tree):
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)

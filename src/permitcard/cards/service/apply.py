@@ -21,13 +21,13 @@ from permitcard.cards.service.common import (
     AGENCY,
     APPLICANT,
     BANK,
-    _eligible_kind,
-    _issuing_branch,
-    _notify,
-    _require_role,
-    _verify,
+    eligible_kind,
+    issuing_branch,
     load_application,
     move_application,
+    notify_applicant,
+    require_role,
+    verify_permit,
 )
 from permitcard.db import Database
 from permitcard.photos import service as photos
@@ -64,14 +64,14 @@ def _create(s: Session, *, actor: Actor, permit: PermitInfo, kind: str, fee: int
     audit.record(s, actor=actor, action="card_application.submitted", target_type="card_application",
                  target_id=app.id, after={"reference": reference, "kind": kind, "channel": channel, "via": via,
                                           "branch_id": branch.id, "state": app.state, "fee_fen": fee})
-    _notify(s, app, "received")
+    notify_applicant(s, app, "received")
     return app
 
 
 def apply_online(db: Database, *, actor: Actor, branch_id: int | None, photo_receipt: str,
                  passport_number: str) -> CardApplication:
     """An applicant applies for their own card, to collect at the branch they chose."""
-    _require_role(actor, APPLICANT)
+    require_role(actor, APPLICANT)
     errors: list[FieldError] = []
     if branch_id is None:
         errors.append(FieldError("branch_id", N_("Choose the branch where you want to collect your card")))
@@ -84,9 +84,9 @@ def apply_online(db: Database, *, actor: Actor, branch_id: int | None, photo_rec
     if not actor.permit_number:
         raise NotEligible(N_("Connect your work permit to your account first"))
     with db.uow() as s:
-        branch = _issuing_branch(s, branch_id)
-        permit, kind, fee = _eligible_kind(s, actor.permit_number, branch.city_code)
-        _verify(s, permit_number=permit.permit_number, family_name=permit.family_name,
+        branch = issuing_branch(s, branch_id)
+        permit, kind, fee = eligible_kind(s, actor.permit_number, branch.city_code)
+        verify_permit(s, permit_number=permit.permit_number, family_name=permit.family_name,
                 given_names=permit.given_names, passport_number=passport_number, require_valid=True)
         app = _create(s, actor=actor, permit=permit, kind=kind, fee=fee, channel=Channel.STANDARD, via=Via.ONLINE,
                       branch=branch, photo_receipt=photo_receipt.strip(), passport_checked=False,
@@ -97,7 +97,7 @@ def apply_online(db: Database, *, actor: Actor, branch_id: int | None, photo_rec
 
 def check_online_photo(db: Database, *, actor: Actor, photo_receipt: str) -> None:
     """One step of the online form: is this receipt usable for this applicant's card?"""
-    _require_role(actor, APPLICANT)
+    require_role(actor, APPLICANT)
     if not photo_receipt.strip():
         raise ValidationFailed.one("photo_receipt", N_("Enter the photo receipt number"))
     with db.uow(write=False) as s:
@@ -110,14 +110,14 @@ def check_online_photo(db: Database, *, actor: Actor, photo_receipt: str) -> Non
 
 def check_online_passport(db: Database, *, actor: Actor, passport_number: str) -> None:
     """One step of the online form: the passport must be the one on the applicant's permit."""
-    _require_role(actor, APPLICANT)
+    require_role(actor, APPLICANT)
     if not passport_number.strip():
         raise ValidationFailed.one("passport_number", N_("Enter your passport number"))
     with db.uow(write=False) as s:
         permit = registry_for(s).get(actor.permit_number or "")
         if permit is None:
             raise NotEligible(N_("Connect your work permit to your account first"))
-        _verify(s, permit_number=permit.permit_number, family_name=permit.family_name,
+        verify_permit(s, permit_number=permit.permit_number, family_name=permit.family_name,
                 given_names=permit.given_names, passport_number=passport_number, require_valid=True)
 
 
@@ -125,7 +125,7 @@ def check_branch_form(db: Database, *, actor: Actor, permit_number: str, family_
                       passport_number: str, passport_checked: bool, photo_receipt: str,
                       channel: str) -> tuple[PermitInfo, str]:
     """The paper form before the clerk confirms it: (registry record, kind). Saves nothing."""
-    _require_role(actor, BANK)
+    require_role(actor, BANK)
     if actor.branch_id is None:
         raise Forbidden()
     number = validate_branch_form(permit_number=permit_number, family_name=family_name,
@@ -135,9 +135,9 @@ def check_branch_form(db: Database, *, actor: Actor, permit_number: str, family_
         branch = banks.get_branch(s, actor.branch_id)
         if channel == Channel.INSTANT and not branch.instant_production:
             raise ValidationFailed.one("channel", N_("This branch cannot produce cards the same day. Choose standard."))
-        permit = _verify(s, permit_number=number, family_name=family_name, given_names=given_names,
+        permit = verify_permit(s, permit_number=number, family_name=family_name, given_names=given_names,
                          passport_number=passport_number, require_valid=True)
-        permit, kind, _fee = _eligible_kind(s, permit.permit_number, branch.city_code)
+        permit, kind, _fee = eligible_kind(s, permit.permit_number, branch.city_code)
         photos.check_receipt(s, receipt_number=photo_receipt.strip(), family_name=family_name.strip(),
                              passport_number=permit.passport_number)
         return permit, kind
@@ -169,7 +169,7 @@ def apply_at_branch(db: Database, *, actor: Actor, permit_number: str, family_na
                     passport_number: str, passport_checked: bool, photo_receipt: str,
                     channel: str) -> CardApplication:
     """A bank clerk enters a paper application at their own branch, having checked the passport."""
-    _require_role(actor, BANK)
+    require_role(actor, BANK)
     if actor.branch_id is None:
         raise Forbidden()
     number = validate_branch_form(permit_number=permit_number, family_name=family_name,
@@ -179,9 +179,9 @@ def apply_at_branch(db: Database, *, actor: Actor, permit_number: str, family_na
         branch = banks.get_branch(s, actor.branch_id)
         if channel == Channel.INSTANT and not branch.instant_production:
             raise ValidationFailed.one("channel", N_("This branch cannot produce cards the same day. Choose standard."))
-        permit = _verify(s, permit_number=number, family_name=family_name, given_names=given_names,
+        permit = verify_permit(s, permit_number=number, family_name=family_name, given_names=given_names,
                          passport_number=passport_number, require_valid=True)
-        permit, kind, fee = _eligible_kind(s, permit.permit_number, branch.city_code)
+        permit, kind, fee = eligible_kind(s, permit.permit_number, branch.city_code)
         app = _create(s, actor=actor, permit=permit, kind=kind, fee=fee, channel=channel, via=Via.BRANCH,
                       branch=branch, photo_receipt=photo_receipt.strip(), passport_checked=True,
                       reference=ids.reference("SSC"), locale=i18n.DEFAULT, family_name=family_name.strip())
@@ -192,7 +192,7 @@ def apply_at_branch(db: Database, *, actor: Actor, permit_number: str, family_na
 def resubmit(db: Database, *, actor: Actor, application_id: int, version: int,
              photo_receipt: str = "") -> CardApplication:
     """The applicant (or the branch that took the paper form) sends a returned application again."""
-    _require_role(actor, APPLICANT, BANK)
+    require_role(actor, APPLICANT, BANK)
     with db.uow() as s:
         app = load_application(s, actor, application_id)
         values: dict[str, Any] = {}
@@ -208,7 +208,7 @@ def resubmit(db: Database, *, actor: Actor, application_id: int, version: int,
 
 
 def cancel(db: Database, *, actor: Actor, application_id: int, version: int, reason: str = "") -> CardApplication:
-    _require_role(actor, APPLICANT, BANK, AGENCY)
+    require_role(actor, APPLICANT, BANK, AGENCY)
     with db.uow() as s:
         app = load_application(s, actor, application_id)
         move_application(s, app, seen=version, action=AppAction.CANCEL, actor=actor, note=reason[:500])

@@ -17,13 +17,13 @@ from permitcard.cards.errors import WaitingForSsn
 from permitcard.cards.models import Card, CardApplication
 from permitcard.cards.service.common import (
     BANK,
-    _check_passport_of,
-    _notify,
-    _require_role,
+    check_passport_of,
     load_application,
     load_card,
     move_application,
     move_card,
+    notify_applicant,
+    require_role,
 )
 from permitcard.cards.service.production import produce, waiting_reason
 from permitcard.db import Database
@@ -38,7 +38,7 @@ from permitcard.shared.errors import (
 # --- at the branch -------------------------------------------------------------------------------
 
 def _branch_application(s: Session, actor: Actor, application_id: int) -> CardApplication:
-    _require_role(actor, BANK)
+    require_role(actor, BANK)
     return load_application(s, actor, application_id)
 
 
@@ -48,7 +48,7 @@ def confirm_receipt(db: Database, *, actor: Actor, application_id: int, version:
         app = _branch_application(s, actor, application_id)
         move_application(s, app, seen=version, action=AppAction.MARK_READY, actor=actor,
                           values={"ready_at": clock.now()})
-        _notify(s, app, "ready")
+        notify_applicant(s, app, "ready")
         s.commit()
         return app
 
@@ -73,7 +73,7 @@ def produce_instant(db: Database, *, actor: Actor, application_id: int, version:
         produce(s, app, actor=actor, seen=app.version)
         move_application(s, app, seen=app.version, action=AppAction.MARK_READY, actor=actor,
                           values={"ready_at": clock.now()})
-        _notify(s, app, "ready")
+        notify_applicant(s, app, "ready")
         s.commit()
         return app
 
@@ -86,7 +86,7 @@ def hand_over(db: Database, *, actor: Actor, application_id: int, version: int,
         if app.version != version:
             raise Conflict()
         domain.APPLICATION.next_state(app.state, AppAction.HAND_OVER)
-        _check_passport_of(s, app.permit_number, passport_number)
+        check_passport_of(s, app.permit_number, passport_number)
         card = repo.card_for_application(s, app.id)
         if card is None:
             raise RuleViolation(N_("No card has been produced for this application"))
@@ -108,7 +108,7 @@ def hand_over(db: Database, *, actor: Actor, application_id: int, version: int,
 
 def activate(db: Database, *, actor: Actor, card_id: int, version: int, passport_number: str) -> Card:
     """At the issuing branch, with the card and the passport: the card becomes active."""
-    _require_role(actor, BANK)
+    require_role(actor, BANK)
     with db.uow() as s:
         card = load_card(s, actor, card_id)
         if card.version != version:
@@ -119,7 +119,7 @@ def activate(db: Database, *, actor: Actor, card_id: int, version: int, passport
         domain.CARD.next_state(card.state, CardAction.ACTIVATE)
         if not card.permit_number:
             raise RuleViolation(N_("This card carries no work permit to check the passport against"))
-        _check_passport_of(s, card.permit_number, passport_number)
+        check_passport_of(s, card.permit_number, passport_number)
         move_card(s, card, seen=version, action=CardAction.ACTIVATE, actor=actor,
                    values={"activated_at": clock.now()})
         s.commit()

@@ -79,7 +79,7 @@ def load_card(s: Session, actor: Actor, card_id: int) -> Card:
     return card
 
 
-def _require_role(actor: Actor, *roles: str) -> None:
+def require_role(actor: Actor, *roles: str) -> None:
     if actor.role not in roles:
         raise Forbidden()
 
@@ -138,7 +138,7 @@ def eligibility_in(s: Session, permit_number: str | None,
     return permit, result
 
 
-def _eligible_kind(s: Session, permit_number: str, city: str) -> tuple[PermitInfo, str, int]:
+def eligible_kind(s: Session, permit_number: str, city: str) -> tuple[PermitInfo, str, int]:
     permit, result = eligibility_in(s, permit_number, city)
     if not result.eligible or permit is None or result.kind is None:
         raise NotEligible(result.reason)
@@ -149,7 +149,7 @@ _REFUSAL_FIELD = {"unknown": "permit_number", "name_mismatch": "family_name",
                   "passport_mismatch": "passport_number"}
 
 
-def _verify(s: Session, *, permit_number: str, family_name: str, given_names: str, passport_number: str,
+def verify_permit(s: Session, *, permit_number: str, family_name: str, given_names: str, passport_number: str,
             require_valid: bool) -> PermitInfo:
     try:
         return registry_for(s).verify(permit_number=permit_number, family_name=family_name,
@@ -162,18 +162,18 @@ def _verify(s: Session, *, permit_number: str, family_name: str, given_names: st
         raise ValidationFailed.one(field, REFUSAL_MESSAGES[exc.reason]) from exc
 
 
-def _check_passport_of(s: Session, permit_number: str, passport_number: str) -> PermitInfo:
+def check_passport_of(s: Session, permit_number: str, passport_number: str) -> PermitInfo:
     """The passport shown at the counter must be the one on the registry record."""
     if not passport_number.strip():
         raise ValidationFailed.one("passport_number", N_("Enter the passport number"))
     permit = registry_for(s).get(permit_number)
     if permit is None:
         raise NotFound(N_("No work permit with this number is registered"))
-    return _verify(s, permit_number=permit_number, family_name=permit.family_name, given_names=permit.given_names,
+    return verify_permit(s, permit_number=permit_number, family_name=permit.family_name, given_names=permit.given_names,
                    passport_number=passport_number, require_valid=False)
 
 
-def _issuing_branch(s: Session, branch_id: int | None) -> Branch:
+def issuing_branch(s: Session, branch_id: int | None) -> Branch:
     try:
         branch = banks.get_branch(s, branch_id) if branch_id is not None else None
     except NotFound:
@@ -183,7 +183,7 @@ def _issuing_branch(s: Session, branch_id: int | None) -> Branch:
     return branch
 
 
-def _notify(s: Session, app: CardApplication, template: str, **params: Any) -> None:
+def notify_applicant(s: Session, app: CardApplication, template: str, **params: Any) -> None:
     user = accounts.account_of_permit(s, app.permit_number)
     if user is None or not user.is_active:
         return

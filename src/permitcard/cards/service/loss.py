@@ -27,14 +27,14 @@ from permitcard.cards.models import Card, CardApplication, CardPayment
 from permitcard.cards.service.common import (
     APPLICANT,
     BANK,
-    _check_passport_of,
-    _issuing_branch,
-    _notify,
-    _require_role,
     card_fee_fen,
+    check_passport_of,
+    issuing_branch,
     load_application,
     load_card,
     move_card,
+    notify_applicant,
+    require_role,
 )
 from permitcard.cards.service.production import can_produce, produce
 from permitcard.db import Database
@@ -50,7 +50,7 @@ from permitcard.shared.registry import PermitInfo, registry_for
 
 
 def _counter_branch(s: Session, actor: Actor) -> Branch:
-    _require_role(actor, BANK)
+    require_role(actor, BANK)
     branch = banks.get_branch(s, actor.branch_id) if actor.branch_id is not None else None
     if branch is None or not branch.issues_cards:
         raise Forbidden()
@@ -68,7 +68,7 @@ def _counter_card(s: Session, actor: Actor, card_id: int, passport_number: str) 
     card = repo.card(s, card_id)
     if card is None or not card.permit_number:
         raise NotFound(N_("No card with this reference"))
-    _check_passport_of(s, card.permit_number, passport_number)
+    check_passport_of(s, card.permit_number, passport_number)
     return card
 
 
@@ -77,7 +77,7 @@ def _card_for(s: Session, actor: Actor, card_id: int, channel: str, passport_num
         return _counter_card(s, actor, card_id, passport_number)
     if channel not in (LossChannel.ONLINE, LossChannel.ECARD):
         raise ValidationFailed.one("channel", N_("Choose how the loss is reported"))
-    _require_role(actor, APPLICANT)
+    require_role(actor, APPLICANT)
     return load_card(s, actor, card_id)
 
 
@@ -170,9 +170,9 @@ def apply_replacement(db: Database, *, actor: Actor, card_id: int, reason: str, 
                                            N_("This branch cannot replace cards immediately. Choose standard."))
             locale = _holder_locale(s, card, LossChannel.BRANCH)
         else:
-            _require_role(actor, APPLICANT)
+            require_role(actor, APPLICANT)
             card = load_card(s, actor, card_id)
-            branch, via, channel = _issuing_branch(s, branch_id), Via.ONLINE, Channel.STANDARD
+            branch, via, channel = issuing_branch(s, branch_id), Via.ONLINE, Channel.STANDARD
             locale = i18n.get_locale()
         refusal = domain.replacement_refusal(
             card.state, reason, replacement_applied=repo.live_replacement_for(s, card.id) is not None,
@@ -184,7 +184,8 @@ def apply_replacement(db: Database, *, actor: Actor, card_id: int, reason: str, 
             raise NotEligible(N_("No approved work permit is registered for you"))
         app = _create_replacement(s, actor=actor, card=card, permit=permit, reason=reason, branch=branch, via=via,
                                   channel=channel, photo_receipt=photo_receipt.strip().upper(), locale=locale)
-        _notify(s, app, "replacement_received", fee=money.format_fen(app.fee_fen, i18n.babel_locale(locale).language))
+        fee = money.format_fen(app.fee_fen, i18n.babel_locale(locale).language)
+        notify_applicant(s, app, "replacement_received", fee=fee)
         s.commit()
         return app
 
@@ -228,7 +229,7 @@ def record_payment(db: Database, *, actor: Actor, application_id: int, amount: s
     """The clerk of the application's branch records the fee paid at the counter (amount exactly the fee,
     method cash | card | wechat | alipay, now). A receipt reference is issued; a standard replacement
     already approved goes into production at once. One payment per application."""
-    _require_role(actor, BANK)
+    require_role(actor, BANK)
     with db.uow() as s:
         app = load_application(s, actor, application_id)
         earlier = repo.payment_for(s, app.id)
@@ -294,7 +295,7 @@ def find_at_counter(db: Database, *, actor: Actor, permit_number: str, passport_
         raise ValidationFailed(errors)
     with db.uow(write=False) as s:
         branch = _counter_branch(s, actor)
-        permit = _check_passport_of(s, str(number), passport_number)
+        permit = check_passport_of(s, str(number), passport_number)
         held = [c for c in repo.cards_for_person(s, permit_number=permit.permit_number)
                 if c.state != domain.CardState.INVALIDATED]
         live = {c.id: r for c in held if (r := repo.live_replacement_for(s, c.id)) is not None}
@@ -324,7 +325,7 @@ def card_check(s: Session, *, card_id: int | None = None, card_number: str | Non
 
 def verify_card(db: Database, *, actor: Actor, card_number: str) -> CardCheck:
     """Staff check a card number presented to them."""
-    _require_role(actor, BANK, "agency_clerk")
+    require_role(actor, BANK, "agency_clerk")
     with db.uow(write=False) as s:
         check = card_check(s, card_number=card_number.strip())
         if check is None:

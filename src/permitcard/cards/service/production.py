@@ -19,10 +19,10 @@ from permitcard.cards.producer import producer_for
 from permitcard.cards.service.common import (
     AGENCY,
     SYSTEM,
-    _notify,
-    _require_role,
     load_application,
     move_application,
+    notify_applicant,
+    require_role,
 )
 from permitcard.db import Database
 from permitcard.insurance import service as insurance
@@ -47,7 +47,7 @@ DECISIONS = ("approve", "reject", "return")
 def decide(db: Database, *, actor: Actor, application_id: int, version: int, action: str,
            reason: str = "") -> CardApplication:
     """Approve (promised date; production starts at once if the SSN exists), reject or return."""
-    _require_role(actor, AGENCY)
+    require_role(actor, AGENCY)
     if action not in DECISIONS:
         raise ValidationFailed.one("action", N_("Choose approve, reject or return"))
     reason = reason.strip()
@@ -66,17 +66,17 @@ def decide(db: Database, *, actor: Actor, application_id: int, version: int, act
                                             working_days=rules.card_ready_working_days, calendar=calendar_data(s))
             move_application(s, app, seen=version, action=AppAction.APPROVE, actor=actor, note=reason[:500],
                               values={"approved_at": now, "decided_at": now, "promised_date": promised})
-            _notify(s, app, "approved")
+            notify_applicant(s, app, "approved")
             if can_produce(s, app):
                 produce(s, app, actor=actor, seen=app.version)
         elif action == "reject":
             move_application(s, app, seen=version, action=AppAction.REJECT, actor=actor,
                               values={"reject_reason": reason[:2000], "decided_at": now}, note=reason[:500])
-            _notify(s, app, "rejected", reason=reason)
+            notify_applicant(s, app, "rejected", reason=reason)
         else:
             move_application(s, app, seen=version, action=AppAction.RETURN, actor=actor,
                               values={"return_note": reason[:2000], "decided_at": now}, note=reason[:500])
-            _notify(s, app, "returned", reason=reason)
+            notify_applicant(s, app, "returned", reason=reason)
         s.commit()
         return app
 
@@ -129,7 +129,7 @@ def produce(s: Session, app: CardApplication, *, actor: Actor, seen: int) -> Car
 
 def start_production(db: Database, *, actor: Actor, application_id: int, version: int) -> CardApplication:
     """Start production of an approved application (needs the SSN and a valid permit)."""
-    _require_role(actor, AGENCY, SYSTEM)
+    require_role(actor, AGENCY, SYSTEM)
     with db.uow() as s:
         app = load_application(s, actor, application_id)
         if app.version != version:
