@@ -39,7 +39,7 @@ from permitcard.cards.repository import QueueFilter  # noqa: E402
 from permitcard.db import Database, make_engine  # noqa: E402
 from permitcard.devtools.generate import generate  # noqa: E402
 from permitcard.insurance import repository as insurance_repo  # noqa: E402
-from permitcard.insurance import service as insurance  # noqa: E402
+from permitcard.insurance import views as insurance_views  # noqa: E402
 from permitcard.insurance.models import InsurancePerson, InsuranceRegistration  # noqa: E402
 from permitcard.migrate import upgrade  # noqa: E402
 from permitcard.permits import repository as permits_repo  # noqa: E402
@@ -143,7 +143,7 @@ def operations(db: Database, keys: Keys) -> dict[str, tuple[Callable[[Any], Any]
 
     officer_queue = lambda **kw: permit_views.list_applications(db, actor=OFFICER, states=("submitted",  # noqa: E731
                                                                                           "resubmitted"), **kw)
-    insurance_queue = lambda **kw: insurance.list_registrations(db, actor=AGENCY, **kw)  # noqa: E731
+    insurance_queue = lambda **kw: insurance_views.list_registrations(db, actor=AGENCY, **kw)  # noqa: E731
     card_queue = lambda **kw: cards_views.queue(db, actor=AGENCY, f=QueueFilter(), **kw)  # noqa: E731
     one = [None]
     return {
@@ -164,7 +164,7 @@ def operations(db: Database, keys: Keys) -> dict[str, tuple[Callable[[Any], Any]
         "name search, full name (permit queue)": (
             lambda k: permit_views.list_applications(db, actor=OFFICER, q=k), keys.full_names),
         "name search, partial name (insurance queue)": (
-            lambda k: insurance.list_registrations(db, actor=AGENCY, q=k), keys.partial_names),
+            lambda k: insurance_views.list_registrations(db, actor=AGENCY, q=k), keys.partial_names),
         "name search, partial name (card queue)": (
             lambda k: cards_views.queue(db, actor=AGENCY, f=QueueFilter(q=k)), keys.partial_names),
     }

@@ -26,3 +26,9 @@ def test_docs_page_is_served_without_a_cdn(client):
     r = client.get("/docs")
     assert r.status_code == 200 and "/static-docs/swagger-ui-bundle.js" in r.text
     assert client.get("/static-docs/swagger-ui-bundle.js").status_code == 200
+
+
+def test_every_schema_has_a_plain_name(client):
+    """An outside client reads names such as CardApplicationOut, never a module path."""
+    names = client.get("/openapi.json").json()["components"]["schemas"]
+    assert [n for n in names if "__" in n or "." in n] == []

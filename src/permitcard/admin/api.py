@@ -114,7 +114,7 @@ class StaffInvitationIn(BaseModel):
     studio_id: int | None = Field(default=None, description="Photo studio accounts: their accredited studio")
 
 
-class InvitationOut(BaseModel):
+class StaffInvitationOut(BaseModel):
     id: int
     email: str
     display_name: str
@@ -123,13 +123,13 @@ class InvitationOut(BaseModel):
     expires_at: datetime
 
 
-@router.post("/invitations", response_model=InvitationOut, status_code=201, tags=["onboarding"],
+@router.post("/invitations", response_model=StaffInvitationOut, status_code=201, tags=["onboarding"],
              responses=errors(401, 403, 422))
 def invite_staff(body: StaffInvitationIn, db: Database = Depends(get_db),
-                 actor: Actor = Depends(acting("account.manage"))) -> InvitationOut:
+                 actor: Actor = Depends(acting("account.manage"))) -> StaffInvitationOut:
     """An administrator invites a staff member: a bank clerk to a branch, a studio account to its
     accredited studio, the others to the city. The invitee gets a one-time link valid for 7 days."""
     v = service.invite_staff(db, actor=actor, email=body.email, display_name=body.display_name, role=body.role,
                              branch_id=body.branch_id, studio_id=body.studio_id)
-    return InvitationOut(id=v.id, email=v.email, display_name=v.display_name, role=v.role, binding=v.binding,
+    return StaffInvitationOut(id=v.id, email=v.email, display_name=v.display_name, role=v.role, binding=v.binding,
                          expires_at=v.expires_at)

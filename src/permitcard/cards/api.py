@@ -11,17 +11,18 @@ from permitcard.cards import fee_report, service, views
 from permitcard.cards.models import Card, CardApplication, CardPayment
 from permitcard.cards.repository import QueueFilter
 from permitcard.cards.schemas import (
-    ApplicationIn,
     ApplicationList,
-    ApplicationOut,
     CancelIn,
+    CardApplicationIn,
+    CardApplicationOut,
     CardCheckIn,
     CardCheckOut,
+    CardDecisionIn,
     CardOut,
+    CardResubmitIn,
     CardStateOut,
     CounterIn,
     CounterOut,
-    DecisionIn,
     EligibilityOut,
     FeeReportOut,
     LossIn,
@@ -29,7 +30,6 @@ from permitcard.cards.schemas import (
     PaymentIn,
     PaymentOut,
     ReplacementIn,
-    ResubmitIn,
     VersionIn,
 )
 from permitcard.db import Database
@@ -43,12 +43,12 @@ router = APIRouter(prefix="/api/v1", tags=["cards"])
 READ = ("card.read_own", "card.read_all", "card.read_branch")
 
 
-def _out(app: CardApplication, *, waiting: str | None = None, card_id: int | None = None) -> ApplicationOut:
-    data = {k: getattr(app, k) for k in ApplicationOut.model_fields if k not in ("waiting", "card_id")}
-    return ApplicationOut(**data, waiting=i18n.gettext(waiting) if waiting else None, card_id=card_id)
+def _out(app: CardApplication, *, waiting: str | None = None, card_id: int | None = None) -> CardApplicationOut:
+    data = {k: getattr(app, k) for k in CardApplicationOut.model_fields if k not in ("waiting", "card_id")}
+    return CardApplicationOut(**data, waiting=i18n.gettext(waiting) if waiting else None, card_id=card_id)
 
 
-def _detail(db: Database, actor: Actor, application_id: int) -> ApplicationOut:
+def _detail(db: Database, actor: Actor, application_id: int) -> CardApplicationOut:
     d = views.application_detail(db, actor=actor, application_id=application_id)
     return _out(d.app, waiting=d.waiting, card_id=d.card.id if d.card else None)
 
@@ -64,12 +64,12 @@ def my_eligibility(db: Database = Depends(get_db),
                           permit_status=permit.status if permit else None)
 
 
-@router.post("/card-applications", response_model=ApplicationOut, status_code=201,
+@router.post("/card-applications", response_model=CardApplicationOut, status_code=201,
              responses=errors(401, 403, 404, 422))
-def create_application(body: ApplicationIn,
+def create_application(body: CardApplicationIn,
                        db: Database = Depends(get_db),
                        actor: Actor = Depends(acting_any("card.apply_online", "card.apply_at_branch"))
-                       ) -> ApplicationOut:
+                       ) -> CardApplicationOut:
     """Applicants apply online (branch, photo receipt, passport); bank clerks enter a paper form."""
     if actor.role == service.BANK:
         app = service.apply_at_branch(db, actor=actor, permit_number=body.permit_number,
@@ -98,71 +98,71 @@ def list_applications(db: Database = Depends(get_db),
     return ApplicationList(items=[_out(a) for a in result.items], **PageMeta.fields_of(result))
 
 
-@router.get("/card-applications/{application_id}", response_model=ApplicationOut, responses=errors(401, 403, 404))
+@router.get("/card-applications/{application_id}", response_model=CardApplicationOut, responses=errors(401, 403, 404))
 def get_application(application_id: int, db: Database = Depends(get_db),
-                    actor: Actor = Depends(acting_any(*READ))) -> ApplicationOut:
+                    actor: Actor = Depends(acting_any(*READ))) -> CardApplicationOut:
     return _detail(db, actor, application_id)
 
 
-@router.post("/card-applications/{application_id}/decision", response_model=ApplicationOut,
+@router.post("/card-applications/{application_id}/decision", response_model=CardApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
-def decide(application_id: int, body: DecisionIn, db: Database = Depends(get_db),
-           actor: Actor = Depends(acting("card.decide"))) -> ApplicationOut:
+def decide(application_id: int, body: CardDecisionIn, db: Database = Depends(get_db),
+           actor: Actor = Depends(acting("card.decide"))) -> CardApplicationOut:
     """Approve (records the promised date; production starts when the SSN exists), reject or return."""
     service.decide(db, actor=actor, application_id=application_id, **body.model_dump())
     return _detail(db, actor, application_id)
 
 
-@router.post("/card-applications/{application_id}/resubmit", response_model=ApplicationOut,
+@router.post("/card-applications/{application_id}/resubmit", response_model=CardApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
-def resubmit(application_id: int, body: ResubmitIn, db: Database = Depends(get_db),
-             actor: Actor = Depends(acting_any("card.apply_online", "card.apply_at_branch"))) -> ApplicationOut:
+def resubmit(application_id: int, body: CardResubmitIn, db: Database = Depends(get_db),
+             actor: Actor = Depends(acting_any("card.apply_online", "card.apply_at_branch"))) -> CardApplicationOut:
     service.resubmit(db, actor=actor, application_id=application_id, **body.model_dump())
     return _detail(db, actor, application_id)
 
 
-@router.post("/card-applications/{application_id}/cancel", response_model=ApplicationOut,
+@router.post("/card-applications/{application_id}/cancel", response_model=CardApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
 def cancel(application_id: int, body: CancelIn, db: Database = Depends(get_db),
            actor: Actor = Depends(acting_any("card.apply_online", "card.apply_at_branch", "card.decide"))
-           ) -> ApplicationOut:
+           ) -> CardApplicationOut:
     service.cancel(db, actor=actor, application_id=application_id, **body.model_dump())
     return _detail(db, actor, application_id)
 
 
-@router.post("/card-applications/{application_id}/start-production", response_model=ApplicationOut,
+@router.post("/card-applications/{application_id}/start-production", response_model=CardApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
 def start_production(application_id: int, body: VersionIn, db: Database = Depends(get_db),
-                     actor: Actor = Depends(acting("card.decide"))) -> ApplicationOut:
+                     actor: Actor = Depends(acting("card.decide"))) -> CardApplicationOut:
     service.start_production(db, actor=actor, application_id=application_id,
                              version=body.version)
     return _detail(db, actor, application_id)
 
 
-@router.post("/card-applications/{application_id}/confirm-receipt", response_model=ApplicationOut,
+@router.post("/card-applications/{application_id}/confirm-receipt", response_model=CardApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
 def confirm_receipt(application_id: int, body: VersionIn, db: Database = Depends(get_db),
-                    actor: Actor = Depends(acting("card.branch_work"))) -> ApplicationOut:
+                    actor: Actor = Depends(acting("card.branch_work"))) -> CardApplicationOut:
     """The branch received the produced card: ready for collection (the applicant is told)."""
     service.confirm_receipt(db, actor=actor, application_id=application_id,
                             version=body.version)
     return _detail(db, actor, application_id)
 
 
-@router.post("/card-applications/{application_id}/produce-instant", response_model=ApplicationOut,
+@router.post("/card-applications/{application_id}/produce-instant", response_model=CardApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
 def produce_instant(application_id: int, body: VersionIn, db: Database = Depends(get_db),
-                    actor: Actor = Depends(acting("card.branch_work"))) -> ApplicationOut:
+                    actor: Actor = Depends(acting("card.branch_work"))) -> CardApplicationOut:
     """Instant channel: approve, produce and ready the card in one action at the branch."""
     service.produce_instant(db, actor=actor, application_id=application_id,
                             version=body.version)
     return _detail(db, actor, application_id)
 
 
-@router.post("/card-applications/{application_id}/hand-over", response_model=ApplicationOut,
+@router.post("/card-applications/{application_id}/hand-over", response_model=CardApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
 def hand_over(application_id: int, body: PassportIn, db: Database = Depends(get_db),
-              actor: Actor = Depends(acting("card.branch_work"))) -> ApplicationOut:
+              actor: Actor = Depends(acting("card.branch_work"))) -> CardApplicationOut:
     """Hand the card over; the passport must match the registry record."""
     service.hand_over(db, actor=actor, application_id=application_id,
                       **body.model_dump())
@@ -220,10 +220,10 @@ def restore(card_id: int, body: LossIn, db: Database = Depends(get_db),
     return _state(card)
 
 
-@router.post("/cards/{card_id}/replacement", response_model=ApplicationOut, status_code=201,
+@router.post("/cards/{card_id}/replacement", response_model=CardApplicationOut, status_code=201,
              responses=errors(401, 403, 404, 409, 422))
 def apply_replacement(card_id: int, body: ReplacementIn, db: Database = Depends(get_db),
-                      actor: Actor = Depends(acting("card.report_loss"))) -> ApplicationOut:
+                      actor: Actor = Depends(acting("card.report_loss"))) -> CardApplicationOut:
     """Apply for a replacement of a lost (reported) or damaged card; its fee is in ``fee_fen``, paid at
     the branch before the card is produced."""
     app = service.apply_replacement(db, actor=actor, card_id=card_id, **body.model_dump())

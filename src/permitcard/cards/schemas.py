@@ -19,7 +19,7 @@ class EligibilityOut(BaseModel):
     permit_status: str | None = None
 
 
-class ApplicationIn(BaseModel):
+class CardApplicationIn(BaseModel):
     """Applicants send branch_id, photo_receipt and passport_number (their own online application).
     Bank clerks send the paper form: permit_number, names, passport_number, passport_checked,
     photo_receipt and channel (the application belongs to the clerk's branch)."""
@@ -38,13 +38,13 @@ class VersionIn(BaseModel):
     version: int
 
 
-class DecisionIn(BaseModel):
+class CardDecisionIn(BaseModel):
     version: int
     action: Literal["approve", "reject", "return"]
     reason: str = Field("", max_length=2000)
 
 
-class ResubmitIn(BaseModel):
+class CardResubmitIn(BaseModel):
     version: int
     photo_receipt: str = Field("", max_length=40)
 
@@ -59,7 +59,7 @@ class PassportIn(BaseModel):
     passport_number: str = Field(min_length=1, max_length=40)
 
 
-class ApplicationOut(BaseModel):
+class CardApplicationOut(BaseModel):
     id: int
     reference: str
     permit_number: str
@@ -86,7 +86,7 @@ class ApplicationOut(BaseModel):
 
 
 class ApplicationList(PageMeta):
-    items: list[ApplicationOut]
+    items: list[CardApplicationOut]
 
 
 class PermitOnCard(BaseModel):

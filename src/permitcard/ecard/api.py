@@ -17,14 +17,14 @@ from permitcard.ecard.deps import api_holder
 from permitcard.ecard.schemas import (
     Code,
     EcardOut,
+    EcardPasswordChange,
+    EcardPermitOut,
+    EcardSignIn,
     Loss,
-    PasswordChange,
-    PermitOut,
     QrOut,
     Refresh,
     Register,
     Registered,
-    SignIn,
     Ssn,
     Tokens,
     VerificationOut,
@@ -72,7 +72,7 @@ def resend(request: Request, db: Database = Depends(get_db),
 
 
 @router.post("/tokens", response_model=Tokens, responses={**errors(401), **_LIMITED})
-def sign_in(body: SignIn, request: Request, db: Database = Depends(get_db)) -> Tokens:
+def sign_in(body: EcardSignIn, request: Request, db: Database = Depends(get_db)) -> Tokens:
     """Sign in with the permit number or SSN and the e-card password: an access and a refresh token."""
     return _tokens(service.issue_tokens(db, number=body.number, password=body.password, ip=client_ip(request)))
 
@@ -90,7 +90,7 @@ def sign_out(request: Request, db: Database = Depends(get_db), holder: Holder = 
 
 
 @router.put("/password", status_code=204, responses={**errors(401, 403), **_LIMITED})
-def change_password(body: PasswordChange, request: Request, db: Database = Depends(get_db),
+def change_password(body: EcardPasswordChange, request: Request, db: Database = Depends(get_db),
                     holder: Holder = Depends(api_holder())) -> None:
     """A new e-card password; every session and token is revoked (sign in again)."""
     service.change_password(db, holder=holder, current=body.current_password, new=body.new_password,
@@ -102,7 +102,7 @@ def ecard(db: Database = Depends(get_db), holder: Holder = Depends(api_holder())
     """The e-card: permit information, card status (the SSN masked)."""
     v = views.ecard(db, holder=holder)
     p = v.permit
-    permit = None if p is None else PermitOut(
+    permit = None if p is None else EcardPermitOut(
         permit_number=p.permit_number, category=p.category, employer_name_en=p.employer_name_en,
         employer_name_zh=p.employer_name_zh, position=p.position, valid_from=p.valid_from, valid_to=p.valid_to,
         status=p.status)

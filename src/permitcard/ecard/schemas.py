@@ -35,7 +35,7 @@ class Code(BaseModel):
     code: str = Field(max_length=12)
 
 
-class SignIn(BaseModel):
+class EcardSignIn(BaseModel):
     """The work permit number or the SSN, and the e-card password."""
 
     number: str = Field(max_length=40)
@@ -53,7 +53,7 @@ class Tokens(BaseModel):
     expires_in: int
 
 
-class PasswordChange(BaseModel):
+class EcardPasswordChange(BaseModel):
     current_password: str = Field(max_length=64)
     new_password: str = Field(max_length=64)
     new_password_again: str = Field(max_length=64)
@@ -64,7 +64,7 @@ class Loss(BaseModel):
     version: int
 
 
-class PermitOut(BaseModel):
+class EcardPermitOut(BaseModel):
     permit_number: str
     category: str
     employer_name_en: str
@@ -77,7 +77,7 @@ class PermitOut(BaseModel):
 
 class EcardOut(BaseModel):
     name: str
-    permit: PermitOut | None
+    permit: EcardPermitOut | None
     service_state: Literal["active", "waiting", "suspended"]
     waiting: str | None
     card_id: int | None

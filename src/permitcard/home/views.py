@@ -11,7 +11,7 @@ from permitcard.auth.service.employers import EmployerView
 from permitcard.cards import views as cards
 from permitcard.cards.views import QueueFilter
 from permitcard.db import Database
-from permitcard.insurance import service as insurance
+from permitcard.insurance import views as insurance
 from permitcard.permits import views as permits
 from permitcard.photos import service as photos
 from permitcard.shared import clock

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from permitcard.auth.deps import acting_any, get_db
 from permitcard.db import Database
-from permitcard.insurance import service
+from permitcard.insurance import service, views
 from permitcard.insurance.errors import RegistrationRefused
 from permitcard.insurance.schemas import RegistrationIn, RegistrationList, RegistrationOut
 from permitcard.shared.audit import Actor
@@ -20,7 +20,7 @@ _REGISTER = ("insurance.register_employee", "insurance.register_self", "insuranc
 _READ = ("insurance.read_employer", "insurance.read_own", "insurance.read_all")
 
 
-def _out(v: service.RegistrationView, *, already: bool = False) -> RegistrationOut:
+def _out(v: views.RegistrationView, *, already: bool = False) -> RegistrationOut:
     return RegistrationOut(id=v.id, reference=v.reference, state=v.state, channel=v.channel,
                            credential=v.credential, permit_number=v.permit_number, family_name=v.family_name,
                            given_names=v.given_names, ssn=v.ssn, refusal_reason=v.refusal_reason,
@@ -42,7 +42,7 @@ def register(body: RegistrationIn, response: Response, db: Database = Depends(ge
                                   reference=result.reference, registration_id=result.id)
     if result.already_registered:
         response.status_code = 200
-    return _out(service.get_registration(db, actor=actor, registration_id=result.id),
+    return _out(views.get_registration(db, actor=actor, registration_id=result.id),
                 already=result.already_registered)
 
 
@@ -59,7 +59,7 @@ def registrations(
 ) -> RegistrationList:
     """Registrations this reader may see: the employer's own, the applicant's own, or all (agency, auditor).
     Page through with `next_after` / `prev_before` (keyset); `page` (OFFSET) still works."""
-    result = service.list_registrations(db, actor=actor, state=state, channel=channel,
+    result = views.list_registrations(db, actor=actor, state=state, channel=channel,
                                         q=q, sort=sort, page=page, per_page=per_page, after=after, before=before)
     return RegistrationList(items=[_out(v) for v in result.items], **PageMeta.fields_of(result))
 
@@ -69,4 +69,4 @@ def registrations(
 def registration(db: Database = Depends(get_db),
                  actor: Actor = Depends(acting_any(*_READ)),
                  registration_id: int = Path(ge=1, le=2**31 - 1)) -> RegistrationOut:
-    return _out(service.get_registration(db, actor=actor, registration_id=registration_id))
+    return _out(views.get_registration(db, actor=actor, registration_id=registration_id))

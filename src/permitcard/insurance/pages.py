@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
-from permitcard.insurance import domain, service
+from permitcard.insurance import domain, service, views
 from permitcard.shared import csvexport
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError, NotFound
@@ -76,7 +76,7 @@ def _queue_args(request: Request) -> dict[str, Any]:
 def _queue(request: Request, db: Database, actor: Actor, base: Base, heading: str) -> Response:
     args = _queue_args(request)
     page = _int(request.query_params.get("page"))
-    result = service.list_registrations(db, actor=actor, state=args["state"] or None,
+    result = views.list_registrations(db, actor=actor, state=args["state"] or None,
                                         channel=args["channel"] or None, q=args["q"], sort=args["sort"], page=page,
                                         after=request.query_params.get("after"),
                                         before=request.query_params.get("before"))
@@ -94,7 +94,7 @@ def _queue(request: Request, db: Database, actor: Actor, base: Base, heading: st
         "heading": heading, "base": base, "result": result, "args": args, "filters": filters,
         "sorts": [(k, _(v)) for k, v in SORTS], "channels": [(c, _(domain.CHANNEL_LABELS[c])) for c in domain.CHANNELS],
         "state_label": state_label, "tag": TAG, "link": link, "refused": counts.get("refused", 0),
-        "can_register": service.may_register_others(actor),
+        "can_register": views.may_register_others(actor),
         "csv_href": base.path + ".csv?" + urlencode({k: v for k, v in args.items() if v}),
         "channel_label": channel_label,
     })
@@ -102,7 +102,7 @@ def _queue(request: Request, db: Database, actor: Actor, base: Base, heading: st
 
 def _export(request: Request, db: Database, actor: Actor, filename: str) -> Response:
     args = _queue_args(request)
-    rows = service.export_registrations(db, actor=actor, state=args["state"] or None,
+    rows = views.export_registrations(db, actor=actor, state=args["state"] or None,
                                         channel=args["channel"] or None, q=args["q"], sort=args["sort"])
     header = [_("Reference"), _("Submitted"), _("Channel"), _("Credential"), _("Status"), _("Reason for refusal"),
               _("Work permit number"), _("Notice number"), _("Family name"), _("Given names"),
@@ -122,7 +122,7 @@ def _values(data: dict[str, Any]) -> dict[str, str]:
 
 
 def _prefill(db: Database, actor: Actor) -> dict[str, str]:
-    info = service.permit_for_applicant(db, actor=actor)
+    info = views.permit_for_applicant(db, actor=actor)
     if info is None:
         return {}
     return {"family_name": info.family_name, "given_names": info.given_names, "notice_number": info.notice_number}
@@ -189,9 +189,9 @@ class TimelineItem:
 
 
 def _detail(request: Request, db: Database, actor: Actor, base: Base, registration_id: int) -> Response:
-    reg = service.get_registration(db, actor=actor, registration_id=registration_id)
+    reg = views.get_registration(db, actor=actor, registration_id=registration_id)
     items = []
-    for e in service.registration_history(db, actor=actor, registration_id=registration_id):
+    for e in views.registration_history(db, actor=actor, registration_id=registration_id):
         detail = ""
         if e.action == "insurance_registration.refused" and reg.refusal_message:
             detail = _("Reason: %(reason)s", reason=_(reg.refusal_message))
@@ -296,7 +296,7 @@ _self = acting("insurance.register_self")
 
 @router.get("/my/insurance", response_class=HTMLResponse)
 def my_insurance(request: Request, db: Database = Depends(get_db), actor: Actor = Depends(_own)) -> Response:
-    summary, registrations = service.my_registration(db, actor=actor)
+    summary, registrations = views.my_registration(db, actor=actor)
     return render(request, "insurance/mine.html", {
         "base": APPLICANT, "summary": summary, "registrations": registrations, "linked": bool(actor.permit_number),
         "values": _prefill(db, actor), "state_label": state_label, "tag": TAG,

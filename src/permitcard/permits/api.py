@@ -10,13 +10,13 @@ from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.db import Database
 from permitcard.permits import service, views
 from permitcard.permits.schemas import (
-    ApplicationIn,
     ApplicationListOut,
-    ApplicationOut,
-    DecisionIn,
     NoticeOut,
+    PermitApplicationIn,
+    PermitApplicationOut,
+    PermitDecisionIn,
     PermitOut,
-    ResubmitIn,
+    PermitResubmitIn,
     VerifiedPermit,
     VerifyIn,
     VerifyOut,
@@ -33,14 +33,14 @@ _read = acting_any("permit.read_employer", "permit.read_all")
 StateFilter = Literal["submitted", "returned", "resubmitted", "approved", "rejected", "cancelled"]
 
 
-def _out(actor: Actor, view: service.ApplicationView) -> ApplicationOut:
-    return ApplicationOut.of(view, full_passport=service.can_see_passport(actor, view.employer_id))
+def _out(actor: Actor, view: service.ApplicationView) -> PermitApplicationOut:
+    return PermitApplicationOut.of(view, full_passport=service.can_see_passport(actor, view.employer_id))
 
 
-@router.post("/permit-applications", response_model=ApplicationOut, status_code=201,
+@router.post("/permit-applications", response_model=PermitApplicationOut, status_code=201,
              responses=errors(401, 403, 422))
-def file_application(body: ApplicationIn, db: Database = Depends(get_db),
-                     actor: Actor = Depends(acting("permit.apply"))) -> ApplicationOut:
+def file_application(body: PermitApplicationIn, db: Database = Depends(get_db),
+                     actor: Actor = Depends(acting("permit.apply"))) -> PermitApplicationOut:
     """An employer files a new work permit application for a foreign employee."""
     view = service.file_application(db, actor=actor, data=body.model_dump())
     return _out(actor, view)
@@ -64,18 +64,18 @@ def list_applications(
     return ApplicationListOut.of(result, [_out(actor, v) for v in result.items])
 
 
-@router.get("/permit-applications/{application_id}", response_model=ApplicationOut,
+@router.get("/permit-applications/{application_id}", response_model=PermitApplicationOut,
             responses=errors(401, 403, 404))
 def get_application(application_id: int, db: Database = Depends(get_db),
-                    actor: Actor = Depends(_read)) -> ApplicationOut:
+                    actor: Actor = Depends(_read)) -> PermitApplicationOut:
     view = views.get_application(db, actor=actor, application_id=application_id)
     return _out(actor, view)
 
 
-@router.post("/permit-applications/{application_id}/resubmit", response_model=ApplicationOut,
+@router.post("/permit-applications/{application_id}/resubmit", response_model=PermitApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
-def resubmit(application_id: int, body: ResubmitIn, db: Database = Depends(get_db),
-             actor: Actor = Depends(acting("permit.apply"))) -> ApplicationOut:
+def resubmit(application_id: int, body: PermitResubmitIn, db: Database = Depends(get_db),
+             actor: Actor = Depends(acting("permit.apply"))) -> PermitApplicationOut:
     """Send a returned application again, corrected."""
     data = body.model_dump(exclude={"version"})
     view = service.resubmit(db, actor=actor, application_id=application_id,
@@ -83,19 +83,19 @@ def resubmit(application_id: int, body: ResubmitIn, db: Database = Depends(get_d
     return _out(actor, view)
 
 
-@router.post("/permit-applications/{application_id}/withdraw", response_model=ApplicationOut,
+@router.post("/permit-applications/{application_id}/withdraw", response_model=PermitApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
 def withdraw(application_id: int, body: WithdrawIn, db: Database = Depends(get_db),
-             actor: Actor = Depends(acting("permit.apply"))) -> ApplicationOut:
+             actor: Actor = Depends(acting("permit.apply"))) -> PermitApplicationOut:
     view = service.withdraw(db, actor=actor, application_id=application_id,
                             version=body.version)
     return _out(actor, view)
 
 
-@router.post("/permit-applications/{application_id}/decision", response_model=ApplicationOut,
+@router.post("/permit-applications/{application_id}/decision", response_model=PermitApplicationOut,
              responses=errors(401, 403, 404, 409, 422))
-def decide(application_id: int, body: DecisionIn, db: Database = Depends(get_db),
-           actor: Actor = Depends(acting("permit.decide"))) -> ApplicationOut:
+def decide(application_id: int, body: PermitDecisionIn, db: Database = Depends(get_db),
+           actor: Actor = Depends(acting("permit.decide"))) -> PermitApplicationOut:
     """Approve (issues the permit and the notice), reject with a reason, or return with what to fix.
     A stale `version` (someone decided first) is 409."""
     view = service.decide(db, actor=actor, application_id=application_id,

@@ -14,7 +14,7 @@ from permitcard.shared.openapi import PageMeta
 from permitcard.shared.registry import PermitInfo
 
 
-class ApplicationIn(BaseModel):
+class PermitApplicationIn(BaseModel):
     family_name: str = Field(max_length=100, description="As in the passport")
     given_names: str = Field(default="", max_length=100, description="As in the passport; may be empty")
     nationality: str = Field(max_length=2, description="ISO 3166 alpha-2, not CN")
@@ -29,7 +29,7 @@ class ApplicationIn(BaseModel):
     requested_end_date: date = Field(description="Last day the permit should be valid")
 
 
-class ResubmitIn(ApplicationIn):
+class PermitResubmitIn(PermitApplicationIn):
     version: int = Field(description="The version you corrected")
 
 
@@ -37,13 +37,13 @@ class WithdrawIn(BaseModel):
     version: int
 
 
-class DecisionIn(BaseModel):
+class PermitDecisionIn(BaseModel):
     action: Literal["approve", "reject", "return"]
     reason: str = Field(default="", max_length=2000, description="Required to reject; what to fix to return")
     version: int
 
 
-class ApplicationOut(BaseModel):
+class PermitApplicationOut(BaseModel):
     id: int
     reference: str
     kind: str
@@ -71,7 +71,7 @@ class ApplicationOut(BaseModel):
     notice_number: str | None
 
     @classmethod
-    def of(cls, v: ApplicationView, *, full_passport: bool) -> ApplicationOut:
+    def of(cls, v: ApplicationView, *, full_passport: bool) -> PermitApplicationOut:
         data = {k: getattr(v, k) for k in cls.model_fields}
         if not full_passport:
             data["passport_number"] = mask(v.passport_number)
@@ -79,10 +79,10 @@ class ApplicationOut(BaseModel):
 
 
 class ApplicationListOut(PageMeta):
-    items: list[ApplicationOut]
+    items: list[PermitApplicationOut]
 
     @classmethod
-    def of(cls, p: ApplicationPage, items: list[ApplicationOut]) -> ApplicationListOut:
+    def of(cls, p: ApplicationPage, items: list[PermitApplicationOut]) -> ApplicationListOut:
         return cls(items=items, **PageMeta.fields_of(p))
 
 

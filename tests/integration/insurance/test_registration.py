@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from permitcard.db import Database
 from permitcard.insurance import domain
 from permitcard.insurance import service as insurance
+from permitcard.insurance import views as insurance_views
 from permitcard.insurance.errors import NoLinkedPermit, NotYourEmployee, NotYourPermit
 from permitcard.insurance.models import InsurancePerson, InsuranceRegistration, InsuranceSsnSequence
 from permitcard.shared import clock
@@ -156,21 +157,22 @@ def test_readers_see_only_what_is_theirs(db: Database) -> None:
     result = _register(db, info, employer_actor(employer_id, user_id))
     assert result.ssn
     owner = employer_actor(employer_id, user_id)
-    assert insurance.get_registration(db, actor=owner, registration_id=result.id).ssn == result.ssn
+    assert insurance_views.get_registration(db, actor=owner, registration_id=result.id).ssn == result.ssn
     other_id, other_user = employer_with_user(db)
     with pytest.raises(NotFound):
-        insurance.get_registration(db, actor=employer_actor(other_id, other_user), registration_id=result.id)
-    assert insurance.list_registrations(db, actor=employer_actor(other_id, other_user)).total == 0
+        insurance_views.get_registration(db, actor=employer_actor(other_id, other_user), registration_id=result.id)
+    assert insurance_views.list_registrations(db, actor=employer_actor(other_id, other_user)).total == 0
     stranger = Actor(user_id=None, role="applicant", label="a@example.com", permit_number="ZZZ999999")
     with pytest.raises(NotFound):
-        insurance.get_registration(db, actor=stranger, registration_id=result.id)
+        insurance_views.get_registration(db, actor=stranger, registration_id=result.id)
     holder = Actor(user_id=None, role="applicant", label="h@example.com", permit_number=info.permit_number)
-    assert insurance.get_registration(db, actor=holder, registration_id=result.id).ssn == result.ssn
+    assert insurance_views.get_registration(db, actor=holder, registration_id=result.id).ssn == result.ssn
     auditor = Actor(user_id=None, role="auditor", label="audit@example.com")
-    seen = insurance.get_registration(db, actor=auditor, registration_id=result.id).ssn
+    seen = insurance_views.get_registration(db, actor=auditor, registration_id=result.id).ssn
     assert seen is not None and seen != result.ssn and seen.endswith(result.ssn[-4:])
     with pytest.raises(NotFound):
-        insurance.get_registration(db, actor=Actor(None, "bank_clerk", "b@example.com"), registration_id=result.id)
+        insurance_views.get_registration(db, actor=Actor(None, "bank_clerk", "b@example.com"),
+                                         registration_id=result.id)
 
 
 def test_queue_filters_search_and_counts(db: Database) -> None:
@@ -179,14 +181,14 @@ def test_queue_filters_search_and_counts(db: Database) -> None:
     ok = _register(db, good, agency_actor())
     _register(db, bad, agency_actor(), passport_number="WRONG123")
     clerk = agency_actor()
-    page = insurance.list_registrations(db, actor=clerk)
+    page = insurance_views.list_registrations(db, actor=clerk)
     assert page.total == 2 and page.counts == {"registered": 1, "refused": 1}
-    assert [r.state for r in insurance.list_registrations(db, actor=clerk, state="refused").items] == ["refused"]
-    assert insurance.list_registrations(db, actor=clerk, q="smi").items[0].id == ok.id
+    assert [r.state for r in insurance_views.list_registrations(db, actor=clerk, state="refused").items] == ["refused"]
+    assert insurance_views.list_registrations(db, actor=clerk, q="smi").items[0].id == ok.id
     assert ok.ssn is not None
-    assert insurance.list_registrations(db, actor=clerk, q=ok.ssn).items[0].id == ok.id
-    assert insurance.list_registrations(db, actor=clerk, q=ok.reference.lower()).total == 1
-    assert [r.family_name for r in insurance.list_registrations(db, actor=clerk, sort="name").items] == [
+    assert insurance_views.list_registrations(db, actor=clerk, q=ok.ssn).items[0].id == ok.id
+    assert insurance_views.list_registrations(db, actor=clerk, q=ok.reference.lower()).total == 1
+    assert [r.family_name for r in insurance_views.list_registrations(db, actor=clerk, sort="name").items] == [
         "JONES", "SMITH"]
-    two = insurance.list_registrations(db, actor=clerk, per_page=1, page=2)
+    two = insurance_views.list_registrations(db, actor=clerk, per_page=1, page=2)
     assert two.pages == 2 and len(two.items) == 1
