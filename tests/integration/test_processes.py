@@ -24,7 +24,7 @@ from permitcard.bootstrap import import_models
 from permitcard.db import Base, Database, make_engine
 from permitcard.notifications.models import Notification
 from permitcard.shared.models import OutboxDelivery, OutboxMessage
-from tests.conftest import PG_URL, fresh_pg_database
+from tests.conftest import PG_URL, fresh_pg_database, seed_default_city
 from tests.factories import PASSWORD
 from tests.permit_factories import application_data, employer_actor, employer_with_user, file_and_approve
 
@@ -91,6 +91,7 @@ def test_two_servers_and_three_workers_deliver_every_message_once(tmp_path: Path
     with fresh_pg_database("permitcard_procs") as url:
         engine = make_engine(url)
         Base.metadata.create_all(engine)
+        seed_default_city(engine)
         db = Database(engine)
         email = "hr-procs@example.com"
         employer_id, user_id = employer_with_user(db, email=email)
