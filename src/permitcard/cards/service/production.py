@@ -85,7 +85,9 @@ def waiting_reason(s: Session, app: CardApplication) -> str | None:
     """Why an approved application is not in production yet (a message id), or None."""
     if app.state != domain.AppState.APPROVED:
         return None
-    if app.fee_fen > 0 and repo.payment_for(s, app.id) is None:
+    # A replacement is produced only once its fee is paid at the branch (SPEC §4 "Loss"). A city that
+    # charges for a first card or an upgrade (policy rows) takes that fee at collection, as before.
+    if app.kind == domain.Kind.REPLACEMENT and app.fee_fen > 0 and repo.payment_for(s, app.id) is None:
         return N_("Waiting for the fee: the card is produced once the fee is paid at the branch.")
     if not insurance.ssn_for(s, permit_number=app.permit_number):
         return N_("Waiting for the social security number: the card is produced as soon as the person "
