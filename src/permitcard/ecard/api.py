@@ -15,19 +15,19 @@ from permitcard.db import Database
 from permitcard.ecard import service, views
 from permitcard.ecard.deps import api_holder
 from permitcard.ecard.schemas import (
-    Code,
+    EcardCodeIn,
+    EcardLoss,
     EcardOut,
     EcardPasswordChange,
     EcardPermitOut,
+    EcardQrOut,
+    EcardRefresh,
+    EcardRegister,
+    EcardRegistered,
     EcardSignIn,
-    Loss,
-    QrOut,
-    Refresh,
-    Register,
-    Registered,
-    Ssn,
-    Tokens,
-    VerificationOut,
+    EcardSsn,
+    EcardTokens,
+    EcardVerificationOut,
 )
 from permitcard.ecard.service import Holder
 from permitcard.shared import i18n
@@ -42,22 +42,22 @@ _LIMITED: dict[int | str, dict[str, Any]] = {
           "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
 
 
-def _tokens(pair: service.TokenPair) -> Tokens:
-    return Tokens(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
+def _tokens(pair: service.TokenPair) -> EcardTokens:
+    return EcardTokens(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
 
 
-@router.post("/registrations", response_model=Registered, status_code=201, responses={**errors(409), **_LIMITED})
-def register(body: Register, request: Request, db: Database = Depends(get_db)) -> Registered:
-    """Register an e-card. A wrong combination of name, number and passport gets one generic answer.
+@router.post("/registrations", response_model=EcardRegistered, status_code=201, responses={**errors(409), **_LIMITED})
+def register(body: EcardRegister, request: Request, db: Database = Depends(get_db)) -> EcardRegistered:
+    """EcardRegister an e-card. A wrong combination of name, number and passport gets one generic answer.
     A one-time code goes to the contact on file; send it to `POST /verification`."""
     started = service.register(db, ip=client_ip(request), **body.model_dump())
-    return Registered(verification_token=started.token, contact_masked=started.contact_masked,
+    return EcardRegistered(verification_token=started.token, contact_masked=started.contact_masked,
                       contact_is_account=started.contact_is_account)
 
 
-@router.post("/verification", response_model=Tokens, responses={**errors(401), **_LIMITED})
-def verify(body: Code, request: Request, db: Database = Depends(get_db),
-           holder: Holder = Depends(api_holder(pending=True))) -> Tokens:
+@router.post("/verification", response_model=EcardTokens, responses={**errors(401), **_LIMITED})
+def verify(body: EcardCodeIn, request: Request, db: Database = Depends(get_db),
+           holder: Holder = Depends(api_holder(pending=True))) -> EcardTokens:
     """Real-name verification: the one-time code (6 digits, 10 minutes, 5 tries, then a new code)."""
     ip = client_ip(request)
     service.verify_code(db, holder=holder, code=body.code, ip=ip, session=False)
@@ -71,14 +71,14 @@ def resend(request: Request, db: Database = Depends(get_db),
     service.resend_code(db, holder=holder, ip=client_ip(request))
 
 
-@router.post("/tokens", response_model=Tokens, responses={**errors(401), **_LIMITED})
-def sign_in(body: EcardSignIn, request: Request, db: Database = Depends(get_db)) -> Tokens:
+@router.post("/tokens", response_model=EcardTokens, responses={**errors(401), **_LIMITED})
+def sign_in(body: EcardSignIn, request: Request, db: Database = Depends(get_db)) -> EcardTokens:
     """Sign in with the permit number or SSN and the e-card password: an access and a refresh token."""
     return _tokens(service.issue_tokens(db, number=body.number, password=body.password, ip=client_ip(request)))
 
 
-@router.post("/tokens/refresh", response_model=Tokens, responses=errors(401))
-def refresh(body: Refresh, request: Request, db: Database = Depends(get_db)) -> Tokens:
+@router.post("/tokens/refresh", response_model=EcardTokens, responses=errors(401))
+def refresh(body: EcardRefresh, request: Request, db: Database = Depends(get_db)) -> EcardTokens:
     """Exchange a refresh token (used up) for a new pair. A used one sent again ends the whole sign-in."""
     return _tokens(service.refresh(db, refresh_token=body.refresh_token, ip=client_ip(request)))
 
@@ -112,33 +112,33 @@ def ecard(db: Database = Depends(get_db), holder: Holder = Depends(api_holder())
                     card_state_label=i18n.gettext(v.card_state_label), ssn_masked=v.ssn_masked)
 
 
-@router.post("/ssn", response_model=Ssn, responses=errors(401, 403, 404))
-def show_ssn(request: Request, db: Database = Depends(get_db), holder: Holder = Depends(api_holder())) -> Ssn:
+@router.post("/ssn", response_model=EcardSsn, responses=errors(401, 403, 404))
+def show_ssn(request: Request, db: Database = Depends(get_db), holder: Holder = Depends(api_holder())) -> EcardSsn:
     """The SSN in full (each showing is audited)."""
-    return Ssn(ssn=views.reveal_ssn(db, holder=holder, ip=client_ip(request)))
+    return EcardSsn(ssn=views.reveal_ssn(db, holder=holder, ip=client_ip(request)))
 
 
 @router.post("/loss", status_code=204, responses=errors(401, 403, 404, 409))
-def report_loss(body: Loss, request: Request, db: Database = Depends(get_db),
+def report_loss(body: EcardLoss, request: Request, db: Database = Depends(get_db),
                 holder: Holder = Depends(api_holder())) -> None:
     """Report the physical card lost: it is suspended at once, and the e-card with it."""
     views.report_loss(db, holder=holder, card_id=body.card_id, version=body.version, ip=client_ip(request))
 
 
-@router.get("/qr", response_model=QrOut, responses=errors(401, 422))
-def qr_code(db: Database = Depends(get_db), holder: Holder = Depends(api_holder())) -> QrOut:
+@router.get("/qr", response_model=EcardQrOut, responses=errors(401, 422))
+def qr_code(db: Database = Depends(get_db), holder: Holder = Depends(api_holder())) -> EcardQrOut:
     """A fresh dynamic QR code (signed token, valid `lifetime` seconds) and its SVG."""
     code = views.issue_qr(db, holder=holder)
-    return QrOut(token=code.token, url=code.url, expires_at=datetime.fromtimestamp(code.expires_at, tz=UTC),
+    return EcardQrOut(token=code.token, url=code.url, expires_at=datetime.fromtimestamp(code.expires_at, tz=UTC),
                  expires_in=code.lifetime, lifetime=code.lifetime,
                  svg=str(qr_svg(code.url, scale=5, title=i18n.gettext("E-card QR code"))))
 
 
-@router.get("/verifications/{token}", response_model=VerificationOut, responses=errors())
-def verification(token: str, db: Database = Depends(get_db)) -> VerificationOut:
+@router.get("/verifications/{token}", response_model=EcardVerificationOut, responses=errors())
+def verification(token: str, db: Database = Depends(get_db)) -> EcardVerificationOut:
     """Public: check an e-card QR token (e.g. the residence-permit check of another authority)."""
     v = views.verify_online(db, token)
-    return VerificationOut(valid=v.ok, reason=v.reason, message=i18n.gettext(v.message), name=v.name,
+    return EcardVerificationOut(valid=v.ok, reason=v.reason, message=i18n.gettext(v.message), name=v.name,
                            permit_status=v.permit_status, permit_valid_from=v.permit_valid_from,
                            permit_valid_to=v.permit_valid_to, card_state=v.card_state)
 

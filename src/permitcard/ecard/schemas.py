@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
-class Register(BaseModel):
+class EcardRegister(BaseModel):
     """Name as in the passport, EITHER the work permit number OR the SSN, the passport number, the
     e-mail address for the one-time code (used when no applicant account is linked to the permit)
     and a separate e-card password (8–16 characters, at least two kinds)."""
@@ -23,7 +23,7 @@ class Register(BaseModel):
     password_again: str = Field(max_length=64)
 
 
-class Registered(BaseModel):
+class EcardRegistered(BaseModel):
     """Send ``verification_token`` as ``Authorization: Bearer`` with the code."""
 
     verification_token: str
@@ -31,7 +31,7 @@ class Registered(BaseModel):
     contact_is_account: bool
 
 
-class Code(BaseModel):
+class EcardCodeIn(BaseModel):
     code: str = Field(max_length=12)
 
 
@@ -42,11 +42,11 @@ class EcardSignIn(BaseModel):
     password: str = Field(max_length=64)
 
 
-class Refresh(BaseModel):
+class EcardRefresh(BaseModel):
     refresh_token: str = Field(max_length=200)
 
 
-class Tokens(BaseModel):
+class EcardTokens(BaseModel):
     access_token: str
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme's name, not a secret
@@ -59,7 +59,7 @@ class EcardPasswordChange(BaseModel):
     new_password_again: str = Field(max_length=64)
 
 
-class Loss(BaseModel):
+class EcardLoss(BaseModel):
     card_id: int
     version: int
 
@@ -87,11 +87,11 @@ class EcardOut(BaseModel):
     ssn_masked: str
 
 
-class Ssn(BaseModel):
+class EcardSsn(BaseModel):
     ssn: str
 
 
-class QrOut(BaseModel):
+class EcardQrOut(BaseModel):
     token: str
     url: str
     expires_at: datetime
@@ -100,7 +100,7 @@ class QrOut(BaseModel):
     svg: str
 
 
-class VerificationOut(BaseModel):
+class EcardVerificationOut(BaseModel):
     """Only what a verifier needs: never the passport number or the SSN."""
 
     valid: bool
