@@ -19,6 +19,26 @@ from bench.sqlcount import InProcessConn
 from starlette.testclient import TestClient
 
 
+def _run(go):  # type: ignore[no-untyped-def]
+    """asyncio.run in a thread of its own: a browser test earlier in the session (Playwright's sync API)
+    leaves an event loop running in this one."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(go())
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
 def test_client_keeps_one_connection_for_sized_and_chunked_answers() -> None:
     connections = []
 
@@ -45,7 +65,7 @@ def test_client_keeps_one_connection_for_sized_and_chunked_answers() -> None:
         server.close()
         await server.wait_closed()
 
-    asyncio.run(go())
+    _run(go)
     assert len(connections) == 1
 
 
@@ -76,7 +96,7 @@ def test_the_journeys_run_against_the_bare_app(tmp_path: Path) -> None:
                     await journey.run(conn, acc, item, rec)  # type: ignore[arg-type]
                     assert [s for s, _ in rec] == list(journey.steps)
 
-            asyncio.run(go())
+            _run(go)
         c = bare._connect(url)
         audits = dict(c.execute("SELECT action, count(*) FROM bare_audit GROUP BY action").fetchall())
         outbox = c.execute("SELECT count(*) FROM bare_outbox").fetchone()[0]
