@@ -90,6 +90,11 @@ class Permit(Base):
     notice_number: Mapped[str] = mapped_column(String(32), unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # "electronic": issued here (or upgraded) and carried on the social security record;
+    # "paper": a paper permit issued before 2024-12-01, imported as it was and left untouched (R:
+    # no change, no replacement) until its first extension or modification supersedes the paper.
+    origin: Mapped[str] = mapped_column(String(16), default="electronic", server_default="electronic")
+    paper_superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PermitVersion(Base):
