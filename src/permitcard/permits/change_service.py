@@ -228,6 +228,8 @@ def resubmit_change(db: Database, *, actor: Actor, application_id: int, version:
     with db.uow() as s:
         _employer(s, actor)
         a = load_application(s, actor, application_id)
+        if a.kind == Kind.NEW:
+            raise RuleViolation(N_("This is a new application: correct it on its own page."))
         domain.APPLICATION.next_state(a.state, Action.RESUBMIT)
         found = repo.permit(s, a.permit_id) if a.permit_id else None
         person = repo.person(s, found.person_id) if found else None

@@ -245,6 +245,8 @@ def resubmit(db: Database, *, actor: Actor, application_id: int, version: int,
     with db.uow() as s:
         employer = _employer(s, actor)
         a = load_application(s, actor, application_id)
+        if a.kind != "new":
+            raise RuleViolation(N_("This is a change of a permit: correct it on the change's own page."))
         domain.APPLICATION.next_state(a.state, Action.RESUBMIT)  # refuse before validating the answers
         d = _validated(s, data, employer)
         values = {**d.as_dict(), "passport_hash": blind_index(d.passport_number), "submitted_at": clock.now()}
