@@ -1,6 +1,6 @@
 """Use cases of changes to an issued permit: an employer files an extension, a modification, a
 cancellation or asks for the electronic permit of a paper one; an officer decides it like a new
-application (``service.decide``), and approval (``apply_change``) appends a permit version.
+application (``service.decide``), and approval (``change_approval.apply_change``) appends a permit version.
 
 A change application is a ``PermitApplication`` of another ``kind`` that carries the permit's data as
 it will be after the change. Refusals never tell one employer anything about another's workers: an
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from permitcard.auth import service as auth_service
@@ -24,15 +24,16 @@ from permitcard.permits import domain
 from permitcard.permits import repository as repo
 from permitcard.permits.changes_domain import Kind
 from permitcard.permits.domain import Action, State
-from permitcard.permits.events import PermitCancelled, PermitChanged
-from permitcard.permits.models import Permit, PermitApplication, PermitPerson, PermitVersion
-from permitcard.permits.service import ApplicationView, _employer, _unique, application_view, load_application
+from permitcard.permits.models import Permit, PermitApplication, PermitPerson
+from permitcard.permits.service import ApplicationView, application_view, load_application
+from permitcard.permits.service import acting_employer as _employer
+from permitcard.permits.service import unique_value as _unique
 from permitcard.policy import service as policy
-from permitcard.shared import audit, clock, i18n, ids, outbox, state
+from permitcard.shared import audit, clock, i18n, ids, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar_store import calendar_data
 from permitcard.shared.crypto import blind_index, mask
-from permitcard.shared.errors import N_, Conflict, FieldError, RuleViolation, ValidationFailed
+from permitcard.shared.errors import N_, FieldError, RuleViolation, ValidationFailed
 
 OPEN_STATES = (State.SUBMITTED, State.RETURNED, State.RESUBMITTED)
 NO_SUCH_PERMIT = N_("None of your employees holds a valid work permit with this number. Check the number.")
@@ -245,64 +246,4 @@ def resubmit_change(db: Database, *, actor: Actor, application_id: int, version:
         return view
 
 
-# ------------------------------------------------------------------ approval (inside service.decide)
-
-
-def snapshot(permit: Permit, person: PermitPerson) -> dict[str, Any]:
-    return {"permit_number": person.permit_number, "notice_number": permit.notice_number,
-            "family_name": person.family_name, "given_names": person.given_names,
-            "nationality": person.nationality, "passport_hash": person.passport_hash,
-            "passport_masked": mask(person.passport_number), "employer_id": permit.employer_id,
-            "category": permit.category, "position": permit.position,
-            "valid_from": permit.valid_from_date.isoformat(), "valid_to": permit.valid_to_date.isoformat(),
-            "status": permit.status, "origin": permit.origin}
-
-
-def apply_change(s: Session, actor: Actor, a: PermitApplication) -> dict[str, Any]:
-    """The officer approved change application ``a``: the permit's next version, its history row, the
-    audit row and the event the card handler follows. Returns what the decision's audit row adds."""
-    permit = repo.permit(s, a.permit_id) if a.permit_id else None
-    person = repo.person(s, permit.person_id) if permit else None
-    if permit is None or person is None:
-        raise RuleViolation(N_("The permit of this application no longer exists."))
-    if domain.effective_status(permit.status, permit.valid_to_date, clock.today()) != "valid":
-        raise RuleViolation(N_("The permit is no longer valid; this change cannot be approved."))
-    kind = Kind(a.kind)
-    before = snapshot(permit, person)
-    now = clock.now()
-    changes: dict[str, Any] = {}
-    if kind == Kind.EXTENSION:
-        changes["valid_to_date"] = a.requested_end_date
-    elif kind == Kind.MODIFICATION:
-        changes |= {"position": a.position, "category": a.category}
-        person.family_name, person.given_names = a.family_name, a.given_names
-        person.passport_number, person.passport_hash = a.passport_number, a.passport_hash
-    elif kind == Kind.CANCELLATION:
-        changes["status"] = domain.PermitStatus.CANCELLED.value
-    if kind != Kind.CANCELLATION and permit.origin == "paper":
-        changes |= {"origin": "electronic", "paper_superseded_at": now}  # the paper is superseded
-    new_version = permit.version + 1
-    result = s.execute(update(Permit).where(Permit.id == permit.id, Permit.version == permit.version)
-                       .values(version=new_version, **changes).execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict()
-    for key, value in {**changes, "version": new_version}.items():
-        setattr(permit, key, value)
-    s.flush()
-    after = snapshot(permit, person)
-    s.add(PermitVersion(permit_id=permit.id, version=new_version, application_id=a.id, snapshot=after,
-                        reason=kind.value, created_at=now))
-    audit.record(s, actor=actor, action=f"permit.{kind.value}", target_type="permit", target_id=permit.id,
-                 before={k: v for k, v in before.items() if k != "passport_hash"},
-                 after={k: v for k, v in after.items() if k != "passport_hash"})
-    common = {"permit_number": person.permit_number, "permit_id": permit.id, "version": new_version,
-              "employer_id": permit.employer_id}
-    if kind == Kind.CANCELLATION:
-        outbox.publish(s, PermitCancelled(**common))
-    else:
-        change = {Kind.EXTENSION: "extended", Kind.MODIFICATION: "modified"}.get(kind, "electronic")
-        outbox.publish(s, PermitChanged(**common, change=change))
-    return {"permit_number": person.permit_number, "permit_version": new_version}
-
-
-__all__ = ["apply_change", "current_data", "file_change", "resubmit_change"]
+__all__ = ["current_data", "file_change", "resubmit_change"]

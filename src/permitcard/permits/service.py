@@ -21,7 +21,7 @@ from permitcard.auth.views import Role, has_permission
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.notifications.service import notify
-from permitcard.permits import domain
+from permitcard.permits import change_approval, domain
 from permitcard.permits import repository as repo
 from permitcard.permits.domain import Action, ApplicationInput, State
 from permitcard.permits.errors import AlreadyHoldsPermit
@@ -210,6 +210,11 @@ def _unique(s: Session, make: Any, taken: Any) -> str:
     raise Conflict()
 
 
+# For the other use cases of this context (change_service).
+acting_employer = _employer
+unique_value = _unique
+
+
 # ------------------------------------------------------------------ employer commands
 
 
@@ -290,9 +295,7 @@ def decide(db: Database, *, actor: Actor, application_id: int, version: int, act
             values["decided_at"] = now
         after: dict[str, Any] = {"reason": reason}
         if chosen == Action.APPROVE and a.kind != "new":
-            from permitcard.permits import change_service  # it builds on this module
-
-            after |= change_service.apply_change(s, actor, a)
+            after |= change_approval.apply_change(s, actor, a)
         elif chosen == Action.APPROVE:
             permit, person = _issue_permit(s, actor, a)
             values["permit_id"] = permit.id
