@@ -46,6 +46,7 @@ MOBILE = {"width": 375, "height": 812}
 
 LANGS = ["en", "zh-Hans"]
 LIVE: dict[str, Path] = {}  # the live server's var folder (its mail drop is var/mail)
+LIVE_DB: dict[str, str] = {}  # the live server's database URL
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -113,6 +114,7 @@ def live_server() -> Iterator[str]:
                     else f"sqlite:///{tmp}/e2e.db")
     env = _server_env(tmp, port, database_url)
     LIVE["var_dir"] = tmp
+    LIVE_DB["url"] = database_url  # for a test that stands in for a CLI (e.g. a paper permit)
     log = tmp / "server.log"
     proc: subprocess.Popen[bytes] | None = None
     try:
