@@ -61,7 +61,7 @@ def apply_change(s: Session, actor: Actor, a: PermitApplication) -> dict[str, An
     for key, value in {**changes, "version": new_version}.items():
         setattr(permit, key, value)
     s.flush()
-    after = snapshot(permit, person)
+    after = snapshot(permit, person) | ({"superseded_paper": True} if "paper_superseded_at" in changes else {})
     s.add(PermitVersion(permit_id=permit.id, version=new_version, application_id=a.id, snapshot=after,
                         reason=kind.value, created_at=now))
     audit.record(s, actor=actor, action=f"permit.{kind.value}", target_type="permit", target_id=permit.id,

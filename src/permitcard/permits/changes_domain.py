@@ -153,8 +153,9 @@ def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[tup
         old, new = before.get(key), after.get(key)
         if key == "passport":
             old, new = before.get("passport_hash"), after.get("passport_hash")
-        if key == "origin":
-            old, new = before.get("origin", "electronic"), after.get("origin", "electronic")
+        if key == "origin":  # a version that superseded a paper permit says so itself
+            old = "paper" if after.get("superseded_paper") else before.get("origin", "electronic")
+            new = after.get("origin", "electronic")
         if old != new:
             rows.append((key, old, new))
     return rows

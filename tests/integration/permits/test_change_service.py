@@ -7,15 +7,17 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from permitcard.auth.domain import Role
 from permitcard.db import Database
 from permitcard.insurance.service import ssn_for
 from permitcard.notifications.service import render_message
-from permitcard.permits import change_service
+from permitcard.permits import change_service, change_views
 from permitcard.permits import service as permits
 from permitcard.permits.change_service import ChangePending
 from permitcard.permits.models import PermitVersion
-from permitcard.shared import clock, i18n
-from permitcard.shared.errors import ValidationFailed
+from permitcard.shared import clock, i18n, outbox
+from permitcard.shared.audit import Actor
+from permitcard.shared.errors import NotFound, ValidationFailed
 from permitcard.shared.models import OutboxMessage
 from permitcard.shared.registry import registry_for
 from tests.insurance_factories import register_for_ssn
@@ -172,3 +174,27 @@ def test_every_decision_is_notified_in_the_filers_language(db: Database) -> None
     assert mine and mine[-1]["locale"] == "zh_Hans" and mine[-1]["params"]["state"] == "returned"
     subject, body = render_message("permit_change_decided", mine[-1]["params"], "zh_Hans")
     assert "电子" in subject and "请补充" in body
+
+
+def test_history_visibility_and_the_card_handler_runs(db: Database) -> None:
+    info, *emp = issued_permit(db, on=ON)
+    make_paper(db, info.permit_number)
+    with clock.frozen(ON + timedelta(days=20)):
+        decide(db, file(db, (emp[0], emp[1]), "modification", permit_number=info.permit_number,
+                        change_date=ON + timedelta(days=15), family_name="GARCIA"))
+        assert outbox.dispatch(db) >= 1  # the card handler takes PermitChanged without error
+        with db.uow(write=False) as s:
+            assert not s.execute(select(OutboxMessage).where(OutboxMessage.last_error != "")).first()
+    row = permit_row(db, info.permit_number)
+    assert row.origin == "electronic" and row.paper_superseded_at is not None  # the paper is superseded
+    worker = Actor(user_id=None, role=Role.APPLICANT.value, label="w", permit_number=info.permit_number)
+    h = change_views.history(db, actor=worker, permit_number=info.permit_number)
+    assert [v.kind for v in h.versions] == ["modification", "issued"]
+    assert h.versions[0].filed_by == "employer" and h.versions[0].decided_by == "permit_officer"
+    changes = {c.field: (c.before, c.after) for c in h.versions[0].changes}
+    assert changes["family_name"] == ("GARCIA LOPEZ", "GARCIA") and changes["origin"] == ("paper", "electronic")
+    other_worker = Actor(user_id=None, role=Role.APPLICANT.value, label="o", permit_number="WP20260000000000")
+    other_employer = employer_actor(*employer_with_user(db))
+    for actor in (other_worker, other_employer):
+        with pytest.raises(NotFound):
+            change_views.history(db, actor=actor, permit_number=info.permit_number)
