@@ -10,13 +10,14 @@ The permits are made through the JSON API with the demo accounts. Every page is 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.conftest import LIVE_DB, assert_accessible, html_lang, login, logout, shot, text_for
+from tests.e2e.conftest import LIVE_DB, assert_accessible, html_lang, login, shot, text_for
 from tests.e2e.test_loss import Api
 
 TODAY = date(2026, 11, 27)  # the live server's clock (conftest CLOCK_START)
@@ -24,23 +25,32 @@ HR, HR2 = ("hr@example.com", "demo-employer-pass"), ("hr2@example.com", "demo-em
 OFFICER = ("officer@example.com", "demo-officer-pass")
 
 
-def issue(api: Api, lang: str, *, ends_in: int) -> dict[str, Any]:
+class Apis:
+    """The demo employers and the officer through the JSON API, each signed in once."""
+
+    def __init__(self, base_url: str) -> None:
+        self.hr, self.hr2, self.officer = Api(base_url), Api(base_url), Api(base_url)
+        self.hr.login(*HR)
+        self.hr2.login(*HR2)
+        self.officer.login(*OFFICER)
+
+    def approve(self, app: dict[str, Any]) -> dict[str, Any]:
+        return self.officer.post(f"/api/v1/permit-applications/{app['id']}/decision",
+                                 json={"action": "approve", "version": app["version"]})
+
+
+def issue(api: Apis, lang: str, *, ends_in: int) -> dict[str, Any]:
     """A category B permit of the demo employer, valid from 28 days ago until ``ends_in`` days from now."""
     tag = secrets.token_hex(3).upper()
     family, given = ("Okafor " + tag, "Adaeze") if lang == "en" else ("Tran " + tag, "Van An")
     start = TODAY - timedelta(days=28)
-    api.login(*HR)
-    app = api.post("/api/v1/permit-applications", json={
+    app = api.hr.post("/api/v1/permit-applications", json={
         "family_name": family, "given_names": given, "nationality": "NG" if lang == "en" else "VN",
         "birth_date": "1988-07-09", "sex": "F", "passport_number": f"E{tag}{secrets.randbelow(10**4):04d}",
         "passport_expiry_date": str(TODAY + timedelta(days=2000)), "position": "Process engineer", "category": "B",
         "contract_start_date": str(start), "contract_end_date": str(start + timedelta(days=800)),
         "requested_end_date": str(TODAY + timedelta(days=ends_in))})
-    api.login(*OFFICER)
-    return api.post(f"/api/v1/permit-applications/{app['id']}/decision",
-                    json={"action": "approve", "version": app["version"]}) | {"passport": app["passport_number"],
-                                                                              "family_name": family,
-                                                                              "given_names": given}
+    return api.approve(app) | {"passport": app["passport_number"], "family_name": family, "given_names": given}
 
 
 def fill_date(page: Any, prefix: str, day: date) -> None:
@@ -55,32 +65,38 @@ def submit(page: Any) -> None:
 
 
 class Shots:
-    def __init__(self, page: Any, lang: str) -> None:
-        self.page, self.lang, self.n = page, lang, 0
+    def __init__(self, page: Any, lang: str, who: str = "employer") -> None:
+        self.page, self.lang, self.who, self.n = page, lang, who, 0
 
     def __call__(self, step: str) -> None:
         self.n += 1
-        shot(self.page, f"changes-{self.lang}-{self.n:02d}-{step}")
+        shot(self.page, f"changes-{self.lang}-{self.who}-{self.n:02d}-{step}")
         assert_accessible(self.page, step)
 
 
-def officer_decides(page: Any, lang: str, snap: Shots, action: str = "approve") -> None:
-    logout(page)
-    login(page, *OFFICER)
-    page.goto("/officer/permits")
-    snap("officer-queue")
-    page.locator("table a").first.click()
-    page.wait_for_load_state()
-    snap("officer-detail")
-    page.locator(f"input[name=action][value={action}]").check()
-    submit(page)
-    assert text_for(lang, "Approved") in page.content()
-    logout(page)
-    login(page, *HR)
+class Officer:
+    """The permit officer in a browser context of their own: signed in once (one authenticator code)."""
+
+    def __init__(self, make_page: Callable[..., Any], lang: str) -> None:
+        self.page, self.lang = make_page(lang), lang
+        self.snap = Shots(self.page, lang, "officer")
+        login(self.page, *OFFICER)
+
+    def decides(self, action: str = "approve") -> None:
+        page = self.page
+        page.goto("/officer/permits")
+        self.snap("queue")
+        page.locator("table a").first.click()
+        page.wait_for_load_state()
+        self.snap("detail")
+        page.locator(f"input[name=action][value={action}]").check()
+        submit(page)
+        assert text_for(self.lang, "Approved") in page.content()
 
 
-def test_extension_modification_and_history(page: Any, live_server: str, lang: str) -> None:
-    api = Api(live_server)
+def test_extension_modification_and_history(page: Any, make_page: Any, live_server: str, lang: str) -> None:
+    api = Apis(live_server)
+    officer = Officer(make_page, lang)
     permit = issue(api, lang, ends_in=60)  # the extension window is open: 90 to 30 days before the end
     number = permit["permit_number"]
     snap = Shots(page, lang)
@@ -106,7 +122,7 @@ def test_extension_modification_and_history(page: Any, live_server: str, lang: s
     submit(page)
     assert "/employer/permit-changes/" in page.url
     snap("extension-sent")
-    officer_decides(page, lang, snap)
+    officer.decides()
 
     page.goto(f"/employer/permit-changes/modification?permit={number}")
     page.locator("#employer_uscc").fill("91441900MA4W00000X")
@@ -120,7 +136,7 @@ def test_extension_modification_and_history(page: Any, live_server: str, lang: s
     assert "/employer/permit-changes/" in page.url
     assert page.locator(".tag-late").is_visible()  # 10 working days after 2 Nov ended on 16 Nov: late
     snap("modification-sent-late")
-    officer_decides(page, lang, snap)
+    officer.decides()
 
     page.goto(f"/permits/{number}/history")
     content = page.content()
@@ -128,8 +144,9 @@ def test_extension_modification_and_history(page: Any, live_server: str, lang: s
     snap("history")
 
 
-def test_change_of_employer_and_electronic_permit(page: Any, live_server: str, lang: str) -> None:
-    api = Api(live_server)
+def test_change_of_employer_and_electronic_permit(page: Any, make_page: Any, live_server: str, lang: str) -> None:
+    api = Apis(live_server)
+    officer = Officer(make_page, lang)
     permit = issue(api, lang, ends_in=300)
     number = permit["permit_number"]
     snap = Shots(page, lang)
@@ -141,39 +158,32 @@ def test_change_of_employer_and_electronic_permit(page: Any, live_server: str, l
     fill_date(page, "change_date", TODAY - timedelta(days=1))
     submit(page)
     snap("cancellation-sent")
-    officer_decides(page, lang, snap)
+    officer.decides()
 
-    api.login(*HR2)  # the new employer files a new application for the same person
-    start = TODAY + timedelta(days=3)
-    app = api.post("/api/v1/permit-applications", json={
+    start = TODAY + timedelta(days=3)  # the new employer files a new application for the same person
+    app = api.hr2.post("/api/v1/permit-applications", json={
         "family_name": permit["family_name"], "given_names": permit["given_names"],
         "nationality": "NG" if lang == "en" else "VN", "birth_date": "1988-07-09", "sex": "F",
         "passport_number": permit["passport"], "passport_expiry_date": str(TODAY + timedelta(days=2000)),
         "position": "Plant manager", "category": "B", "contract_start_date": str(start),
         "contract_end_date": str(start + timedelta(days=500)), "requested_end_date": str(start + timedelta(days=400))})
-    api.login(*OFFICER)
-    approved = api.post(f"/api/v1/permit-applications/{app['id']}/decision",
-                        json={"action": "approve", "version": app["version"]})
+    approved = api.approve(app)
     assert approved["permit_number"] == number  # the lifelong number is kept
-    logout(page)
-    login(page, *OFFICER)
-    page.goto(f"/permits/{number}/history")
-    assert page.content().count(text_for(lang, "Permit issued")) == 2
-    snap("history-two-employers")
+    officer.page.goto(f"/permits/{number}/history")
+    assert officer.page.content().count(text_for(lang, "Permit issued")) == 2
+    officer.snap("history-two-employers")
 
     paper = issue(api, lang, ends_in=200)  # stands in for an imported paper permit (import-legacy)
     with sa.create_engine(LIVE_DB["url"]).begin() as c:
         c.execute(sa.text("UPDATE permit SET origin = 'paper' WHERE id = (SELECT p.id FROM permit p JOIN "
                           "permit_person pp ON pp.id = p.person_id WHERE pp.permit_number = :n)"),
                   {"n": paper["permit_number"]})
-    logout(page)
-    login(page, *HR)
     page.goto(f"/employer/permit-changes/electronic?permit={paper['permit_number']}")
     snap("electronic-form")
     submit(page)
     assert "/employer/permit-changes/" in page.url
     snap("electronic-sent")
-    officer_decides(page, lang, snap)
+    officer.decides()
     page.goto(f"/permits/{paper['permit_number']}/history")
     assert text_for(lang, "Electronic permit") in page.content()
     snap("electronic-history")

@@ -65,8 +65,6 @@ def _state_label(state: str) -> str:
 def _parse(kind: Kind, values: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
     form = Form(values)
     data: dict[str, Any] = {k: form.get(k) for k in TEXTS if k in values}
-    if kind == Kind.MODIFICATION and "given_names" not in values:
-        data["given_names"] = None
     for prefix in KIND_DATES[kind]:
         if (kind, prefix) in OPTIONAL_DATES and not any(form.get(f"{prefix}-{p}") for p in ("day", "month", "year")):
             data[prefix] = None

@@ -129,8 +129,7 @@ def _check_modification(current: dict[str, Any], data: Mapping[str, Any], employ
     wanted: dict[str, Any] = {k: _text(data.get(k)) for k in ("family_name", "position")}
     wanted["passport_number"] = domain.normalise_passport(_text(data.get("passport_number")))
     wanted["category"] = _text(data.get("category")).upper()
-    if data.get("given_names") is not None and (_text(data.get("given_names")) or data.get("family_name")):
-        wanted["given_names"] = _text(data.get("given_names"))
+    wanted["given_names"] = _text(data.get("given_names"))  # empty: unchanged, like every other field
     wanted["passport_expiry_date"] = _date(data.get("passport_expiry_date"))
     errors: list[FieldError] = []
     if len(wanted["family_name"]) > domain.NAME_MAX or len(wanted.get("given_names", "")) > domain.NAME_MAX:
@@ -177,6 +176,13 @@ def _values(s: Session, actor: Actor, kind: Kind, permit: Permit, person: Permit
                                          earliest=permit.valid_from_date)
         uscc, _city = _employer(s, actor)
         values |= _check_modification(current, data, uscc)
+        beyond = domain.beyond_limit(values["category"], permit.valid_from_date, permit.valid_to_date,
+                                     _limits(s, actor))
+        if beyond is not None:
+            raise ValidationFailed.one(
+                "category", N_("A category %(category)s permit is valid for at most %(years)s years: "
+                               "the last possible day is %(last)s"),
+                category=values["category"], years=beyond[0], last=beyond[1])
         values |= {"change_date": change, "days_late": _lateness(s, change)}
     elif kind == Kind.CANCELLATION:
         ended = rules.check_change_date("change_date", _date(data.get("change_date")), today,

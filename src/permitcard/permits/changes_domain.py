@@ -130,9 +130,7 @@ def changed_fields(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> dic
     out: dict[str, tuple[Any, Any]] = {}
     for key in MODIFIABLE:
         value = wanted.get(key)
-        if value in (None, "") and key != "given_names":
-            continue
-        if value is None:
+        if value in (None, ""):
             continue
         if value != current.get(key):
             out[key] = (current.get(key), value)

@@ -198,3 +198,11 @@ def test_history_visibility_and_the_card_handler_runs(db: Database) -> None:
     for actor in (other_worker, other_employer):
         with pytest.raises(NotFound):
             change_views.history(db, actor=actor, permit_number=info.permit_number)
+
+
+def test_modification_to_a_shorter_category_is_refused_beside_the_category(db: Database) -> None:
+    info, *emp = issued_permit(db, on=ON, days=600)  # category B, 600 days: more than category C's year
+    with clock.frozen(ON + timedelta(days=20)), pytest.raises(ValidationFailed) as exc:
+        file(db, (emp[0], emp[1]), "modification", permit_number=info.permit_number,
+             change_date=ON + timedelta(days=15), category="C")
+    assert set(_errors(exc)) == {"category"}
