@@ -14,18 +14,19 @@ from permitcard.shared.audit import Actor
 from permitcard.shared.registry import registry_for
 
 
-def refresh_permit(s: Session, permit_number: str, *, actor: Actor | None = None) -> int:
+def refresh_permit(s: Session, permit_number: str, *, actor: Actor | None = None, force: bool = False) -> int:
     """Load the registry's current permit onto every card of that person (idempotent). Returns changes.
 
     The registry's current version is loaded, never the event's payload, so a duplicated, replayed or
-    out-of-order event cannot leave older information on a card."""
+    out-of-order event cannot leave older information on a card. ``force`` (reconciliation's repair)
+    also overwrites a card that claims a newer version than the registry holds: the registry decides."""
     actor = actor or Actor.system("cards.permit-events")
     permit = registry_for(s).get(permit_number)
     if permit is None:
         return 0
     changed = 0
     for card in repo.cards_for_person(s, permit_number=permit_number):
-        if card.permit_version is not None and card.permit_version > permit.version:
+        if not force and card.permit_version is not None and card.permit_version > permit.version:
             continue
         before = {"permit_status": card.permit_status, "permit_version": card.permit_version,
                   "permit_valid_to": card.permit_valid_to}
