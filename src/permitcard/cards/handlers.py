@@ -3,13 +3,17 @@ on the person's cards; a new SSN or a valid permit again starts production of ap
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, or_, update
+from sqlalchemy.orm import Session, attributes
 
 from permitcard.cards import repository as repo
-from permitcard.cards.service import apply_snapshot, can_produce, produce
+from permitcard.cards.models import Card
+from permitcard.cards.service import can_produce, permit_values, produce
 from permitcard.insurance.events import SsnAssigned
 from permitcard.permits.events import PERMIT_EVENTS, PermitEvent
-from permitcard.shared import audit, outbox
+from permitcard.shared import audit, clock, outbox
 from permitcard.shared.audit import Actor
 from permitcard.shared.registry import registry_for
 
@@ -24,18 +28,31 @@ def refresh_permit(s: Session, permit_number: str, *, actor: Actor | None = None
     permit = registry_for(s).get(permit_number)
     if permit is None:
         return 0
+    values = permit_values(permit)
     changed = 0
     for card in repo.cards_for_person(s, permit_number=permit_number):
         if not force and card.permit_version is not None and card.permit_version > permit.version:
             continue
+        if all(getattr(card, k) == v for k, v in values.items()):
+            continue  # a duplicate or a replay: nothing to write, nothing to audit
         before = {"permit_status": card.permit_status, "permit_version": card.permit_version,
                   "permit_valid_to": card.permit_valid_to}
-        if apply_snapshot(card, permit):
-            changed += 1
-            s.flush()
-            audit.record(s, actor=actor, action="card.permit_refreshed", target_type="card", target_id=card.id,
-                         before=before, after={"permit_status": permit.status, "permit_version": permit.version,
-                                               "permit_valid_to": permit.valid_to})
+        now = clock.now()
+        statement = update(Card).where(Card.id == card.id)
+        if not force:
+            # Guarded in the database too: of two workers refreshing the same card with different registry
+            # versions, the older one never overwrites the newer (PostgreSQL re-checks after the row lock).
+            statement = statement.where(or_(Card.permit_version.is_(None), Card.permit_version <= permit.version))
+        result = cast(CursorResult[Any], s.execute(
+            statement.values(**values, permit_refreshed_at=now).execution_options(synchronize_session=False)))
+        if result.rowcount != 1:
+            continue
+        for key, value in {**values, "permit_refreshed_at": now}.items():
+            attributes.set_committed_value(card, key, value)
+        changed += 1
+        audit.record(s, actor=actor, action="card.permit_refreshed", target_type="card", target_id=card.id,
+                     before=before, after={"permit_status": permit.status, "permit_version": permit.version,
+                                           "permit_valid_to": permit.valid_to})
     return changed
 
 

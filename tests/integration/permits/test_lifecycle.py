@@ -119,3 +119,28 @@ def test_an_expired_permit_shows_on_the_card_and_the_verification_page_and_the_c
     assert card.permit_status == "expired" and card.permit_version == 2
     assert card.state == state_before  # still a valid social security card
     assert page.status_code == 200 and "Expired" in page.text
+
+
+def test_duplicated_replayed_and_out_of_order_events_never_leave_older_information_on_the_card(db):
+    from permitcard.permits.events import PermitApproved, PermitExpired
+
+    with clock.frozen(FILED):
+        permit, _clerk, _app = collected_card(db)
+        _drain(db)
+    with clock.frozen(permit.valid_to + timedelta(days=1)):
+        lifecycle.expire_due(db)
+        with db.uow() as s:
+            row = s.execute(select(Permit).where(Permit.notice_number == permit.notice_number)).scalar_one()
+            common = {"permit_number": permit.permit_number, "permit_id": row.id, "employer_id": row.employer_id}
+            # Out of order (the approval after the expiry), duplicated and replayed.
+            outbox.publish(s, PermitApproved(version=1, notice_number=permit.notice_number, **common))
+            outbox.publish(s, PermitExpired(version=2, **common))
+            outbox.publish(s, PermitApproved(version=1, notice_number=permit.notice_number, **common))
+            s.commit()
+        _drain(db)
+        with db.uow(write=False) as s:
+            card = s.execute(select(Card).where(Card.permit_number == permit.permit_number)).scalar_one()
+            refreshed = s.scalar(select(func.count()).select_from(AuditLog).where(
+                AuditLog.action == "card.permit_refreshed", AuditLog.target_id == card.id))
+    assert (card.permit_status, card.permit_version) == ("expired", 2)
+    assert refreshed == 1  # only the one real change was written and audited
