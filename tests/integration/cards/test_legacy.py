@@ -160,5 +160,5 @@ def test_reconcile_finds_injected_drift_and_repairs_it_through_the_handler(db, t
         card = s.execute(select(Card).where(Card.application_id == app.id)).scalar_one()
         assert (card.position, card.permit_status, card.permit_version) == (permit.position, "valid", permit.version)
         who = s.execute(select(AuditLog.actor_label).where(AuditLog.action == "card.permit_refreshed",
-                                                           AuditLog.target_id == card.id)).scalars().all()
+                                                           AuditLog.target_id == str(card.id))).scalars().all()
     assert who and "cards.reconcile" in who[-1]

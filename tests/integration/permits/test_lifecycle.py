@@ -141,6 +141,6 @@ def test_duplicated_replayed_and_out_of_order_events_never_leave_older_informati
         with db.uow(write=False) as s:
             card = s.execute(select(Card).where(Card.permit_number == permit.permit_number)).scalar_one()
             refreshed = s.scalar(select(func.count()).select_from(AuditLog).where(
-                AuditLog.action == "card.permit_refreshed", AuditLog.target_id == card.id))
+                AuditLog.action == "card.permit_refreshed", AuditLog.target_id == str(card.id)))
     assert (card.permit_status, card.permit_version) == ("expired", 2)
     assert refreshed == 1  # only the one real change was written and audited
