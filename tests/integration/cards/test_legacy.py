@@ -162,3 +162,22 @@ def test_reconcile_finds_injected_drift_and_repairs_it_through_the_handler(db, t
         who = s.execute(select(AuditLog.actor_label).where(AuditLog.action == "card.permit_refreshed",
                                                            AuditLog.target_id == str(card.id))).scalars().all()
     assert who and "cards.reconcile" in who[-1]
+
+
+def test_the_upgrade_at_a_branch_counter_is_refused_for_paper_and_goes_through_once_electronic(db, tmp_path):
+    from tests.card_factories import INSTANT_BRANCH, paper_application
+
+    prow, crow, info = _imported_holder(db, tmp_path)
+    receipt = photo_for(db, info)
+    clerk = bank_clerk(db, INSTANT_BRANCH)
+    with pytest.raises(NotEligible):
+        paper_application(db, clerk, info, receipt, channel="instant")
+    make_electronic(db, prow["permit_number"])
+    app = paper_application(db, clerk, info, receipt, channel="instant")
+    assert app.kind == "upgrade" and app.fee_fen == 0
+    app = cards.produce_instant(db, actor=clerk, application_id=app.id, version=app.version)
+    cards.hand_over(db, actor=clerk, application_id=app.id, version=app.version, passport_number=info.passport_number)
+    with db.uow(write=False) as s:
+        old = s.execute(select(Card).where(Card.card_number == crow["card_number"])).scalar_one()
+        new = s.execute(select(Card).where(Card.application_id == app.id)).scalar_one()
+    assert old.state == "invalidated" and new.permit_number == prow["permit_number"]
