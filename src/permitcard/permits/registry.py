@@ -59,6 +59,17 @@ class BuiltinRegistry:
             return self._known[number]
         return self._remember(repo.current_permit_by_number(self.s, number))
 
+    def get_many(self, permit_numbers: list[str]) -> dict[str, PermitInfo]:
+        """Several permits in two queries (the card handler's batches): number -> current permit."""
+        wanted = [n for n in dict.fromkeys(ids.normalise_permit_number(x or "") for x in permit_numbers) if n]
+        missing = [n for n in wanted if n not in self._known]
+        if missing:
+            found = repo.current_permits_by_numbers(self.s, missing)
+            _employers = accounts.employers(self.s, {p.employer_id for p, _ in found.values()})  # held: one query
+            for pair in found.values():
+                self._remember(pair)
+        return {n: self._known[n] for n in wanted if n in self._known}
+
     def verify(
         self, *, permit_number: str, family_name: str, given_names: str, passport_number: str,
         require_valid: bool = True,

@@ -131,6 +131,17 @@ def current_permit_by_number(s: Session, permit_number: str) -> tuple[Permit, Pe
     return None if row is None else (row[0], row[1])
 
 
+def current_permits_by_numbers(s: Session, numbers: list[str]) -> dict[str, tuple[Permit, PermitPerson]]:
+    """Each person's current permit (the most recently issued), for several lifelong numbers in one query."""
+    found: dict[str, tuple[Permit, PermitPerson]] = {}
+    rows = s.execute(select(Permit, PermitPerson).join(PermitPerson, Permit.person_id == PermitPerson.id)
+                     .where(PermitPerson.permit_number.in_(numbers))
+                     .order_by(PermitPerson.permit_number, Permit.issued_at.desc(), Permit.id.desc()))
+    for permit, person in rows:
+        found.setdefault(person.permit_number, (permit, person))
+    return found
+
+
 def permit_and_person_by_notice(s: Session, notice_number: str) -> tuple[Permit, PermitPerson] | None:
     row = s.execute(select(Permit, PermitPerson).join(PermitPerson, Permit.person_id == PermitPerson.id)
                     .where(Permit.notice_number == notice_number)).first()
