@@ -16,8 +16,10 @@ from permitcard.shared.crypto import blind_index
 from permitcard.shared.registry import REFUSAL_MESSAGES, PermitInfo, RegistryRefusal, names_match
 
 
-def permit_info(s: Session, permit: Permit, person: PermitPerson) -> PermitInfo:
-    employer = accounts.employer(s, permit.employer_id)
+def permit_info(s: Session, permit: Permit, person: PermitPerson,
+                employers: dict[int, accounts.EmployerInfo] | None = None) -> PermitInfo:
+    employer = employers[permit.employer_id] if employers and permit.employer_id in employers \
+        else accounts.employer(s, permit.employer_id)
     return PermitInfo(
         permit_number=person.permit_number, notice_number=permit.notice_number,
         family_name=person.family_name, given_names=person.given_names, nationality=person.nationality,
@@ -44,10 +46,11 @@ class BuiltinRegistry:
         self.s = session
         self._known: dict[str, PermitInfo] = {}
 
-    def _remember(self, found: tuple[Permit, PermitPerson] | None) -> PermitInfo | None:
+    def _remember(self, found: tuple[Permit, PermitPerson] | None,
+                  employers: dict[int, accounts.EmployerInfo] | None = None) -> PermitInfo | None:
         if found is None:
             return None
-        info = permit_info(self.s, *found)
+        info = permit_info(self.s, *found, employers)
         self._known[info.permit_number] = info
         return info
 
@@ -65,9 +68,9 @@ class BuiltinRegistry:
         missing = [n for n in wanted if n not in self._known]
         if missing:
             found = repo.current_permits_by_numbers(self.s, missing)
-            _employers = accounts.employers(self.s, {p.employer_id for p, _ in found.values()})  # held: one query
+            employers = accounts.employers(self.s, {p.employer_id for p, _ in found.values()})
             for pair in found.values():
-                self._remember(pair)
+                self._remember(pair, employers)
         return {n: self._known[n] for n in wanted if n in self._known}
 
     def verify(
