@@ -107,12 +107,11 @@ def _handler(db: Database, batch: int) -> None:
 def _raw(db: Database, targets: list[tuple[int, str, int]], message_ids: list[int], count: int) -> None:
     current = ("(SELECT p.{col} FROM permit p JOIN permit_person pp ON p.person_id = pp.id "
                "WHERE pp.permit_number = card.permit_number ORDER BY p.issued_at DESC, p.id DESC LIMIT 1)")
-    sql = text("UPDATE card SET position = "  # noqa: S608 - fixed column names, no input + current.format(col="position")
-               + ", permit_version = " + current.format(col="version")
-               + ", permit_valid_to = " + current.format(col="valid_to_date")
-               + ", permit_status = " + current.format(col="status")
-               + ", permit_refreshed_at = :now WHERE permit_number IN :numbers").bindparams(
-        bindparam("numbers", expanding=True))
+    columns = {"position": "position", "permit_version": "version", "permit_valid_to": "valid_to_date",
+               "permit_status": "status"}
+    assignments = ", ".join(f"{card_col} = {current.format(col=col)}" for card_col, col in columns.items())
+    sql = text(f"UPDATE card SET {assignments}, permit_refreshed_at = :now "  # noqa: S608 - fixed names
+               "WHERE permit_number IN :numbers").bindparams(bindparam("numbers", expanding=True))
     done = text("UPDATE outbox_message SET processed_at = :now, attempts = attempts + 1 "
                 "WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
     from permitcard.shared import clock

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, or_, update
+from sqlalchemy import CursorResult, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session, attributes
 
 from permitcard.cards import repository as repo
@@ -13,7 +13,7 @@ from permitcard.cards.models import Card
 from permitcard.cards.service import can_produce, permit_values, produce
 from permitcard.insurance.events import SsnAssigned
 from permitcard.permits.events import PERMIT_EVENTS, PermitEvent
-from permitcard.shared import audit, clock, outbox
+from permitcard.shared import audit, audit_bulk, clock, outbox
 from permitcard.shared.audit import Actor
 from permitcard.shared.registry import registry_for
 
@@ -76,44 +76,51 @@ class _Raced(Exception):
     """A card changed under the batch (another worker): deliver these events one by one instead."""
 
 
+_COMPARED = ("permit_number", "permit_category", "employer_name_en", "employer_name_zh", "position",
+             "permit_valid_from", "permit_valid_to", "permit_status", "permit_version", "family_name", "given_names")
+
+
 def refresh_permits(s: Session, permit_numbers: list[str]) -> int:
     """``refresh_permit`` for many people in a few statements (the outbox's batches): one read of the
-    registry, one of the cards, one guarded executemany UPDATE, the audit rows inserted together."""
-    actor = Actor.system("cards.permit-events")
+    registry, one of the cards' permit columns, one guarded executemany UPDATE, one audit insert."""
     registry = registry_for(s)
     get_many = getattr(registry, "get_many", None)
     infos = get_many(permit_numbers) if get_many else {n: i for n in permit_numbers if (i := registry.get(n))}
+    if not infos:
+        return 0
+    table = cast(Table, Card.__table__)
     now = clock.now()
     rows: list[dict[str, Any]] = []
-    changed: list[tuple[Card, dict[str, Any]]] = []
-    for card in repo.cards_with_permits(s, list(infos)):
-        permit = infos[card.permit_number or ""]
+    entries: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    with s.no_autoflush:
+        found = s.execute(select(table.c.id, *(table.c[k] for k in _COMPARED))
+                          .where(table.c.permit_number.in_(list(infos))).order_by(table.c.id)).all()
+    for card in found:
+        permit = infos[card.permit_number]
         values = permit_values(permit)
         if card.permit_version is not None and card.permit_version > permit.version:
             continue
         if all(getattr(card, k) == v for k, v in values.items()):
             continue
         rows.append({"b_id": card.id, "b_version": permit.version, **values, "permit_refreshed_at": now})
-        changed.append((card, values))
+        entries.append((card.id, {"permit_status": card.permit_status, "permit_version": card.permit_version,
+                                  "permit_valid_to": card.permit_valid_to},
+                        {"permit_status": permit.status, "permit_version": permit.version,
+                         "permit_valid_to": permit.valid_to}))
     if not rows:
         return 0
-    table = cast(Table, Card.__table__)
     # The SET clause comes from the parameters' column names; the guard is the single path's.
     statement = table.update().where(table.c.id == bindparam("b_id"), or_(
         table.c.permit_version.is_(None), table.c.permit_version <= bindparam("b_version")))
     result = cast(CursorResult[Any], s.connection().execute(statement, rows))
     if result.rowcount not in (-1, len(rows)):
         raise _Raced()
-    for card, values in changed:
-        before = {"permit_status": card.permit_status, "permit_version": card.permit_version,
-                  "permit_valid_to": card.permit_valid_to}
-        for key, value in {**values, "permit_refreshed_at": now}.items():
-            attributes.set_committed_value(card, key, value)
-        audit.record(s, actor=actor, action="card.permit_refreshed", target_type="card", target_id=card.id,
-                     before=before, after={"permit_status": values["permit_status"],
-                                           "permit_version": values["permit_version"],
-                                           "permit_valid_to": values["permit_valid_to"]})
-    return len(changed)
+    for card_id, _before, _after in entries:  # cards of this session, if any, read the new values next time
+        loaded = s.identity_map.get(s.identity_key(Card, card_id))  # type: ignore[no-untyped-call]
+        if loaded is not None:
+            s.expire(loaded)
+    return audit_bulk.record_many(s, actor=Actor.system("cards.permit-events"), action="card.permit_refreshed",
+                                  target_type="card", entries=entries)
 
 
 def on_permit_events(s: Session, events: list[PermitEvent]) -> None:
