@@ -100,7 +100,7 @@ def refresh_permits(s: Session, permit_numbers: list[str]) -> int:
         values = permit_values(permit)
         if card.permit_version is not None and card.permit_version > permit.version:
             continue
-        if all(getattr(card, k) == v for k, v in values.items()):
+        if tuple(card)[1:] == tuple(values[k] for k in _COMPARED):
             continue
         rows.append({"b_id": card.id, "b_version": permit.version, **values, "permit_refreshed_at": now})
         entries.append((card.id, {"permit_status": card.permit_status, "permit_version": card.permit_version,

@@ -5,6 +5,8 @@ It reads through the caller's session (the caller owns the unit of work) and nev
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from permitcard.auth import views as accounts
@@ -16,10 +18,12 @@ from permitcard.shared.crypto import blind_index
 from permitcard.shared.registry import REFUSAL_MESSAGES, PermitInfo, RegistryRefusal, names_match
 
 
-def permit_info(s: Session, permit: Permit, person: PermitPerson,
-                employers: dict[int, accounts.EmployerInfo] | None = None) -> PermitInfo:
-    employer = employers[permit.employer_id] if employers and permit.employer_id in employers \
-        else accounts.employer(s, permit.employer_id)
+def permit_info(s: Session, permit: Permit, person: PermitPerson) -> PermitInfo:
+    return _info(permit, person, accounts.employer(s, permit.employer_id))
+
+
+def _info(permit: Any, person: Any, employer: accounts.EmployerInfo | None) -> PermitInfo:
+    """From the ORM rows, or from one row carrying both's columns (``permit`` and ``person`` the same)."""
     return PermitInfo(
         permit_number=person.permit_number, notice_number=permit.notice_number,
         family_name=person.family_name, given_names=person.given_names, nationality=person.nationality,
@@ -46,11 +50,10 @@ class BuiltinRegistry:
         self.s = session
         self._known: dict[str, PermitInfo] = {}
 
-    def _remember(self, found: tuple[Permit, PermitPerson] | None,
-                  employers: dict[int, accounts.EmployerInfo] | None = None) -> PermitInfo | None:
+    def _remember(self, found: tuple[Permit, PermitPerson] | None) -> PermitInfo | None:
         if found is None:
             return None
-        info = permit_info(self.s, *found, employers)
+        info = permit_info(self.s, *found)
         self._known[info.permit_number] = info
         return info
 
@@ -68,9 +71,9 @@ class BuiltinRegistry:
         missing = [n for n in wanted if n not in self._known]
         if missing:
             found = repo.current_permits_by_numbers(self.s, missing)
-            employers = accounts.employers(self.s, {p.employer_id for p, _ in found.values()})
-            for pair in found.values():
-                self._remember(pair, employers)
+            employers = accounts.employers(self.s, {row.employer_id for row in found.values()})
+            for number, row in found.items():
+                self._known[number] = _info(row, row, employers.get(row.employer_id))
         return {n: self._known[n] for n in wanted if n in self._known}
 
     def verify(

@@ -144,7 +144,13 @@ def _deliver(s: Session, msg: OutboxMessage, earlier: dict[tuple[int, str], Outb
         msg.available_at = now + _backoff(msg.attempts)
         log.error("outbox message %s: unknown event %s", msg.id, msg.topic)
         return 0
-    event = cls.from_payload(msg.payload)
+    decoded: list[Event] = []
+
+    def event() -> Event:  # decoded only if a handler still has to run it (a batch may have done all)
+        if not decoded:
+            decoded.append(cls.from_payload(msg.payload))
+        return decoded[0]
+
     outcomes: list[tuple[Handler, OutboxDelivery | None, Exception | None]] = []
     for handler in handlers:
         record = earlier.get((msg.id, handler_key(handler)))
@@ -155,7 +161,7 @@ def _deliver(s: Session, msg: OutboxMessage, earlier: dict[tuple[int, str], Outb
         try:
             if (msg.id, handler_key(handler)) not in batched:
                 with s.begin_nested():
-                    handler(s, event)
+                    handler(s, event())
         except Exception as exc:  # recorded and retried on its own, never swallowed
             log.exception("outbox message %s (%s): handler %s failed", msg.id, msg.topic, handler_key(handler))
             outcomes.append((handler, record, exc))
