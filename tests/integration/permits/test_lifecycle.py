@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from permitcard.auth.models import User
 from permitcard.bootstrap import register_handlers
+from permitcard.cards import service as cards
 from permitcard.cards.models import Card
 from permitcard.notifications.models import Notification
 from permitcard.permits import lifecycle
+from permitcard.permits.events import PermitCancelled
 from permitcard.permits.models import Permit, PermitVersion
 from permitcard.permits.views import notice_verify_url
 from permitcard.shared import clock, outbox
 from permitcard.shared.models import AuditLog, OutboxMessage
-from tests.card_factories import applicant_for, collected_card
+from tests.card_factories import (
+    INSTANT_BRANCH,
+    applicant_for,
+    bank_clerk,
+    collected_card,
+    paper_application,
+    ready_applicant,
+)
+from tests.factories import page_login
 from tests.permit_factories import employer_with_user, file_and_approve
 
 FILED = date(2026, 3, 2)
@@ -101,24 +112,51 @@ def test_an_extension_rearms_the_reminder_for_the_new_end_date(db):
         assert lifecycle.send_reminders(db) == 1
 
 
-def test_an_expired_permit_shows_on_the_card_and_the_verification_page_and_the_card_stays_valid(db, client):
-    with clock.frozen(FILED):
-        permit, _clerk, _app = collected_card(db)
-        _drain(db)
+def _holder_with_card(db):  # type: ignore[no-untyped-def]
+    """A person whose card was handed over (instant), with their applicant account: (permit, e-mail, card id)."""
+    permit, _ssn, receipt, user = ready_applicant(db)
+    clerk = bank_clerk(db, INSTANT_BRANCH)
+    app = paper_application(db, clerk, permit, receipt, channel="instant")
+    app = cards.produce_instant(db, actor=clerk, application_id=app.id, version=app.version)
+    cards.hand_over(db, actor=clerk, application_id=app.id, version=app.version,
+                    passport_number=permit.passport_number)
+    _drain(db)
     with db.uow(write=False) as s:
-        card = s.execute(select(Card).where(Card.permit_number == permit.permit_number)).scalar_one()
-        state_before = card.state
+        card = s.execute(select(Card).where(Card.application_id == app.id)).scalar_one()
     assert card.permit_status == "valid"
-    with clock.frozen(permit.valid_to + timedelta(days=1)):
-        assert lifecycle.expire_due(db) == 1
+    return permit, user.label, card
+
+
+@pytest.mark.parametrize("how", ["expired", "cancelled"])
+def test_an_expired_or_cancelled_permit_shows_on_the_card_pages_and_the_verification_page(db, client, how):
+    with clock.frozen(FILED):
+        permit, email, card = _holder_with_card(db)
+    day = permit.valid_to + timedelta(days=1) if how == "expired" else FILED + timedelta(days=30)
+    with clock.frozen(day):
+        if how == "expired":
+            assert lifecycle.expire_due(db) == 1
+        else:  # what the employer's approved cancellation does (permchange builds it)
+            with db.uow() as s:
+                row = s.execute(select(Permit).where(Permit.notice_number == permit.notice_number)).scalar_one()
+                row.status, row.version = "cancelled", 2
+                outbox.publish(s, PermitCancelled(permit_number=permit.permit_number, permit_id=row.id, version=2,
+                                                  employer_id=row.employer_id))
+                s.commit()
         _drain(db)
         url = notice_verify_url(permit.notice_number)
-        page = client.get(url[url.index("/verify/"):])
+        public = client.get(url[url.index("/verify/"):])
+        page_login(client, email)
+        face = client.get(f"/cards/{card.id}/face")
+        home = client.get("/my")
     with db.uow(write=False) as s:
-        card = s.get(Card, card.id)  # type: ignore[assignment]
-    assert card.permit_status == "expired" and card.permit_version == 2
-    assert card.state == state_before  # still a valid social security card
-    assert page.status_code == 200 and "Expired" in page.text
+        after = s.get(Card, card.id)
+        assert after is not None
+    assert (after.permit_status, after.permit_version) == (how, 2)
+    assert after.state == card.state  # still a valid social security card
+    label = "Expired" if how == "expired" else "Cancelled"
+    assert public.status_code == 200 and label in public.text
+    assert face.status_code == 200 and label in face.text, face.text[:500]
+    assert home.status_code == 200 and label in home.text
 
 
 def test_duplicated_replayed_and_out_of_order_events_never_leave_older_information_on_the_card(db):
