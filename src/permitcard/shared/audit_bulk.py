@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from permitcard.shared import clock, crypto
-from permitcard.shared.audit import Actor, _json_value, row_mac
+from permitcard.shared.audit import Actor, json_value, row_mac
 from permitcard.shared.models import AuditLog
 
 
@@ -27,7 +27,7 @@ def record_many(session: Session, *, actor: Actor, action: str, target_type: str
         row = SimpleNamespace(
             at=at, actor_id=actor.user_id, actor_role=actor.role[:32], actor_label=actor.label[:200],
             ip=actor.ip[:64], action=action[:64], target_type=target_type[:64], target_id=str(target_id)[:64],
-            before=_json_value(before), after=_json_value(after), note=note, nonce=secrets.token_hex(16),
+            before=json_value(before), after=json_value(after), note=note, nonce=secrets.token_hex(16),
             key_id=key_id)
         row.mac = row_mac(cast(AuditLog, row), key)
         rows.append(vars(row))
