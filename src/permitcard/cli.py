@@ -317,5 +317,9 @@ def audit_seal() -> None:
     console.print(f"{n} audit entries sealed")
 
 
+from permitcard.cli_lifecycle import register as _register_lifecycle  # noqa: E402
+
+_register_lifecycle(app)
+
 if __name__ == "__main__":
     app()

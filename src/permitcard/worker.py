@@ -94,3 +94,11 @@ def _forget_expired_ecard_tokens(db: Database) -> int:
     from permitcard.ecard import service as ecard
 
     return ecard.forget_expired(db)
+
+
+@periodic("permits.lifecycle", every=300)
+def _permit_lifecycle(db: Database) -> object:
+    """Expire permits whose last day ended (Asia/Shanghai) and send the 30-day reminders (each once)."""
+    from permitcard.permits import lifecycle
+
+    return lifecycle.run(db)

@@ -17,6 +17,7 @@ from permitcard.auth.domain import ROLE_LABELS, STAFF_ROLES, Role, has_permissio
 from permitcard.auth.models import Employer, User
 
 __all__ = ["ROLE_LABELS", "STAFF_ROLES", "Account", "EmployerInfo", "Role", "account", "account_of_permit", "employer",
+           "employer_accounts", "employer_by_uscc",
            "employers", "has_permission"]
 
 
@@ -35,6 +36,7 @@ class Account:
     id: int
     email: str
     is_active: bool
+    locale: str = "en"  # the language the account's messages are written in
 
 
 def _employer(e: Employer) -> EmployerInfo:
@@ -42,7 +44,7 @@ def _employer(e: Employer) -> EmployerInfo:
 
 
 def _account(u: User) -> Account:
-    return Account(id=u.id, email=u.email, is_active=u.is_active)
+    return Account(id=u.id, email=u.email, is_active=u.is_active, locale=u.locale or "en")
 
 
 def _held(s: Session, row: Employer | User | None) -> None:
@@ -71,3 +73,15 @@ def account_of_permit(s: Session, permit_number: str) -> Account | None:
     """The applicant account linked to this work permit, if any."""
     u = repo.user_by_permit(s, permit_number)
     return None if u is None else _account(u)
+
+
+def employer_accounts(s: Session, employer_id: int) -> list[Account]:
+    """The active accounts acting for an employer (whom to tell about its permits)."""
+    return [_account(u) for u in repo.members(s, employer_id) if u.is_active]
+
+
+def employer_by_uscc(s: Session, uscc: str) -> EmployerInfo | None:
+    """The live (not rejected) employer with this unified social credit code."""
+    e = repo.employer_by_uscc(s, uscc)
+    _held(s, e)
+    return None if e is None else _employer(e)

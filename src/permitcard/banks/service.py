@@ -38,6 +38,12 @@ def get_branch(s: Session, branch_id: int) -> Branch:
     return _value(s, row)
 
 
+def branch_by_code(s: Session, code: str) -> Branch | None:
+    """An active branch by its code (imports name branches by code), or None."""
+    row = repo.branch_by_code(s, code.strip().upper())
+    return None if row is None or not row.is_active else _value(s, row)
+
+
 def issuing_branches(s: Session, *, city: str | None = None) -> list[Branch]:
     """Active issuing branches of one city, or of every city (None)."""
     return [_value(s, b) for b in repo.branches(s, city_code=city) if b.issues_cards]

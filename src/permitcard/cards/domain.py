@@ -188,6 +188,13 @@ class Eligibility:
     fee_fen: int = 0
 
 
+PAPER_PERMIT_REASON = N_(
+    "Your work permit is a paper permit issued before 1 December 2024. It stays valid as it is and you do not "
+    "need to do anything; your current social security card stays valid too. The permit information can be "
+    "loaded onto a card once the permit is electronic: at its first extension or change, or when your employer "
+    "asks for the electronic permit. You can then apply for the free upgrade here.")
+
+
 def eligibility(permit: PermitInfo | None, *, had_card_here: bool, holds_card_with_permit: bool,
                 has_open_application: bool) -> Eligibility:
     """SPEC §4: approved, valid permit + never had a card here -> first; has had one -> upgrade."""
@@ -195,6 +202,8 @@ def eligibility(permit: PermitInfo | None, *, had_card_here: bool, holds_card_wi
         return Eligibility(False, reason=N_("No approved work permit is registered for you"))
     if not permit.is_valid:
         return Eligibility(False, reason=N_("Your work permit is not valid (cancelled or expired)"))
+    if permit.is_paper:
+        return Eligibility(False, reason=PAPER_PERMIT_REASON)
     if has_open_application:
         return Eligibility(False, reason=N_("You already have a card application in progress"))
     if holds_card_with_permit:

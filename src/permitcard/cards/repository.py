@@ -49,6 +49,18 @@ def approved_waiting(s: Session, permit_number: str) -> list[CardApplication]:
     ).order_by(CardApplication.id)).scalars())
 
 
+def approved_waiting_many(s: Session, permit_numbers: list[str]) -> list[CardApplication]:
+    """``approved_waiting`` for several people in one query."""
+    return list(s.execute(select(CardApplication).where(
+        CardApplication.permit_number.in_(permit_numbers), CardApplication.state == AppState.APPROVED.value,
+    ).order_by(CardApplication.id)).scalars())
+
+
+def cards_with_permits(s: Session, permit_numbers: list[str]) -> list[Card]:
+    """The cards carrying any of these permits, in one query."""
+    return list(s.execute(select(Card).where(Card.permit_number.in_(permit_numbers)).order_by(Card.id)).scalars())
+
+
 def card(s: Session, card_id: int) -> Card | None:
     return s.get(Card, card_id)
 

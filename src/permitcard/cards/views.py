@@ -24,7 +24,7 @@ from permitcard.photos import service as photos
 from permitcard.shared import audit, clock, i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar_store import calendar_data
-from permitcard.shared.crypto import mask
+from permitcard.shared.crypto import blind_index, mask
 from permitcard.shared.errors import N_, CalendarUnknown, Forbidden, NotFound
 from permitcard.shared.pagination import COUNT_CAP, Page
 from permitcard.shared.registry import PermitInfo, registry_for
@@ -164,7 +164,9 @@ def my_overview(db: Database, *, actor: Actor) -> Overview:
         permit, elig = service.eligibility_in(s, actor.permit_number)
         ssn = insurance.ssn_for(s, permit_number=actor.permit_number)
         apps = [(a, branch_of(s, a.branch_id)) for a in repo.applications_for_permit(s, actor.permit_number)]
-        cards = [c for c in repo.cards_for_person(s, permit_number=actor.permit_number)
+        # A card issued before the integration carries no permit: it is found by the SSN.
+        cards = [c for c in repo.cards_for_person(s, permit_number=actor.permit_number,
+                                                  ssn_hash=blind_index(ssn) if ssn else None)
                  if c.state != domain.CardState.INVALIDATED]
         return Overview(linked=True, permit=permit, ssn_masked=mask(ssn) if ssn else "", eligibility=elig,
                         applications=apps, cards=cards)

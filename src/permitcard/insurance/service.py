@@ -327,3 +327,28 @@ def insured_by_ssn(s: Session, *, ssn: str) -> InsuredPerson | None:
     number = domain.normalise_ssn(ssn or "")
     person = repo.person_by_ssn(s, number) if number else None
     return _insured(person) if person is not None else None
+
+
+def adopt_legacy_ssn(s: Session, *, info: PermitInfo, ssn: str, actor: Actor) -> str | None:
+    """A social security number given before the integration (a legacy card's), kept for this permit's
+    holder: None when it is (now) theirs, else why not (English, for an import report)."""
+    number = domain.normalise_ssn(ssn)
+    if not domain.is_valid_ssn(number):
+        return f"ssn {ssn!r} is not a valid social security number (length or check character)"
+    held = repo.person_by_permit(s, info.permit_number)
+    if held is not None:
+        return None if held.ssn == number else "this permit's holder already has another social security number"
+    if repo.person_by_ssn(s, number) is not None:
+        return "this social security number belongs to someone else"
+    person = InsurancePerson(
+        ssn=number, ssn_hash=blind_index(number), permit_number=info.permit_number, family_name=info.family_name,
+        given_names=info.given_names, nationality=info.nationality, birth_date=info.birth_date, sex=info.sex,
+        passport_number=info.passport_number, passport_hash=blind_index(info.passport_number),
+        ssn_source="legacy_card", created_at=clock.now())
+    s.add(person)
+    s.flush()
+    audit.record(s, actor=actor, action="insurance_person.ssn_imported", target_type="insurance_person",
+                 target_id=person.id, after={"permit_number": person.permit_number, "ssn": number,
+                                             "ssn_source": person.ssn_source})
+    outbox.publish(s, SsnAssigned(permit_number=person.permit_number, person_id=person.id))
+    return None

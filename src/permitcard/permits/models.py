@@ -101,6 +101,8 @@ class Permit(Base):
     # no change, no replacement) until its first extension or modification supersedes the paper.
     origin: Mapped[str] = mapped_column(String(16), default="electronic", server_default="electronic")
     paper_superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last day the 30-day expiry reminder was sent for (once per end date; an extension re-arms it).
+    expiry_reminded_for: Mapped[date | None] = mapped_column(Date)
 
 
 class PermitVersion(Base):

@@ -5,6 +5,8 @@ It reads through the caller's session (the caller owns the unit of work) and nev
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from permitcard.auth import views as accounts
@@ -17,7 +19,11 @@ from permitcard.shared.registry import REFUSAL_MESSAGES, PermitInfo, RegistryRef
 
 
 def permit_info(s: Session, permit: Permit, person: PermitPerson) -> PermitInfo:
-    employer = accounts.employer(s, permit.employer_id)
+    return _info(permit, person, accounts.employer(s, permit.employer_id))
+
+
+def _info(permit: Any, person: Any, employer: accounts.EmployerInfo | None) -> PermitInfo:
+    """From the ORM rows, or from one row carrying both's columns (``permit`` and ``person`` the same)."""
     return PermitInfo(
         permit_number=person.permit_number, notice_number=permit.notice_number,
         family_name=person.family_name, given_names=person.given_names, nationality=person.nationality,
@@ -26,6 +32,7 @@ def permit_info(s: Session, permit: Permit, person: PermitPerson) -> PermitInfo:
         employer_name_en=employer.name_en if employer else "", employer_name_zh=employer.name_zh if employer else "",
         position=permit.position, valid_from=permit.valid_from_date, valid_to=permit.valid_to_date,
         status=domain.effective_status(permit.status, permit.valid_to_date, clock.today()), version=permit.version,
+        origin="paper" if permit.origin == "paper" and permit.paper_superseded_at is None else "electronic",
     )
 
 
@@ -57,6 +64,17 @@ class BuiltinRegistry:
         if number in self._known:
             return self._known[number]
         return self._remember(repo.current_permit_by_number(self.s, number))
+
+    def get_many(self, permit_numbers: list[str]) -> dict[str, PermitInfo]:
+        """Several permits in two queries (the card handler's batches): number -> current permit."""
+        wanted = [n for n in dict.fromkeys(ids.normalise_permit_number(x or "") for x in permit_numbers) if n]
+        missing = [n for n in wanted if n not in self._known]
+        if missing:
+            found = repo.current_permits_by_numbers(self.s, missing)
+            employers = accounts.employers(self.s, {row.employer_id for row in found.values()})
+            for number, row in found.items():
+                self._known[number] = _info(row, row, employers.get(row.employer_id))
+        return {n: self._known[n] for n in wanted if n in self._known}
 
     def verify(
         self, *, permit_number: str, family_name: str, given_names: str, passport_number: str,

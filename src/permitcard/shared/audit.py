@@ -99,7 +99,7 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _json_value(value: dict[str, Any] | None) -> dict[str, Any] | None:
+def json_value(value: dict[str, Any] | None) -> dict[str, Any] | None:
     # Stored exactly as keyed: what the JSON column gives back must give the same MAC.
     return None if value is None else json.loads(_canonical(_clean(value)))
 
@@ -138,7 +138,7 @@ def record(
     row = AuditLog(
         at=clock.now(), actor_id=actor.user_id, actor_role=actor.role[:32], actor_label=actor.label[:200],
         ip=actor.ip[:64], action=action[:64], target_type=target_type[:64], target_id=str(target_id)[:64],
-        before=_json_value(before), after=_json_value(after), note=note, nonce=secrets.token_hex(16),
+        before=json_value(before), after=json_value(after), note=note, nonce=secrets.token_hex(16),
         key_id=key_id,
     )
     row.mac = row_mac(row, key)

@@ -9,9 +9,10 @@ subscribe to the class, never to a string typed in two places.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from datetime import date, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 E = TypeVar("E", bound="Event")
 
@@ -43,13 +44,19 @@ class Event:
 
     @classmethod
     def from_payload(cls: type[E], payload: dict[str, Any]) -> E:
-        hints = typing.get_type_hints(cls)
+        hints = _hints(cast(Any, cls))
         kwargs: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             if f.name not in payload:
                 continue  # a field added later keeps its default for older messages
             kwargs[f.name] = _decode(hints.get(f.name), payload[f.name])
         return cls(**kwargs)
+
+
+@functools.cache
+def _hints(cls: Any) -> dict[str, Any]:
+    """A class's resolved type hints (resolving them is slow; a worker decodes thousands of events)."""
+    return typing.get_type_hints(cls)
 
 
 def _decode(hint: Any, value: Any) -> Any:

@@ -41,10 +41,17 @@ class PermitInfo:
     valid_to: date
     status: str  # "valid" | "cancelled" | "expired"
     version: int
+    # "electronic": on the social security record; "paper": a pre-2024-12-01 paper permit not yet
+    # superseded (no change, no replacement), whose information cannot be loaded onto a card yet.
+    origin: str = "electronic"
 
     @property
     def is_valid(self) -> bool:
         return self.status == "valid"
+
+    @property
+    def is_paper(self) -> bool:
+        return self.origin == "paper"
 
     @property
     def full_name(self) -> str:

@@ -3,6 +3,8 @@ permit (and, for a replacement, the paid fee) are there; keep the permit snapsho
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from permitcard.banks import service as banks
@@ -145,13 +147,18 @@ def start_production(db: Database, *, actor: Actor, application_id: int, version
 
 # --- permit events and the SSN: keep cards current, start waiting production ------------------------
 
+def permit_values(permit: PermitInfo) -> dict[str, Any]:
+    """The card's columns that carry the registry's permit information (what reconciliation compares)."""
+    return {"permit_number": permit.permit_number, "permit_category": permit.category,
+            "employer_name_en": permit.employer_name_en, "employer_name_zh": permit.employer_name_zh,
+            "position": permit.position, "permit_valid_from": permit.valid_from,
+            "permit_valid_to": permit.valid_to, "permit_status": permit.status,
+            "permit_version": permit.version, "family_name": permit.family_name,
+            "given_names": permit.given_names}
+
+
 def apply_snapshot(card: Card, permit: PermitInfo) -> bool:
-    values = {"permit_number": permit.permit_number, "permit_category": permit.category,
-              "employer_name_en": permit.employer_name_en, "employer_name_zh": permit.employer_name_zh,
-              "position": permit.position, "permit_valid_from": permit.valid_from,
-              "permit_valid_to": permit.valid_to, "permit_status": permit.status,
-              "permit_version": permit.version, "family_name": permit.family_name,
-              "given_names": permit.given_names}
+    values = permit_values(permit)
     changed = any(getattr(card, k) != v for k, v in values.items())
     for k, v in values.items():
         setattr(card, k, v)
