@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from permitcard.auth import service
 from permitcard.auth.api import set_session_cookie
@@ -34,9 +35,10 @@ async def password_change(request: Request, db: Database = Depends(get_db),
                           user: CurrentUser = Depends(require())) -> Response:
     data = await form_data(request)
     try:
-        passwords.change_password(db, user=user, current=data.get("current", ""), password=data.get("password", ""),
-                                  confirm=data.get("confirm", ""), session_token=request.cookies.get(SESSION_COOKIE),
-                                  ip=client_ip(request))
+        await run_in_threadpool(
+            passwords.change_password, db, user=user, current=data.get("current", ""),
+            password=data.get("password", ""), confirm=data.get("confirm", ""),
+            session_token=request.cookies.get(SESSION_COOKIE), ip=client_ip(request))
     except DomainError as exc:
         return render(request, "auth/password_change.html", errors=form_errors(exc, "current"),
                       status_code=exc.status)
@@ -78,8 +80,8 @@ def reset_page(token: str, request: Request, db: Database = Depends(get_db)) -> 
 async def reset(token: str, request: Request, db: Database = Depends(get_db)) -> Response:
     data = await form_data(request)
     try:
-        passwords.reset_password(db, token=token, password=data.get("password", ""), confirm=data.get("confirm", ""),
-                                 ip=client_ip(request))
+        await run_in_threadpool(passwords.reset_password, db, token=token, password=data.get("password", ""),
+                                confirm=data.get("confirm", ""), ip=client_ip(request))
     except DomainError as exc:
         if exc.status == 404:
             raise

@@ -24,7 +24,7 @@ from permitcard.auth.domain import (
 from permitcard.auth.errors import EmployerNotApproved
 from permitcard.auth.models import Employer, User
 from permitcard.auth.service import sessions
-from permitcard.auth.service.accounts import CurrentUser, account_errors, as_current, create_user
+from permitcard.auth.service.accounts import CurrentUser, account_errors, as_current, create_user, hash_password
 from permitcard.auth.service.invitations import approved_employer_of
 from permitcard.config import get_settings
 from permitcard.db import Database
@@ -122,6 +122,7 @@ def register(db: Database, *, data: dict[str, str], email: str, password: str, i
              ) -> tuple[str, CurrentUser, EmployerView]:
     """An employer registers itself with its first HR account, and is signed in; it waits for review."""
     values, errors = clean_details(data)
+    password_hash = hash_password(password)  # before the unit of work: a hash must not hold its lock
     with db.uow() as s:
         _email, more = account_errors(s, email=email, password=password)
         errors += more
@@ -129,7 +130,7 @@ def register(db: Database, *, data: dict[str, str], email: str, password: str, i
             raise ValidationFailed(errors)
         actor = Actor(None, "anonymous", email, ip)
         employer = _new_employer(s, values, actor=actor)
-        user = create_user(s, email=email, password=password, role=Role.EMPLOYER,
+        user = create_user(s, email=email, password=password, password_hash=password_hash, role=Role.EMPLOYER,
                            display_name=values["contact_name"], actor=actor, employer_id=employer.id)
         employer.registered_by_user_id = user.id
         token = sessions.new_session(s, user, ip=ip)

@@ -23,7 +23,14 @@ from permitcard.auth.domain import (
 from permitcard.auth.errors import EmployerNotApproved, LinkExpired
 from permitcard.auth.models import Invitation
 from permitcard.auth.service import sessions
-from permitcard.auth.service.accounts import CurrentUser, account_errors, as_current, aware, create_user
+from permitcard.auth.service.accounts import (
+    CurrentUser,
+    account_errors,
+    as_current,
+    aware,
+    create_user,
+    hash_password,
+)
 from permitcard.auth.service.passwords import check_new_password
 from permitcard.config import get_settings
 from permitcard.db import Database
@@ -177,11 +184,14 @@ def accept(db: Database, *, token: str, password: str, confirm: str | None = Non
            ip: str = "") -> tuple[str, CurrentUser, str]:
     """The invitee sets their password; the account is made with the invitation's role and binding.
     Returns a session: full, or pending ``enrol`` for staff, who set up their second factor next."""
+    with db.uow(write=False) as s:
+        check_new_password(password, confirm, _open(s, token).email)
+    password_hash = hash_password(password)  # outside the unit of work: a hash must not hold its lock
     with db.uow() as s:
         inv = _open(s, token)
-        check_new_password(password, confirm, inv.email)
         actor = Actor(None, "anonymous", inv.email, ip)
-        user = create_user(s, email=inv.email, password=password, role=Role(inv.role), display_name=inv.display_name,
+        user = create_user(s, email=inv.email, password=password, password_hash=password_hash, role=Role(inv.role),
+                           display_name=inv.display_name,
                            actor=actor, employer_id=inv.employer_id, branch_id=inv.branch_id, studio_id=inv.studio_id,
                            city_code=inv.city_code, invited_by_user_id=inv.invited_by_user_id, locale=inv.locale)
         inv.accepted_at, inv.user_id = clock.now(), user.id
