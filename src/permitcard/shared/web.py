@@ -228,6 +228,17 @@ def _qr_svg(data: str, scale: int, title: str) -> Markup:
 templates.globals["qr_svg"] = qr_svg
 
 
+def refused_page(request: Request, template: str, context: Mapping[str, Any], exc: DomainError,
+                 field_name: str) -> HTMLResponse:
+    """A form shown again with a refusal beside ``field_name``, with the refusal's status (and, for
+    429, its Retry-After)."""
+    response = render(request, template, context, errors=form_errors(exc, field_name), status_code=exc.status)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def form_errors(exc: DomainError, field_name: str) -> list[FieldError]:
     """Errors to show on a form: field errors as they are; a rule refusal beside ``field_name``."""
     if isinstance(exc, ValidationFailed):

@@ -15,7 +15,7 @@ from permitcard.auth.pages.signin import home_for, safe_next
 from permitcard.auth.service import CurrentUser, passwords, second_factor, sessions
 from permitcard.db import Database
 from permitcard.shared.errors import DomainError, Unauthenticated
-from permitcard.shared.web import form_data, form_errors, redirect, render
+from permitcard.shared.web import form_data, form_errors, redirect, refused_page, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,8 +40,7 @@ async def password_change(request: Request, db: Database = Depends(get_db),
             password=data.get("password", ""), confirm=data.get("confirm", ""),
             session_token=request.cookies.get(SESSION_COOKIE), ip=client_ip(request))
     except DomainError as exc:
-        return render(request, "auth/password_change.html", errors=form_errors(exc, "current"),
-                      status_code=exc.status)
+        return refused_page(request, "auth/password_change.html", {}, exc, "current")
     return redirect("/account?done=password")
 
 

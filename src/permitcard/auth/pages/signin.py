@@ -18,7 +18,7 @@ from permitcard.auth.service import CurrentUser, sessions
 from permitcard.db import Database
 from permitcard.shared import i18n
 from permitcard.shared.errors import DomainError
-from permitcard.shared.web import form_data, form_errors, redirect, render
+from permitcard.shared.web import form_data, form_errors, redirect, refused_page, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,8 +76,7 @@ async def login(request: Request, db: Database = Depends(get_db)) -> Response:
             ip=client_ip(request))
     except DomainError as exc:
         data.pop("password", None)
-        return render(request, "auth/login.html", {"values": data, "next": next_url},
-                      errors=form_errors(exc, "email"), status_code=exc.status)
+        return refused_page(request, "auth/login.html", {"values": data, "next": next_url}, exc, "email")
     if stage == sessions.CODE:
         response = redirect("/login/code" + (f"?next={quote(next_url)}" if next_url else ""))
     elif stage == sessions.ENROL:
