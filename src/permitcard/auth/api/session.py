@@ -11,20 +11,23 @@ from permitcard.auth.service import CurrentUser
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.shared.openapi import errors
-from permitcard.shared.web import csrf_token
+from permitcard.shared.web import csrf_token, set_session_cookies
 
 router = APIRouter(prefix="/api/v1", tags=["account"])
 
 
-def set_session_cookie(response: Response, token: str) -> None:
-    settings = get_settings()
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.cookie_secure,
-                        max_age=settings.session_absolute_hours * 3600, path="/")
+def set_session_cookie(request: Request, response: Response, token: str | None) -> str:
+    """Set the session cookie (None: end it) and rotate the CSRF token, which is returned: it is bound
+    to the new session. Secure and the __Host- prefix are added in production by the middleware."""
+    return set_session_cookies(request, response, {SESSION_COOKIE: token},
+                               max_age=get_settings().session_absolute_hours * 3600)
 
 
-def me_out(request: Request, user: CurrentUser) -> Me:
-    """The signed-in account as the API shows it, with the CSRF token for the next requests."""
-    return Me(**{k: getattr(user, k) for k in Me.model_fields if k != "csrf_token"}, csrf_token=csrf_token(request))
+def me_out(request: Request, user: CurrentUser, csrf: str | None = None) -> Me:
+    """The signed-in account as the API shows it, with the CSRF token for the next requests (``csrf``:
+    the one just issued with a new session)."""
+    return Me(**{k: getattr(user, k) for k in Me.model_fields if k != "csrf_token"},
+              csrf_token=csrf or csrf_token(request))
 
 
 @router.post("/session", response_model=Me, responses=errors(401, 403, 422))
@@ -34,15 +37,14 @@ def sign_in(body: SignIn, request: Request, response: Response, db: Database = D
     `X-CSRF-Token` on later changes."""
     token, user = service.sign_in(db, email=body.email, password=body.password, ip=client_ip(request),
                                   code=body.totp_code)
-    set_session_cookie(response, token)
-    return me_out(request, user)
+    return me_out(request, user, set_session_cookie(request, response, token))
 
 
 @router.delete("/session", status_code=204, responses=errors(401, 403))
 def sign_out(request: Request, response: Response, db: Database = Depends(get_db),
              _user: CurrentUser = Depends(require())) -> None:
     service.sign_out(db, token=request.cookies.get(SESSION_COOKIE), ip=client_ip(request))
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    set_session_cookie(request, response, None)
 
 
 @router.get("/me", response_model=Me, responses=errors(401))
@@ -56,8 +58,7 @@ def sign_up(body: SignUp, request: Request, response: Response, db: Database = D
     service.sign_up(db, email=body.email, password=body.password, display_name=body.display_name,
                     ip=client_ip(request))
     token, user = service.sign_in(db, email=body.email, password=body.password, ip=client_ip(request))
-    set_session_cookie(response, token)
-    return me_out(request, user)
+    return me_out(request, user, set_session_cookie(request, response, token))
 
 
 @router.post("/me/permit-link", response_model=Me, responses=errors(401, 403, 422))

@@ -87,7 +87,7 @@ async def reset(token: str, request: Request, db: Database = Depends(get_db)) ->
         return render(request, "auth/password_reset.html", {"token": token}, errors=form_errors(exc, "password"),
                       status_code=exc.status)
     response = redirect("/login?reset=1")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    set_session_cookie(request, response, None)
     return response
 
 
@@ -133,7 +133,7 @@ async def factor_confirm(request: Request, db: Database = Depends(get_db),
                       errors=form_errors(exc, "code"), status_code=exc.status)
     response = redirect("/account/recovery-codes" + (f"?next={next_url}" if next_url else ""))
     if token:
-        set_session_cookie(response, token)
+        set_session_cookie(request, response, token)
     return response
 
 

@@ -41,7 +41,7 @@ async def register(request: Request, db: Database = Depends(get_db)) -> Response
         return render(request, "auth/employer_register.html", {"values": data, "correcting": None},
                       errors=form_errors(exc, "uscc"), status_code=exc.status)
     response = redirect("/employer?registered=1")
-    set_session_cookie(response, token)
+    set_session_cookie(request, response, token)
     return response
 
 
@@ -145,7 +145,7 @@ async def accept(token: str, request: Request, db: Database = Depends(get_db)) -
                                                         "token": token},
                       errors=form_errors(exc, "password"), status_code=exc.status)
     response = redirect("/account/second-factor" if stage == sessions.ENROL else home_for(actor))
-    set_session_cookie(response, session_token)
+    set_session_cookie(request, response, session_token)
     return response
 
 

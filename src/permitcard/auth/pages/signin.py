@@ -83,7 +83,7 @@ async def login(request: Request, db: Database = Depends(get_db)) -> Response:
         response = redirect("/account/second-factor" + (f"?next={quote(next_url)}" if next_url else ""))
     else:
         response = redirect(next_url or home_for(user))
-    set_session_cookie(response, token)
+    set_session_cookie(request, response, token)
     return response
 
 
@@ -108,7 +108,7 @@ async def code(request: Request, db: Database = Depends(get_db)) -> Response:
         return render(request, "auth/login_code.html", {"next": next_url}, errors=form_errors(exc, "code"),
                       status_code=exc.status)
     response = redirect(next_url or home_for(user))
-    set_session_cookie(response, token)
+    set_session_cookie(request, response, token)
     return response
 
 
@@ -117,7 +117,7 @@ async def logout(request: Request, db: Database = Depends(get_db)) -> Response:
     await form_data(request)
     service.sign_out(db, token=request.cookies.get(SESSION_COOKIE), ip=client_ip(request))
     response = redirect("/login?signed_out=1")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    set_session_cookie(request, response, None)
     return response
 
 
@@ -139,7 +139,7 @@ async def signup(request: Request, db: Database = Depends(get_db)) -> Response:
     token, _user, _stage = await run_in_threadpool(service.start_sign_in, db, email=data["email"],
                                                    password=data["password"], ip=client_ip(request))
     response = redirect("/my/link")
-    set_session_cookie(response, token)
+    set_session_cookie(request, response, token)
     return response
 
 
