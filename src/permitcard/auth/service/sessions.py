@@ -8,9 +8,9 @@ once the code is right. The API takes the code in the sign-in request itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.orm import Session
 
 from permitcard.auth import repository as repo
@@ -78,10 +78,35 @@ def _password_user(s: Session, checked: _Checked) -> User:
     return user
 
 
+def _expired(now: datetime) -> ColumnElement[bool]:
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    return or_(UserSession.expires_at < now, UserSession.last_seen_at < now - idle)
+
+
+def _make_room(s: Session, user_id: int, now: datetime) -> None:
+    """Before a new session: the user's expired ones go, and the oldest beyond the cap end (a sign-in
+    on a new device ends the one least recently started, never the new one)."""
+    s.execute(delete(UserSession).where(UserSession.user_id == user_id, _expired(now)))
+    keep = max(1, get_settings().session_max_per_user) - 1
+    live = s.execute(select(UserSession.token_hash).where(UserSession.user_id == user_id)
+                     .order_by(UserSession.created_at.desc(), UserSession.token_hash)).scalars().all()
+    if len(live) > keep:
+        s.execute(delete(UserSession).where(UserSession.token_hash.in_(live[keep:])))
+
+
+def purge_expired(db: Database) -> int:
+    """Delete every session past its idle or absolute limit (the worker's periodic job)."""
+    with db.uow() as s:
+        gone = s.execute(delete(UserSession).where(_expired(clock.now())))
+        s.commit()
+        return int(gone.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def new_session(s: Session, user: User, *, ip: str, stage: str = FULL) -> str:
     settings = get_settings()
     token = new_token()
     now = clock.now()
+    _make_room(s, user.id, now)
     lifetime = timedelta(hours=settings.session_absolute_hours) if stage == FULL else timedelta(minutes=PENDING_MINUTES)
     s.add(UserSession(token_hash=token_hash(token), user_id=user.id, stage=stage, created_at=now, last_seen_at=now,
                       expires_at=now + lifetime, ip=ip[:64]))
