@@ -56,20 +56,27 @@ def delay_after(failures: int, free: int = FREE_FAILURES) -> timedelta:
     return min(MAX_DELAY, timedelta(seconds=30 * 2 ** min(failures - free, 20)))
 
 
-def keys(kind: str, *, account: str | None, ip: str, ip_free: int = FREE_FAILURES_PER_ADDRESS) -> list[str]:
+def keys(kind: str, *, account: str | None, ip: str, ip_free: int = FREE_FAILURES_PER_ADDRESS,
+         account_free: int = FREE_FAILURES) -> list[str]:
     """The counters of one attempt: its account (a blind index or an id, never personal data in clear)
-    and its address. ``ip_free`` is stored in the key, so every process counts the same way."""
+    and its address. The free failures are part of the key, so every process counts the same way."""
     out = [f"{kind}:ip{ip_free}:{ip or '-'}"[:120]]
     if account:
-        out.append(f"{kind}:acct:{account}"[:120])
+        free = "" if account_free == FREE_FAILURES else str(account_free)
+        out.append(f"{kind}:acct{free}:{account}"[:120])
     return out
 
 
 def _free(key: str) -> int:
-    kind_part = key.split(":", 2)[1] if key.count(":") >= 2 else ""
-    if kind_part.startswith("ip") and kind_part[2:].isdigit():
-        return int(kind_part[2:])
+    part = key.split(":", 2)[1] if key.count(":") >= 2 else ""
+    for prefix in ("ip", "acct"):
+        if part.startswith(prefix) and part[len(prefix):].isdigit():
+            return int(part[len(prefix):])
     return FREE_FAILURES
+
+
+def _is_account(key: str) -> bool:
+    return key.count(":") >= 2 and key.split(":", 2)[1].startswith("acct")
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -137,7 +144,7 @@ def succeeded(s: Session, names: list[str], *, counted: bool = False) -> None:
     """Clear the account counters among ``names``. The address keeps its count; an attempt counted
     beforehand (``attempt``) is given back to it."""
     for name in sorted(names):
-        if ":acct:" in name:
+        if _is_account(name):
             s.execute(delete(AttemptCounter).where(AttemptCounter.key == name))
         elif counted:
             row = s.get(AttemptCounter, name, with_for_update=True, populate_existing=True)

@@ -14,7 +14,7 @@ from permitcard.auth.domain import Role, password_problem, second_factor_require
 from permitcard.auth.errors import LinkRefused
 from permitcard.auth.models import User
 from permitcard.db import Database
-from permitcard.shared import audit, clock, i18n, ids, passwords
+from permitcard.shared import audit, clock, i18n, ids, passwords, throttle
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, FieldError, Forbidden, NotFound, RuleViolation, ValidationFailed
 from permitcard.shared.registry import RegistryRefusal, registry_for
@@ -139,17 +139,23 @@ def link_permit(
     if errors:
         raise ValidationFailed(errors)
     assert number is not None
+    names = throttle.keys("link", account=f"user{user.id}", ip=ip)
     with db.uow() as s:
+        throttle.check(s, names)
         try:
             registry_for(s).verify(permit_number=number, family_name=family_name, given_names=given_names,
                                    passport_number=passport_number, require_valid=False)
-        except RegistryRefusal as exc:
-            raise LinkRefused() from exc
-        owner = repo.user_by_permit(s, number)
+            owner = repo.user_by_permit(s, number)
+            if owner is not None and owner.id != user.id:
+                raise RegistryRefusal("", reason="linked_elsewhere")
+        except RegistryRefusal:  # one answer whatever did not match, counted by the throttle
+            throttle.failed(s, names)
+            audit.record(s, actor=user.actor(ip), action="security.permit_link_refused", target_type="user",
+                         target_id=user.id)
+            s.commit()
+            raise LinkRefused() from None
         account = s.get(User, user.id)
         assert account is not None
-        if owner is not None and owner.id != account.id:
-            raise LinkRefused()
         if account.permit_number and account.permit_number != number:
             raise RuleViolation(N_("This account is already linked to another work permit"))
         before = {"permit_number": account.permit_number}
