@@ -15,6 +15,7 @@ from permitcard.auth.deps import SESSION_COOKIE, client_ip, get_db, optional_use
 from permitcard.auth.domain import Role
 from permitcard.auth.errors import BadCredentials
 from permitcard.auth.service import CurrentUser, sessions
+from permitcard.auth.service import signup as signups
 from permitcard.db import Database
 from permitcard.shared import i18n
 from permitcard.shared.errors import DomainError
@@ -130,16 +131,33 @@ def signup_page(request: Request) -> Response:
 async def signup(request: Request, db: Database = Depends(get_db)) -> Response:
     data = await form_data(request)
     try:
-        await run_in_threadpool(service.sign_up, db, email=data.get("email", ""), password=data.get("password", ""),
-                                display_name=data.get("display_name", ""), ip=client_ip(request))
+        await run_in_threadpool(signups.request_sign_up, db, email=data.get("email", ""),
+                                password=data.get("password", ""), display_name=data.get("display_name", ""),
+                                ip=client_ip(request))
     except DomainError as exc:
         data.pop("password", None)
-        return render(request, "auth/signup.html", {"values": data}, errors=form_errors(exc, "email"),
-                      status_code=exc.status)
-    token, _user, _stage = await run_in_threadpool(service.start_sign_in, db, email=data["email"],
-                                                   password=data["password"], ip=client_ip(request))
+        return refused_page(request, "auth/signup.html", {"values": data}, exc, "email")
+    return redirect("/signup/sent")
+
+
+@router.get("/signup/sent", response_class=HTMLResponse)
+def signup_sent(request: Request) -> Response:
+    """The one answer of a sign-up, whether the address had an account or not."""
+    return render(request, "auth/signup_sent.html", {"hours": signups.LINK_HOURS})
+
+
+@router.get("/signup/confirm/{token}", response_class=HTMLResponse)
+def signup_confirm_page(token: str, request: Request) -> Response:
+    signups.check_link(token)
+    return render(request, "auth/signup_confirm.html", {"token": token})
+
+
+@router.post("/signup/confirm/{token}", response_class=HTMLResponse)
+async def signup_confirm(token: str, request: Request, db: Database = Depends(get_db)) -> Response:
+    await form_data(request)
+    session, _user = await run_in_threadpool(signups.confirm_sign_up, db, token=token, ip=client_ip(request))
     response = redirect("/my/link")
-    set_session_cookie(request, response, token)
+    set_session_cookie(request, response, session)
     return response
 
 

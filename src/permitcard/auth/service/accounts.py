@@ -85,12 +85,13 @@ def account_errors(s: Session, *, email: str, password: str | None) -> tuple[str
 
 
 def create_user(
-    s: Session, *, email: str, password: str, role: Role, display_name: str, actor: Actor,
+    s: Session, *, email: str, password: str | None, role: Role, display_name: str, actor: Actor,
     employer_id: int | None = None, branch_id: int | None = None, studio_id: int | None = None,
     city_code: str | None = None, invited_by_user_id: int | None = None, locale: str | None = None,
     password_hash: str | None = None,
 ) -> User:
-    """Inside the caller's unit of work (sign-up, registration, invitation, the first administrator)."""
+    """Inside the caller's unit of work (sign-up, registration, invitation, the first administrator).
+    ``password`` None: a ``password_hash`` checked and made earlier (a confirmed sign-up link)."""
     errors: list[FieldError] = []
     if role in (Role.APPLICANT, Role.EMPLOYER) and not display_name.strip():
         errors.append(FieldError("display_name", N_("Enter your name")))
@@ -100,7 +101,8 @@ def create_user(
         raise ValidationFailed(errors)
     now = clock.now()
     user = User(
-        email=email, display_name=display_name.strip() or email, password_hash=password_hash or hash_password(password),
+        email=email, display_name=display_name.strip() or email,
+        password_hash=password_hash or hash_password(password or ""),
         role=role.value, employer_id=employer_id, branch_id=branch_id, studio_id=studio_id, city_code=city_code,
         invited_by_user_id=invited_by_user_id, locale=locale or i18n.get_locale(), created_at=now,
         password_changed_at=now, totp_last_step=0,
