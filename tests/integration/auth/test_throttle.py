@@ -164,3 +164,27 @@ def test_healthz_and_other_requests_answer_while_20_wrong_sign_ins_run(real_db):
     asyncio.run(scenario())
     # The health check did not wait for the hashing: it answered before the last sign-in did.
     assert "healthz" in finished and finished.index("healthz") < len(finished) - 1
+
+
+def test_wrong_passwords_sent_all_at_once_cannot_slip_through_together(real_db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from permitcard.auth.errors import BadCredentials
+    from permitcard.auth.service import sessions
+    from permitcard.shared.throttle import TooManyAttempts
+
+    make_user(real_db, Role.APPLICANT, "victim@example.com")
+
+    def attempt(password: str) -> str:
+        try:
+            sessions.sign_in(real_db, email="victim@example.com", password=password, ip="10.0.0.9")
+        except BadCredentials:
+            return "401"
+        except TooManyAttempts:
+            return "429"
+        return "in"
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(attempt, [WRONG] * 19 + [PASSWORD]))
+    # Each attempt is counted before its password is checked: only the free ones are checked at all.
+    assert answers.count("429") >= 20 - 5 and answers.count("401") + answers.count("in") <= 5

@@ -29,7 +29,7 @@ from permitcard.auth.service.invitations import approved_employer_of
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.notifications.service import notify
-from permitcard.shared import audit, clock, ids, state
+from permitcard.shared import audit, clock, ids, state, throttle
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, FieldError, Forbidden, NotFound, RuleViolation, ValidationFailed
 
@@ -123,10 +123,15 @@ def register(db: Database, *, data: dict[str, str], email: str, password: str, i
     """An employer registers itself with its first HR account, and is signed in; it waits for review."""
     values, errors = clean_details(data)
     password_hash = hash_password(password)  # before the unit of work: a hash must not hold its lock
+    names = throttle.keys("employer-register", account=None, ip=ip)
     with db.uow() as s:
+        throttle.check(s, names)
         _email, more = account_errors(s, email=email, password=password)
         errors += more
         if errors:
+            if any(e.field == "email" for e in more):  # trying addresses one after another is slowed down
+                throttle.failed(s, names)
+                s.commit()
             raise ValidationFailed(errors)
         actor = Actor(None, "anonymous", email, ip)
         employer = _new_employer(s, values, actor=actor)
