@@ -94,3 +94,11 @@ def _forget_expired_ecard_tokens(db: Database) -> int:
     from permitcard.ecard import service as ecard
 
     return ecard.forget_expired(db)
+
+
+@periodic("calendar.warn_missing_year", every=6 * 3600)
+def _warn_missing_calendar(db: Database) -> int:
+    """From 1 October, e-mail the administrators once while next year's official calendar is missing."""
+    from permitcard.admin import service as admin
+
+    return admin.warn_missing_calendar(db)

@@ -13,10 +13,11 @@ from permitcard.auth.views import has_permission
 from permitcard.banks import service as banks
 from permitcard.db import Database
 from permitcard.photos import service as photos
-from permitcard.shared import audit, crypto
+from permitcard.notifications import service as notifications
+from permitcard.shared import audit, clock, crypto
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar import CalendarData
-from permitcard.shared.calendar_store import calendar_data, enter_year
+from permitcard.shared.calendar_store import calendar_data, enter_year, missing_next_year
 from permitcard.shared.errors import N_, DomainError, FieldError, NotFound, ValidationFailed
 from permitcard.shared.models import AuditLog, AuditSeal
 
@@ -112,6 +113,27 @@ def audit_entry(db: Database, *, entry_id: int, role: str) -> AuditEntry:
 def calendar(db: Database) -> CalendarData:
     with db.uow(write=False) as s:
         return calendar_data(s)
+
+
+WARNED = "calendar.missing_warned"
+
+
+def warn_missing_calendar(db: Database) -> int:
+    """From 1 October, e-mail every administrator once (per year) while next year's official calendar is
+    missing: approvals into that year get their promised date only once it is entered. Returns messages queued."""
+    with db.uow() as s:
+        year = missing_next_year(calendar_data(s), clock.today())
+        if year is None or any(r.action == WARNED for r in audit.history(s, target_type="calendar_year",
+                                                                          target_id=year)):
+            return 0
+        contacts = auth.active_staff_contacts(s, role="admin")
+        audit.record(s, actor=Actor.system("calendar"), action=WARNED, target_type="calendar_year", target_id=year,
+                     after={"administrators": len(contacts)})
+        for user_id, email, locale in contacts:
+            notifications.notify(s, to=email, template="calendar_missing", params={"year": str(year)},
+                                 locale=locale, dedupe_key=f"calendar_missing:{year}:{user_id}")
+        s.commit()
+        return len(contacts)
 
 
 def parse_days(text: str, field: str, year: int) -> tuple[list[tuple[date, str]], list[FieldError]]:

@@ -43,7 +43,9 @@ router = APIRouter(prefix="/api/v1", tags=["cards"])
 READ = ("card.read_own", "card.read_all", "card.read_branch")
 
 
-def _out(app: CardApplication, *, waiting: str | None = None, card_id: int | None = None) -> CardApplicationOut:
+def _out(app: CardApplication, *, card_id: int | None, waiting: str | None = None) -> CardApplicationOut:
+    """An application as the API shows it. ``card_id`` has no default: every caller says which card the
+    application produced (a list gets them for its page in one query), so no list can leave it empty."""
     data = {k: getattr(app, k) for k in CardApplicationOut.model_fields if k not in ("waiting", "card_id")}
     return CardApplicationOut(**data, waiting=i18n.gettext(waiting) if waiting else None, card_id=card_id)
 
@@ -79,7 +81,7 @@ def create_application(body: CardApplicationIn,
     else:
         app = service.apply_online(db, actor=actor, branch_id=body.branch_id, photo_receipt=body.photo_receipt,
                                    passport_number=body.passport_number)
-    return _out(app)
+    return _out(app, card_id=None)  # just filed: no card yet
 
 
 @router.get("/card-applications", response_model=ApplicationList, responses=errors(401, 403))
@@ -95,7 +97,7 @@ def list_applications(db: Database = Depends(get_db),
     result = views.queue(db, actor=actor,
                          f=QueueFilter(state=state, channel=channel, branch_id=branch_id, q=q),
                          sort=sort, page=page, per_page=per_page, after=after, before=before)
-    return ApplicationList(items=[_out(a) for a in result.items], **PageMeta.fields_of(result))
+    return ApplicationList(items=[_out(a, card_id=result.card_ids.get(a.id)) for a in result.items], **PageMeta.fields_of(result))
 
 
 @router.get("/card-applications/{application_id}", response_model=CardApplicationOut, responses=errors(401, 403, 404))
@@ -227,7 +229,7 @@ def apply_replacement(card_id: int, body: ReplacementIn, db: Database = Depends(
     """Apply for a replacement of a lost (reported) or damaged card; its fee is in ``fee_fen``, paid at
     the branch before the card is produced."""
     app = service.apply_replacement(db, actor=actor, card_id=card_id, **body.model_dump())
-    return _out(app)
+    return _out(app, card_id=None)  # just filed: no card yet
 
 
 @router.post("/card-applications/{application_id}/payment", response_model=PaymentOut, status_code=201,

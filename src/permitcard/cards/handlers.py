@@ -6,11 +6,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from permitcard.cards import repository as repo
-from permitcard.cards.service import apply_snapshot, can_produce, produce
+from permitcard.cards.service import apply_snapshot, can_produce, produce, set_waiting_promised_dates
 from permitcard.insurance.events import SsnAssigned
 from permitcard.permits.events import PERMIT_EVENTS, PermitEvent
 from permitcard.shared import audit, outbox
 from permitcard.shared.audit import Actor
+from permitcard.shared.calendar_store import CalendarYearEntered
 from permitcard.shared.registry import registry_for
 
 
@@ -58,6 +59,11 @@ def on_ssn_assigned(s: Session, event: SsnAssigned) -> None:
     start_waiting_production(s, event.permit_number)
 
 
+def on_calendar_year_entered(s: Session, event: CalendarYearEntered) -> None:
+    set_waiting_promised_dates(s, year=event.year)
+
+
 def register() -> None:
     outbox.handles(*PERMIT_EVENTS)(on_permit_event)
     outbox.handles(SsnAssigned)(on_ssn_assigned)
+    outbox.handles(CalendarYearEntered)(on_calendar_year_entered)

@@ -73,6 +73,9 @@ class CardApplicationOut(BaseModel):
     version: int
     fee_fen: int
     promised_date: date | None
+    promised_calendar_year: int | None = Field(
+        None, description="Approved while this year's official calendar was unknown: the promised date is set "
+                          "as soon as an administrator enters it")
     approved_at: datetime | None
     ready_at: datetime | None
     collected_at: datetime | None

@@ -5,6 +5,7 @@ from permitcard.auth.service import employers, invitations, passwords, second_fa
 from permitcard.auth.service.accounts import (
     AccountRow,
     CurrentUser,
+    active_staff_contacts,
     as_current,
     create_user,
     hash_password,
@@ -28,7 +29,7 @@ from permitcard.auth.service.sessions import (
 )
 
 __all__ = [
-    "AccountRow", "Binding", "CurrentUser", "InvitationView", "approved_uscc", "as_current", "complete_sign_in",
+    "AccountRow", "Binding", "active_staff_contacts", "CurrentUser", "InvitationView", "approved_uscc", "as_current", "complete_sign_in",
     "create_employer", "create_user", "employer_city", "employers", "hash_password", "invitations",
     "is_common_password", "link_permit", "normalise_email",
     "passwords", "pending", "second_factor", "session_user", "sessions", "set_active", "sign_in", "sign_out",

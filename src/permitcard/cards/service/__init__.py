@@ -58,6 +58,7 @@ from permitcard.cards.service.production import (
     can_produce,
     decide,
     produce,
+    set_waiting_promised_dates,
     start_production,
     waiting_reason,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "report_loss",
     "restore",
     "resubmit",
+    "set_waiting_promised_dates",
     "start_production",
     "validate_branch_form",
     "verify_card",
