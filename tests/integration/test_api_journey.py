@@ -7,7 +7,10 @@ hands over, activates. Then the instant channel at a same-day branch.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,6 +29,39 @@ TODAY = date(2026, 3, 2)  # a Monday; 12 working days later is Wednesday 18 Marc
 def frozen():  # type: ignore[no-untyped-def]
     with clock.frozen(TODAY):
         yield
+
+
+DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+OFFSET = re.compile(r"(Z|[+-]\d{2}:\d{2})$")
+
+
+def _date_times(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _date_times(v, f"{where}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _date_times(v, f"{where}[{i}]")
+    elif isinstance(value, str) and DATE_TIME.match(value):
+        yield where, value
+
+
+@pytest.fixture(autouse=True)
+def every_date_time_has_an_offset(client: TestClient) -> Iterator[None]:
+    """Every JSON answer of the journey: a date-time is RFC 3339 with its UTC offset (`Z` or `+hh:mm`)."""
+    seen: list[tuple[str, str]] = []
+    request = client.request
+
+    def recording(method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
+        response = request(method, url, *args, **kwargs)
+        if "json" in response.headers.get("content-type", ""):
+            seen.extend(_date_times(response.json(), f"{method} {url}"))
+        return response
+
+    client.request = recording  # type: ignore[method-assign]
+    yield
+    assert seen, "the journey returned no date-times at all"
+    assert [(w, v) for w, v in seen if not OFFSET.search(v)] == []
 
 
 def _as(client: TestClient, email: str) -> None:

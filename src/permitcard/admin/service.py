@@ -12,8 +12,8 @@ from permitcard.auth import service as auth
 from permitcard.auth.views import has_permission
 from permitcard.banks import service as banks
 from permitcard.db import Database
-from permitcard.photos import service as photos
 from permitcard.notifications import service as notifications
+from permitcard.photos import service as photos
 from permitcard.shared import audit, clock, crypto
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar import CalendarData

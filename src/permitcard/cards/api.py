@@ -97,7 +97,8 @@ def list_applications(db: Database = Depends(get_db),
     result = views.queue(db, actor=actor,
                          f=QueueFilter(state=state, channel=channel, branch_id=branch_id, q=q),
                          sort=sort, page=page, per_page=per_page, after=after, before=before)
-    return ApplicationList(items=[_out(a, card_id=result.card_ids.get(a.id)) for a in result.items], **PageMeta.fields_of(result))
+    return ApplicationList(items=[_out(a, card_id=result.card_ids.get(a.id)) for a in result.items],
+                           **PageMeta.fields_of(result))
 
 
 @router.get("/card-applications/{application_id}", response_model=CardApplicationOut, responses=errors(401, 403, 404))

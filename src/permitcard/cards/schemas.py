@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from permitcard.shared.openapi import PageMeta
+from permitcard.shared.schemas import ApiModel
 
 
-class EligibilityOut(BaseModel):
+class EligibilityOut(ApiModel):
     eligible: bool
     kind: str | None = Field(None, description="first | upgrade")
     fee_fen: int = Field(0, description="Fee in fen (1/100 RMB)")
@@ -19,7 +20,7 @@ class EligibilityOut(BaseModel):
     permit_status: str | None = None
 
 
-class CardApplicationIn(BaseModel):
+class CardApplicationIn(ApiModel):
     """Applicants send branch_id, photo_receipt and passport_number (their own online application).
     Bank clerks send the paper form: permit_number, names, passport_number, passport_checked,
     photo_receipt and channel (the application belongs to the clerk's branch)."""
@@ -34,32 +35,32 @@ class CardApplicationIn(BaseModel):
     channel: Literal["standard", "instant"] = "standard"
 
 
-class VersionIn(BaseModel):
+class VersionIn(ApiModel):
     version: int
 
 
-class CardDecisionIn(BaseModel):
+class CardDecisionIn(ApiModel):
     version: int
     action: Literal["approve", "reject", "return"]
     reason: str = Field("", max_length=2000)
 
 
-class CardResubmitIn(BaseModel):
+class CardResubmitIn(ApiModel):
     version: int
     photo_receipt: str = Field("", max_length=40)
 
 
-class CancelIn(BaseModel):
+class CancelIn(ApiModel):
     version: int
     reason: str = Field("", max_length=500)
 
 
-class PassportIn(BaseModel):
+class PassportIn(ApiModel):
     version: int
     passport_number: str = Field(min_length=1, max_length=40)
 
 
-class CardApplicationOut(BaseModel):
+class CardApplicationOut(ApiModel):
     id: int
     reference: str
     permit_number: str
@@ -92,7 +93,7 @@ class ApplicationList(PageMeta):
     items: list[CardApplicationOut]
 
 
-class PermitOnCard(BaseModel):
+class PermitOnCard(ApiModel):
     permit_number: str | None
     category: str | None
     employer_name_en: str | None
@@ -103,7 +104,7 @@ class PermitOnCard(BaseModel):
     status: str | None
 
 
-class CardOut(BaseModel):
+class CardOut(ApiModel):
     id: int
     card_number: str
     state: str
@@ -123,14 +124,14 @@ class CardOut(BaseModel):
     permit: PermitOnCard
 
 
-class LossIn(BaseModel):
+class LossIn(ApiModel):
     """The version of the card you saw. Bank clerks add the passport number shown at the counter."""
 
     version: int
     passport_number: str = Field("", max_length=40)
 
 
-class CardStateOut(BaseModel):
+class CardStateOut(ApiModel):
     id: int
     card_number: str
     state: str
@@ -139,7 +140,7 @@ class CardStateOut(BaseModel):
     loss_reported_via: str | None
 
 
-class ReplacementIn(BaseModel):
+class ReplacementIn(ApiModel):
     """Applicants: reason and the collection branch_id (standard channel). Bank clerks: reason, the
     passport number shown, and channel (instant at a branch that replaces immediately)."""
 
@@ -150,12 +151,12 @@ class ReplacementIn(BaseModel):
     photo_receipt: str = Field("", max_length=40, description="Only for a new photo; else the old card's")
 
 
-class PaymentIn(BaseModel):
+class PaymentIn(ApiModel):
     amount: str = Field(max_length=20, description="Yuan as typed, exactly the fee, e.g. 20.00")
     method: Literal["cash", "card", "wechat", "alipay"]
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(ApiModel):
     reference: str
     application_id: int
     amount_fen: int
@@ -164,30 +165,30 @@ class PaymentOut(BaseModel):
     branch_id: int
 
 
-class CounterIn(BaseModel):
+class CounterIn(ApiModel):
     permit_number: str = Field(max_length=40)
     passport_number: str = Field(max_length=40)
     passport_checked: bool = False
 
 
-class CounterOut(BaseModel):
+class CounterOut(ApiModel):
     permit_number: str
     cards: list[CardStateOut]
     replacement_fee_fen: int
 
 
-class CardCheckIn(BaseModel):
+class CardCheckIn(ApiModel):
     card_number: str = Field(min_length=1, max_length=20)
 
 
-class CardCheckOut(BaseModel):
+class CardCheckOut(ApiModel):
     card_number: str
     state: str
     valid: bool
     reason: str = ""
 
 
-class FeeReportOut(BaseModel):
+class FeeReportOut(ApiModel):
     branch_id: int
     day: date
     payments: list[PaymentOut]

@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from permitcard.permits.service import ApplicationPage, ApplicationView
 from permitcard.shared.crypto import mask
 from permitcard.shared.openapi import PageMeta
 from permitcard.shared.registry import PermitInfo
+from permitcard.shared.schemas import ApiModel
 
 
-class PermitApplicationIn(BaseModel):
+class PermitApplicationIn(ApiModel):
     family_name: str = Field(max_length=100, description="As in the passport")
     given_names: str = Field(default="", max_length=100, description="As in the passport; may be empty")
     nationality: str = Field(max_length=2, description="ISO 3166 alpha-2, not CN")
@@ -33,17 +34,17 @@ class PermitResubmitIn(PermitApplicationIn):
     version: int = Field(description="The version you corrected")
 
 
-class WithdrawIn(BaseModel):
+class WithdrawIn(ApiModel):
     version: int
 
 
-class PermitDecisionIn(BaseModel):
+class PermitDecisionIn(ApiModel):
     action: Literal["approve", "reject", "return"]
     reason: str = Field(default="", max_length=2000, description="Required to reject; what to fix to return")
     version: int
 
 
-class PermitApplicationOut(BaseModel):
+class PermitApplicationOut(ApiModel):
     id: int
     reference: str
     kind: str
@@ -86,7 +87,7 @@ class ApplicationListOut(PageMeta):
         return cls(items=items, **PageMeta.fields_of(p))
 
 
-class PermitOut(BaseModel):
+class PermitOut(ApiModel):
     permit_number: str
     notice_number: str
     family_name: str
@@ -118,7 +119,7 @@ class NoticeOut(PermitOut):
     verify_url: str = Field(description="Public verification address encoded in the notice's QR code")
 
 
-class VerifyIn(BaseModel):
+class VerifyIn(ApiModel):
     permit_number: str = Field(max_length=64)
     family_name: str = Field(max_length=100)
     given_names: str = Field(default="", max_length=100)
@@ -126,7 +127,7 @@ class VerifyIn(BaseModel):
     require_valid: bool = True
 
 
-class VerifiedPermit(BaseModel):
+class VerifiedPermit(ApiModel):
     """What a verifying clerk needs: no birth date, no passport number."""
 
     permit_number: str
@@ -142,7 +143,7 @@ class VerifiedPermit(BaseModel):
     status: str
 
 
-class VerifyOut(BaseModel):
+class VerifyOut(ApiModel):
     confirmed: bool
     reason: Literal["unknown", "name_mismatch", "passport_mismatch", "not_valid"] | None = None
     message: str | None = None
