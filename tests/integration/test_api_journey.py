@@ -147,6 +147,8 @@ def test_paper_channel_through_the_api(client: TestClient, emails: dict[str, str
     assert applied.status_code == 201, applied.text
     app = applied.json()
     assert app["state"] == "submitted" and app["channel"] == "standard"
+    waiting = client.get("/api/v1/me/card").json()  # no card yet: the application in progress
+    assert waiting["card"] is None and waiting["application"]["reference"] == app["reference"]
     again = client.post("/api/v1/card-applications", json={
         "branch_id": int(emails["ccb_branch"]), "photo_receipt": receipt, "passport_number": "BR1234567"})
     assert again.status_code == 422  # one application at a time, and the receipt is used
@@ -188,6 +190,16 @@ def test_paper_channel_through_the_api(client: TestClient, emails: dict[str, str
     assert mine["state"] == "active" and mine["ssn"] == ssn and "•" in mine["bank_account"]
     assert mine["permit"]["permit_number"] == permit_number and mine["permit"]["category"] == "B"
     assert mine["permit"]["position"] == "Supply chain analyst" and mine["permit"]["status"] == "valid"
+    # "My card": no id to know beforehand; the state, masked numbers and the permit on the card.
+    held = client.get("/api/v1/me/card")
+    assert held.status_code == 200, held.text
+    assert held.json()["card"]["id"] == card_id and held.json()["card"]["state"] == "active"
+    assert held.json()["card"]["ssn_masked"].endswith(ssn[-4:]) and ssn not in held.text
+    assert held.json()["card"]["permit"]["permit_number"] == permit_number and held.json()["application"] is None
+    # A list shows the card of each application, as the application itself does.
+    listed = client.get("/api/v1/card-applications").json()["items"]
+    assert [(a["id"], a["card_id"]) for a in listed] == [(app["id"], card_id)]
+    assert client.get(f"/api/v1/card-applications/{app['id']}").json()["card_id"] == card_id
 
 
 def test_instant_channel_through_the_api(client: TestClient, emails: dict[str, str]) -> None:

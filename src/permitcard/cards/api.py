@@ -7,7 +7,8 @@ from datetime import date
 from fastapi import APIRouter, Depends, Query
 
 from permitcard.auth.deps import acting, acting_any, get_db
-from permitcard.cards import fee_report, service, views
+from permitcard.cards import fee_report, mine, service, views
+from permitcard.cards.domain import STATE_LABELS
 from permitcard.cards.models import Card, CardApplication, CardPayment
 from permitcard.cards.repository import QueueFilter
 from permitcard.cards.schemas import (
@@ -25,7 +26,10 @@ from permitcard.cards.schemas import (
     CounterOut,
     EligibilityOut,
     FeeReportOut,
+    HeldCardOut,
     LossIn,
+    MyCardOut,
+    OpenApplicationOut,
     PassportIn,
     PaymentIn,
     PaymentOut,
@@ -64,6 +68,27 @@ def my_eligibility(db: Database = Depends(get_db),
                           reason=i18n.gettext(e.reason) if e.reason else "",
                           permit_number=permit.permit_number if permit else None,
                           permit_status=permit.status if permit else None)
+
+
+@router.get("/me/card", response_model=MyCardOut, responses=errors(401, 403, 404))
+def my_card(db: Database = Depends(get_db), actor: Actor = Depends(acting("card.read_own"))) -> MyCardOut:
+    """My card: its state, masked numbers and the work permit information on it, and my application in
+    progress (with its promised date). 404 until a work permit is linked to the account."""
+    held = mine.held_card(db, actor=actor)
+    card, app = held.card, held.application
+    return MyCardOut(
+        card=HeldCardOut(
+            id=card.id, card_number=card.card_number, state=card.state,
+            state_label=i18n.gettext(STATE_LABELS[card.state]), version=card.version, family_name=card.family_name,
+            given_names=card.given_names, chinese_name=card.chinese_name, ssn_masked=held.ssn_masked,
+            bank_account_masked=held.bank_account_masked, branch_id=card.branch_id,
+            branch_name=held.branch.name if held.branch else "", produced_at=card.produced_at,
+            issued_at=card.issued_at, activated_at=card.activated_at, suspended_at=card.suspended_at,
+            permit=views.as_dict_permit(card)) if card else None,
+        application=OpenApplicationOut(
+            id=app.id, reference=app.reference, kind=app.kind, state=app.state,
+            state_label=i18n.gettext(STATE_LABELS[app.state]), promised_date=app.promised_date,
+            promised_calendar_year=app.promised_calendar_year) if app else None)
 
 
 @router.post("/card-applications", response_model=CardApplicationOut, status_code=201,

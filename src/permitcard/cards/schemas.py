@@ -124,6 +124,45 @@ class CardOut(ApiModel):
     permit: PermitOnCard
 
 
+class HeldCardOut(ApiModel):
+    """The card a worker holds now, as they may see it: numbers masked, the permit information printed on it."""
+
+    id: int
+    card_number: str
+    state: str = Field(description="produced | issued | active | suspended")
+    state_label: str = Field(description="The state in the reader's language")
+    version: int
+    family_name: str
+    given_names: str
+    chinese_name: str | None = None
+    ssn_masked: str
+    bank_account_masked: str
+    branch_id: int
+    branch_name: str
+    produced_at: datetime
+    issued_at: datetime | None
+    activated_at: datetime | None
+    suspended_at: datetime | None
+    permit: PermitOnCard
+
+
+class OpenApplicationOut(ApiModel):
+    id: int
+    reference: str
+    kind: str
+    state: str
+    state_label: str
+    promised_date: date | None
+    promised_calendar_year: int | None
+
+
+class MyCardOut(ApiModel):
+    """``card`` is null until a card is made; ``application`` is the application in progress, if any."""
+
+    card: HeldCardOut | None
+    application: OpenApplicationOut | None
+
+
 class LossIn(ApiModel):
     """The version of the card you saw. Bank clerks add the passport number shown at the counter."""
 

@@ -325,10 +325,14 @@ def as_dict(card: CardDetail) -> dict[str, Any]:
             "bank_account": card.bank_account, "branch_id": c.branch_id, "branch_name": card.branch.name,
             "application_id": c.application_id, "produced_at": c.produced_at, "issued_at": c.issued_at,
             "activated_at": c.activated_at, "suspended_at": c.suspended_at, "loss_reported_via": c.loss_reported_via,
-            "permit": {"permit_number": c.permit_number, "category": c.permit_category,
-                       "employer_name_en": c.employer_name_en, "employer_name_zh": c.employer_name_zh,
-                       "position": c.position, "valid_from": c.permit_valid_from, "valid_to": c.permit_valid_to,
-                       "status": c.permit_status}}
+            "permit": as_dict_permit(c)}
+
+
+def as_dict_permit(c: Card) -> dict[str, Any]:
+    """The permit information printed on a card (its snapshot)."""
+    return {"permit_number": c.permit_number, "category": c.permit_category, "employer_name_en": c.employer_name_en,
+            "employer_name_zh": c.employer_name_zh, "position": c.position, "valid_from": c.permit_valid_from,
+            "valid_to": c.permit_valid_to, "status": c.permit_status}
 
 
 @dataclass
