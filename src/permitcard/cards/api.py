@@ -105,7 +105,7 @@ def create_application(body: CardApplicationIn,
                                       photo_receipt=body.photo_receipt, channel=body.channel)
     else:
         app = service.apply_online(db, actor=actor, branch_id=body.branch_id, photo_receipt=body.photo_receipt,
-                                   passport_number=body.passport_number)
+                                   passport_number=body.passport_number, channel=body.channel)
     return _out(app, card_id=None)  # just filed: no card yet
 
 

@@ -78,7 +78,8 @@ def apply_start(request: Request, db: Database = Depends(get_db),
 def _branch_options(db: Database) -> list[tuple[str, str, str]]:
     out = []
     for b in views.branch_choices(db):
-        hint = b.address + (" · " + i18n.gettext("Same-day card available") if b.instant_production else "")
+        hint = b.address + (" · " + i18n.gettext("Same-day cards only in person at the counter, not online")
+                            if b.instant_production else "")
         out.append((str(b.id), b.name, hint))
     return out
 

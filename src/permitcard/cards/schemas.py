@@ -32,7 +32,11 @@ class CardApplicationIn(ApiModel):
     family_name: str = Field("", max_length=100)
     given_names: str = Field("", max_length=150)
     passport_checked: bool = False
-    channel: Literal["standard", "instant"] = "standard"
+    channel: Literal["standard", "instant"] = Field(
+        "standard", description="Bank clerks only: instant (same day, at a branch that makes cards) or standard. "
+                                "An applicant applying online always gets the standard channel; sending `instant` "
+                                "is refused with 422 (`channel`): same-day cards are made only in person at the "
+                                "counter.")
 
 
 class VersionIn(ApiModel):

@@ -186,3 +186,27 @@ def test_api_eligibility_application_illegal_transition_and_card(client, db):
     api_login(client, own_clerk.label)
     r = client.post(f"/api/v1/card-applications/{app['id']}/confirm-receipt", json={"version": 3})
     assert r.status_code == 200 and r.json()["state"] == "ready_for_collection"
+
+
+def test_online_applicants_are_told_same_day_cards_are_made_only_at_the_counter(client, db):
+    """Asking for the instant channel online is refused with the reason (never a silent standard application);
+    the branch page says so before the applicant chooses."""
+    permit, _ssn, receipt, user = ready_applicant(db)
+    email = user.label
+    csrf_token = api_login(client, email)
+    client.headers["X-CSRF-Token"] = csrf_token
+    r = client.post("/api/v1/card-applications", json={"branch_id": branch_id(db, INSTANT_BRANCH),
+                                                       "photo_receipt": receipt,
+                                                       "passport_number": permit.passport_number,
+                                                       "channel": "instant"})
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    assert problem["errors"][0]["field"] == "channel"
+    assert "only in person at the counter" in problem["errors"][0]["message"]
+    assert client.get("/api/v1/card-applications").json()["total"] == 0  # nothing filed
+    client.cookies.clear()
+    page_login(client, email)
+    page = client.get("/my/card/apply/branch")
+    assert page.status_code == 200
+    assert "Same-day cards are made only in person at the counter" in page.text
+    assert "Same-day card available" not in page.text
