@@ -21,7 +21,7 @@ from permitcard.auth.views import Role, has_permission
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.notifications.service import notify
-from permitcard.permits import domain
+from permitcard.permits import domain, duplicates
 from permitcard.permits import repository as repo
 from permitcard.permits.domain import Action, ApplicationInput, State
 from permitcard.permits.errors import AlreadyHoldsPermit
@@ -33,7 +33,7 @@ from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index
 from permitcard.shared.errors import N_, Conflict, Forbidden, NotFound, RuleViolation
 from permitcard.shared.pagination import Page
-from permitcard.shared.registry import PermitInfo, names_match
+from permitcard.shared.registry import PermitInfo
 
 __all__ = [
     "check_application",
@@ -199,6 +199,13 @@ def _check_limit_in_force(s: Session, a: PermitApplication) -> None:
                             category=a.category, years=beyond[0], last=beyond[1])
 
 
+def _refuse_duplicate(s: Session, d: ApplicationInput, *, employer_id: int, excluding: int | None = None) -> None:
+    assert d.birth_date is not None  # validated
+    duplicates.refuse_duplicate(s, employer_id=employer_id, nationality=d.nationality,
+                                passport_hash=blind_index(d.passport_number), family_name=d.family_name,
+                                given_names=d.given_names, birth_date=d.birth_date, sex=d.sex, excluding=excluding)
+
+
 def _unique(s: Session, make: Any, taken: Any) -> str:
     for _ in range(50):
         value = make()
@@ -222,6 +229,7 @@ def file_application(db: Database, *, actor: Actor, data: Mapping[str, Any] | Ap
         d = _validated(s, data, _employer(s, actor))
         now = clock.now()
         assert actor.employer_id is not None
+        _refuse_duplicate(s, d, employer_id=actor.employer_id)
         a = PermitApplication(
             reference=_unique(s, domain.application_reference, repo.reference_exists), kind="new",
             employer_id=actor.employer_id, passport_hash=blind_index(d.passport_number), state=State.SUBMITTED,
@@ -244,6 +252,7 @@ def resubmit(db: Database, *, actor: Actor, application_id: int, version: int,
         a = load_application(s, actor, application_id)
         domain.APPLICATION.next_state(a.state, Action.RESUBMIT)  # refuse before validating the answers
         d = _validated(s, data, employer)
+        _refuse_duplicate(s, d, employer_id=a.employer_id, excluding=a.id)
         values = {**d.as_dict(), "passport_hash": blind_index(d.passport_number), "submitted_at": clock.now()}
         state.change(s, a, machine=domain.APPLICATION, action=Action.RESUBMIT, seen=version, actor=actor,
                      values=values, before=_summary(a))
@@ -300,13 +309,9 @@ def decide(db: Database, *, actor: Actor, application_id: int, version: int, act
 
 def _find_or_create_person(s: Session, actor: Actor, a: PermitApplication) -> PermitPerson:
     """The same foreign national keeps one permit number for life."""
-    person = repo.person_by_passport(s, nationality=a.nationality, passport_hash=a.passport_hash)
-    if person is None:
-        for candidate in repo.people_by_identity(s, family_name=a.family_name, birth_date=a.birth_date,
-                                                 nationality=a.nationality, sex=a.sex):
-            if names_match(candidate.family_name, candidate.given_names, a.family_name, a.given_names):
-                person = candidate
-                break
+    person = duplicates.find_person(s, nationality=a.nationality, passport_hash=a.passport_hash,
+                                    family_name=a.family_name, given_names=a.given_names, birth_date=a.birth_date,
+                                    sex=a.sex)
     if person is None:
         year = clock.today().year
         number = _unique(s, lambda: domain.permit_number(year, secrets.randbelow(10**9)), repo.permit_number_taken)
@@ -333,9 +338,8 @@ def _find_or_create_person(s: Session, actor: Actor, a: PermitApplication) -> Pe
 def _issue_permit(s: Session, actor: Actor, a: PermitApplication) -> tuple[Permit, PermitPerson]:
     person = _find_or_create_person(s, actor, a)
     today = clock.today()
-    for held in repo.valid_permits_of(s, person.id):
-        if domain.effective_status(held.status, held.valid_to_date, today) == domain.PermitStatus.VALID:
-            raise AlreadyHoldsPermit(permit_number=person.permit_number)
+    if duplicates.held_valid_permit(s, person.id) is not None:
+        raise AlreadyHoldsPermit(permit_number=person.permit_number)
     now = clock.now()
     notice = _unique(s, lambda: domain.notice_number(today.year), repo.notice_taken)
     permit = Permit(person_id=person.id, employer_id=a.employer_id, category=a.category, position=a.position,
