@@ -72,12 +72,15 @@ def _as(client: TestClient, email: str) -> None:
 def _permit(client: TestClient, family: str, given: str, passport: str) -> dict:
     start = TODAY + timedelta(days=7)
     filed = client.post("/api/v1/permit-applications", json={
-        "family_name": family, "given_names": given, "nationality": "BR", "birth_date": "1991-07-04", "sex": "F",
+        # The nationality as in the passport's MRZ (alpha-3), and a Chinese name beside the passport name.
+        "family_name": family, "given_names": given, "nationality": "BRA", "birth_date": "1991-07-04", "sex": "F",
+        "chinese_name": "席尔瓦" if family == "SILVA" else "",
         "passport_number": passport, "passport_expiry_date": str(start + timedelta(days=2000)),
         "position": "Supply chain analyst", "category": "B", "contract_start_date": str(start),
         "contract_end_date": str(start + timedelta(days=800)), "requested_end_date": str(start + timedelta(days=700)),
     })
     assert filed.status_code == 201, filed.text
+    assert filed.json()["nationality"] == "BR"  # one stored form
     return dict(filed.json())
 
 
@@ -196,6 +199,7 @@ def test_paper_channel_through_the_api(client: TestClient, emails: dict[str, str
     assert held.json()["card"]["id"] == card_id and held.json()["card"]["state"] == "active"
     assert held.json()["card"]["ssn_masked"].endswith(ssn[-4:]) and ssn not in held.text
     assert held.json()["card"]["permit"]["permit_number"] == permit_number and held.json()["application"] is None
+    assert held.json()["card"]["chinese_name"] == mine["chinese_name"] == "席尔瓦"
     # A list shows the card of each application, as the application itself does.
     listed = client.get("/api/v1/card-applications").json()["items"]
     assert [(a["id"], a["card_id"]) for a in listed] == [(app["id"], card_id)]

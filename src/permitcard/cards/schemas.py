@@ -115,6 +115,7 @@ class CardOut(ApiModel):
     version: int
     family_name: str
     given_names: str
+    chinese_name: str | None = Field(None, description="The holder's name in Chinese characters, where they have one")
     ssn: str
     bank_account: str = Field(description="Masked except to a clerk of the issuing branch")
     branch_id: int

@@ -321,7 +321,8 @@ def today() -> date:
 def as_dict(card: CardDetail) -> dict[str, Any]:
     c = card.card
     return {"id": c.id, "card_number": c.card_number, "state": c.state, "version": c.version,
-            "family_name": c.family_name, "given_names": c.given_names, "ssn": card.ssn,
+            "family_name": c.family_name, "given_names": c.given_names, "chinese_name": c.chinese_name,
+            "ssn": card.ssn,
             "bank_account": card.bank_account, "branch_id": c.branch_id, "branch_name": card.branch.name,
             "application_id": c.application_id, "produced_at": c.produced_at, "issued_at": c.issued_at,
             "activated_at": c.activated_at, "suspended_at": c.suspended_at, "loss_reported_via": c.loss_reported_via,

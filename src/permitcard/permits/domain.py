@@ -20,7 +20,7 @@ from typing import Any
 
 import pycountry
 
-from permitcard.shared import ids
+from permitcard.shared import ids, names
 from permitcard.shared.errors import N_, FieldError, ValidationFailed
 from permitcard.shared.state import Machine
 
@@ -161,6 +161,7 @@ class ApplicationInput:
     contract_start_date: date | None = None
     contract_end_date: date | None = None
     requested_end_date: date | None = None
+    chinese_name: str = ""  # optional: the person's name in Chinese characters, where they have one
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> ApplicationInput:
@@ -172,6 +173,8 @@ class ApplicationInput:
                 values[f.name] = _as_date(raw)
             else:
                 values[f.name] = "" if raw is None else " ".join(str(raw).split())
+        # Alpha-2 or alpha-3 (as in the passport MRZ) in, alpha-2 stored; an unknown code stays to be refused.
+        values["nationality"] = ids.country_alpha2(values["nationality"]) or values["nationality"].upper()
         return cls(**values)
 
     def as_dict(self) -> dict[str, Any]:
@@ -197,11 +200,21 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+LATIN_ONLY = N_("Enter the name in Latin letters as in the passport's machine-readable zone: A to Z, spaces, "
+                "hyphens and apostrophes. A name in Chinese characters goes in the Chinese name field.")
+
+
 def _check_person(d: ApplicationInput, today: date, errors: list[FieldError]) -> None:
+    for name_field in ("given_names", "family_name"):
+        if passport_name_problem(getattr(d, name_field)):
+            errors.append(FieldError(name_field, LATIN_ONLY))
     if not d.family_name:
         errors.append(FieldError("family_name", N_("Enter the family name as it is in the passport")))
     elif len(d.family_name) > NAME_MAX or len(d.given_names) > NAME_MAX:
         errors.append(FieldError("family_name", N_("Names must be %(max)s characters or fewer"), {"max": NAME_MAX}))
+    if names.chinese_name(d.chinese_name) is None:
+        errors.append(FieldError("chinese_name", N_("Enter the Chinese name in Chinese characters (at most %(max)s), "
+                                                    "or leave it empty"), {"max": names.CHINESE_NAME_MAX}))
     if not d.nationality:
         errors.append(FieldError("nationality", N_("Select the nationality")))
     elif d.nationality == "CN":
@@ -267,13 +280,21 @@ def _check_job(d: ApplicationInput, today: date, limits: Mapping[str, int], erro
             {"category": d.category, "years": years, "last": last}))
 
 
+def passport_name_problem(value: str) -> bool:
+    """True when a passport name holds characters the MRZ cannot (Chinese characters, digits, ...)."""
+    return names.passport_name(value) is None
+
+
 def validate_application(
     data: ApplicationInput, *, today: date, limits: Mapping[str, int], employer_uscc: str
 ) -> ApplicationInput:
     """The normalised application, or ValidationFailed naming every wrong field."""
     d = replace(data, passport_number=normalise_passport(data.passport_number),
                 nationality=data.nationality.strip().upper(), sex=data.sex.strip().upper(),
-                category=data.category.strip().upper())
+                category=data.category.strip().upper(),
+                family_name=names.passport_name(data.family_name) or data.family_name,
+                given_names=names.passport_name(data.given_names) or data.given_names,
+                chinese_name=names.chinese_name(data.chinese_name) or data.chinese_name)
     errors: list[FieldError] = []
     if not ids.is_valid_uscc(employer_uscc or ""):
         errors.append(FieldError("employer", N_("Your employer's unified social credit code is not valid. "

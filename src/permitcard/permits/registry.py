@@ -26,6 +26,7 @@ def permit_info(s: Session, permit: Permit, person: PermitPerson) -> PermitInfo:
         employer_name_en=employer.name_en if employer else "", employer_name_zh=employer.name_zh if employer else "",
         position=permit.position, valid_from=permit.valid_from_date, valid_to=permit.valid_to_date,
         status=domain.effective_status(permit.status, permit.valid_to_date, clock.today()), version=permit.version,
+        chinese_name=person.chinese_name,
     )
 
 

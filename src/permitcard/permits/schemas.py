@@ -16,9 +16,16 @@ from permitcard.shared.schemas import ApiModel
 
 
 class PermitApplicationIn(ApiModel):
-    family_name: str = Field(max_length=100, description="As in the passport")
-    given_names: str = Field(default="", max_length=100, description="As in the passport; may be empty")
-    nationality: str = Field(max_length=2, description="ISO 3166 alpha-2, not CN")
+    family_name: str = Field(max_length=100, description="As in the passport's machine-readable zone: Latin "
+                                                         "letters A-Z, spaces, hyphens, apostrophes (letters with "
+                                                         "diacritics are written as in the MRZ: García -> GARCIA)")
+    given_names: str = Field(default="", max_length=100, description="As the family name; may be empty")
+    chinese_name: str = Field(default="", max_length=50,
+                              description="Optional: the person's name in Chinese characters, where they have one "
+                                          "(shown on the card beside the passport name)")
+    nationality: str = Field(min_length=1, max_length=3,
+                             description="ISO 3166 alpha-2 (`SE`) or alpha-3 as in the passport MRZ (`SWE`), "
+                                         "not CN; stored and answered as alpha-2")
     birth_date: date
     sex: Literal["M", "F"]
     passport_number: str = Field(max_length=32)
@@ -55,6 +62,7 @@ class PermitApplicationOut(ApiModel):
     employer_name_zh: str
     family_name: str
     given_names: str
+    chinese_name: str = ""
     nationality: str
     birth_date: date
     sex: str
@@ -92,6 +100,7 @@ class PermitOut(ApiModel):
     notice_number: str
     family_name: str
     given_names: str
+    chinese_name: str = ""
     nationality: str
     birth_date: date
     sex: str

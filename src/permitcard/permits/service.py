@@ -59,6 +59,7 @@ class ApplicationView:
     employer_name_zh: str
     family_name: str
     given_names: str
+    chinese_name: str
     nationality: str
     birth_date: date
     sex: str
@@ -145,7 +146,8 @@ def application_view(s: Session, a: PermitApplication,
     return ApplicationView(
         id=a.id, reference=a.reference, kind=a.kind, state=a.state, version=a.version, employer_id=a.employer_id,
         employer_name_en=name_en, employer_name_zh=name_zh, family_name=a.family_name, given_names=a.given_names,
-        nationality=a.nationality, birth_date=a.birth_date, sex=a.sex, passport_number=a.passport_number,
+        chinese_name=a.chinese_name, nationality=a.nationality, birth_date=a.birth_date, sex=a.sex,
+        passport_number=a.passport_number,
         passport_expiry_date=a.passport_expiry_date, position=a.position, category=a.category,
         contract_start_date=a.contract_start_date, contract_end_date=a.contract_end_date,
         requested_end_date=a.requested_end_date, officer_note=a.officer_note,
@@ -316,7 +318,8 @@ def _find_or_create_person(s: Session, actor: Actor, a: PermitApplication) -> Pe
         year = clock.today().year
         number = _unique(s, lambda: domain.permit_number(year, secrets.randbelow(10**9)), repo.permit_number_taken)
         person = PermitPerson(permit_number=number, family_name=a.family_name, given_names=a.given_names,
-                              nationality=a.nationality, birth_date=a.birth_date, sex=a.sex,
+                              chinese_name=a.chinese_name, nationality=a.nationality, birth_date=a.birth_date,
+                              sex=a.sex,
                               passport_number=a.passport_number, passport_hash=a.passport_hash,
                               created_at=clock.now())
         s.add(person)
@@ -325,10 +328,11 @@ def _find_or_create_person(s: Session, actor: Actor, a: PermitApplication) -> Pe
                      after={"permit_number": number, "family_name": a.family_name, "nationality": a.nationality})
         return person
     before = {"family_name": person.family_name, "given_names": person.given_names,
-              "passport_number": person.passport_number}
-    after = {"family_name": a.family_name, "given_names": a.given_names, "passport_number": a.passport_number}
+              "passport_number": person.passport_number, "chinese_name": person.chinese_name}
+    after = {"family_name": a.family_name, "given_names": a.given_names, "passport_number": a.passport_number,
+             "chinese_name": a.chinese_name}
     if before != after:  # a new passport or a corrected name: the registry keeps the latest
-        person.family_name, person.given_names = a.family_name, a.given_names
+        person.family_name, person.given_names, person.chinese_name = a.family_name, a.given_names, a.chinese_name
         person.passport_number, person.passport_hash = a.passport_number, a.passport_hash
         audit.record(s, actor=actor, action="permit_person.updated", target_type="permit_person",
                      target_id=person.id, before=before, after=after)

@@ -210,3 +210,22 @@ def test_online_applicants_are_told_same_day_cards_are_made_only_at_the_counter(
     assert page.status_code == 200
     assert "Same-day cards are made only in person at the counter" in page.text
     assert "Same-day card available" not in page.text
+
+
+def test_the_chinese_name_is_on_the_card_face_beside_the_passport_name(client, db):
+    permit, _ssn, receipt, user = ready_applicant(db, family_name="García", given_names="Ana", chinese_name="安娜")
+    assert (permit.family_name, permit.chinese_name) == ("GARCIA", "安娜")  # the MRZ letters, and the Chinese name
+    clerk = bank_clerk(db, INSTANT_BRANCH)
+    app = paper_application(db, clerk, permit, receipt, channel="instant")
+    cards.produce_instant(db, actor=clerk, application_id=app.id, version=app.version)
+    card_id = db_card_id(db, app.id)
+    page_login(client, user.label)
+    for url in ("/my", f"/my/cards/{card_id}"):  # the overview's card face and the card's own page
+        page = client.get(url)
+        assert page.status_code == 200
+        assert 'lang="zh-Hans">安娜</span>' in page.text and "GARCIA" in page.text
+
+
+def db_card_id(db, application_id):  # type: ignore[no-untyped-def]
+    with db.uow(write=False) as s:
+        return s.execute(select(Card.id).where(Card.application_id == application_id)).scalar_one()

@@ -174,7 +174,7 @@ def apply_snapshot(card: Card, permit: PermitInfo) -> bool:
               "position": permit.position, "permit_valid_from": permit.valid_from,
               "permit_valid_to": permit.valid_to, "permit_status": permit.status,
               "permit_version": permit.version, "family_name": permit.family_name,
-              "given_names": permit.given_names}
+              "given_names": permit.given_names, "chinese_name": permit.chinese_name or None}
     changed = any(getattr(card, k) != v for k, v in values.items())
     for k, v in values.items():
         setattr(card, k, v)
