@@ -27,7 +27,7 @@ from permitcard.db import Database
 from permitcard.policy import service as policy
 from permitcard.shared import audit, clock, i18n
 from permitcard.shared.audit import Actor
-from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
+from permitcard.shared.errors import N_, TOO_LONG, TOO_SHORT, DomainError, FieldError, ValidationFailed
 from permitcard.shared.web import CSRF_COOKIE, PACKAGE_DIR, CsrfFailed, problem, render, templates
 
 log = logging.getLogger("permitcard")
@@ -81,8 +81,8 @@ templates.globals.update(nav_links=nav_links, role_label=role_label)
 
 _VALIDATION_MESSAGES = {
     "missing": N_("This field is required"),
-    "string_too_long": N_("Enter at most %(max_length)s characters"),
-    "string_too_short": N_("Enter at least %(min_length)s characters"),
+    "string_too_long": TOO_LONG,
+    "string_too_short": TOO_SHORT,
     "date_parsing": N_("Enter a real date as YYYY-MM-DD"),
     "date_from_datetime_parsing": N_("Enter a real date as YYYY-MM-DD"),
     "date_type": N_("Enter a real date as YYYY-MM-DD"),

@@ -115,25 +115,23 @@ def calendar(db: Database) -> CalendarData:
         return calendar_data(s)
 
 
-WARNED = "calendar.missing_warned"
-
-
 def warn_missing_calendar(db: Database) -> int:
     """From 1 October, e-mail every administrator once (per year) while next year's official calendar is
     missing: approvals into that year get their promised date only once it is entered. Returns messages queued."""
     with db.uow() as s:
         year = missing_next_year(calendar_data(s), clock.today())
-        if year is None or any(r.action == WARNED for r in audit.history(s, target_type="calendar_year",
-                                                                          target_id=year)):
+        if year is None:
             return 0
-        contacts = auth.active_staff_contacts(s, role="admin")
-        audit.record(s, actor=Actor.system("calendar"), action=WARNED, target_type="calendar_year", target_id=year,
-                     after={"administrators": len(contacts)})
-        for user_id, email, locale in contacts:
+        queued = 0
+        for user_id, email, locale in auth.active_staff_contacts(s, role="admin"):
+            key = f"calendar_missing:{year}:{user_id}"
+            if notifications.was_sent(s, dedupe_key=key):
+                continue  # once per administrator and year (delivery is idempotent on the same key too)
             notifications.notify(s, to=email, template="calendar_missing", params={"year": str(year)},
-                                 locale=locale, dedupe_key=f"calendar_missing:{year}:{user_id}")
+                                 locale=locale, dedupe_key=key)
+            queued += 1
         s.commit()
-        return len(contacts)
+        return queued
 
 
 def parse_days(text: str, field: str, year: int) -> tuple[list[tuple[date, str]], list[FieldError]]:

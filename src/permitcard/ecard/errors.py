@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from permitcard.shared.errors import N_, DomainError, RuleViolation
+from permitcard.shared.errors import N_, NP_, DomainError, RuleViolation
 
 
 class DetailsDoNotMatch(RuleViolation):
@@ -45,7 +45,8 @@ class TooManyAttempts(DomainError):
 
     status = 429
     code = "too_many_attempts"
-    title = N_("Too many attempts. Wait %(seconds)s seconds, then try again.")
+    title = NP_("Too many attempts. Wait %(seconds)s second, then try again.",
+                "Too many attempts. Wait %(seconds)s seconds, then try again.", "seconds")
 
     def __init__(self, retry_after: int) -> None:
         self.retry_after = max(1, int(retry_after))

@@ -21,7 +21,7 @@ from typing import Any
 import pycountry
 
 from permitcard.shared import ids, names
-from permitcard.shared.errors import N_, FieldError, ValidationFailed
+from permitcard.shared.errors import N_, NP_, TOO_LONG, FieldError, ValidationFailed
 from permitcard.shared.state import Machine
 
 
@@ -211,10 +211,13 @@ def _check_person(d: ApplicationInput, today: date, errors: list[FieldError]) ->
     if not d.family_name:
         errors.append(FieldError("family_name", N_("Enter the family name as it is in the passport")))
     elif len(d.family_name) > NAME_MAX or len(d.given_names) > NAME_MAX:
-        errors.append(FieldError("family_name", N_("Names must be %(max)s characters or fewer"), {"max": NAME_MAX}))
+        errors.append(FieldError("family_name", NP_("Names must be %(max_length)s character or fewer",
+                                                     "Names must be %(max_length)s characters or fewer",
+                                                     "max_length"), {"max_length": NAME_MAX}))
     if names.chinese_name(d.chinese_name) is None:
-        errors.append(FieldError("chinese_name", N_("Enter the Chinese name in Chinese characters (at most %(max)s), "
-                                                    "or leave it empty"), {"max": names.CHINESE_NAME_MAX}))
+        errors.append(FieldError("chinese_name", N_("Enter the Chinese name in Chinese characters "
+                                                    "(at most %(max_length)s), or leave it empty"),
+                                 {"max_length": names.CHINESE_NAME_MAX}))
     if not d.nationality:
         errors.append(FieldError("nationality", N_("Select the nationality")))
     elif d.nationality == "CN":
@@ -225,7 +228,8 @@ def _check_person(d: ApplicationInput, today: date, errors: list[FieldError]) ->
     if d.birth_date is None:
         errors.append(FieldError("birth_date", N_("Enter the date of birth")))
     elif not MIN_AGE <= age_on(d.birth_date, today) <= MAX_AGE:
-        errors.append(FieldError("birth_date", N_("The person must be between %(min)s and %(max)s years old"),
+        errors.append(FieldError("birth_date", NP_("The person must be between %(min)s and %(max)s year old",
+                                    "The person must be between %(min)s and %(max)s years old", "max"),
                                  {"min": MIN_AGE, "max": MAX_AGE}))
     if d.sex not in ("M", "F"):
         errors.append(FieldError("sex", N_("Select the sex as it is in the passport")))
@@ -249,7 +253,7 @@ def _check_job(d: ApplicationInput, today: date, limits: Mapping[str, int], erro
     if not d.position:
         errors.append(FieldError("position", N_("Enter the position (job title)")))
     elif len(d.position) > POSITION_MAX:
-        errors.append(FieldError("position", N_("Enter at most %(max)s characters"), {"max": POSITION_MAX}))
+        errors.append(FieldError("position", TOO_LONG, {"max_length": POSITION_MAX}))
     if d.category not in {c.value for c in Category}:
         errors.append(FieldError("category", N_("Select the permit category")))
     start, end, until = d.contract_start_date, d.contract_end_date, d.requested_end_date
@@ -257,7 +261,8 @@ def _check_job(d: ApplicationInput, today: date, limits: Mapping[str, int], erro
         errors.append(FieldError("contract_start_date", N_("Enter the date the contract starts")))
     elif start < today - timedelta(days=START_GRACE_DAYS):
         errors.append(FieldError("contract_start_date",
-                                 N_("The contract start can be at most %(days)s days in the past"),
+                                 NP_("The contract start can be at most %(days)s day in the past",
+                                    "The contract start can be at most %(days)s days in the past", "days"),
                                  {"days": START_GRACE_DAYS}))
     if end is None:
         errors.append(FieldError("contract_end_date", N_("Enter the date the contract ends")))
@@ -275,8 +280,10 @@ def _check_job(d: ApplicationInput, today: date, limits: Mapping[str, int], erro
         years, last = beyond
         errors.append(FieldError(
             "requested_end_date",
-            N_("A category %(category)s permit is valid for at most %(years)s years: "
-               "the last possible day is %(last)s"),
+            NP_("A category %(category)s permit is valid for at most %(years)s year: "
+                "the last possible day is %(last)s",
+                "A category %(category)s permit is valid for at most %(years)s years: "
+                "the last possible day is %(last)s", "years"),
             {"category": d.category, "years": years, "last": last}))
 
 
@@ -317,7 +324,7 @@ def validate_decision(action: str, reason: str) -> tuple[Action, str]:
         raise ValidationFailed.one("action", N_("Choose approve, reject or return for correction"))
     assert chosen is not None
     if len(reason) > 2000:
-        raise ValidationFailed.one("reason", N_("Enter at most %(max)s characters"), max=2000)
+        raise ValidationFailed.one("reason", TOO_LONG, max_length=2000)
     if chosen == Action.REJECT and not reason:
         raise ValidationFailed.one("reason", N_("Enter the reason for rejecting the application"))
     if chosen == Action.RETURN and not reason:

@@ -31,7 +31,7 @@ from permitcard.policy import service as policy
 from permitcard.shared import audit, clock, i18n, outbox, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index
-from permitcard.shared.errors import N_, Conflict, Forbidden, NotFound, RuleViolation
+from permitcard.shared.errors import NP_, Conflict, Forbidden, NotFound, RuleViolation
 from permitcard.shared.pagination import Page
 from permitcard.shared.registry import PermitInfo
 
@@ -196,8 +196,11 @@ def _check_limit_in_force(s: Session, a: PermitApplication) -> None:
     limits = policy.policy_for(s, city=city, on=clock.today()).permit_limits
     beyond = domain.beyond_limit(a.category, a.contract_start_date, a.requested_end_date, limits)
     if beyond is not None:
-        raise RuleViolation(N_("A category %(category)s permit is now valid for at most %(years)s years: "
-                               "the last possible day is %(last)s. Return the application for correction."),
+        raise RuleViolation(NP_("A category %(category)s permit is now valid for at most %(years)s year: "
+                                "the last possible day is %(last)s. Return the application for correction.",
+                                "A category %(category)s permit is now valid for at most %(years)s years: "
+                                "the last possible day is %(last)s. Return the application for correction.",
+                                "years"),
                             category=a.category, years=beyond[0], last=beyond[1])
 
 

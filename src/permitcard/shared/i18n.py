@@ -25,6 +25,7 @@ from babel.support import NullTranslations, Translations
 from markupsafe import Markup
 
 from permitcard.shared import clock
+from permitcard.shared.errors import Plural
 
 LOCALES = ("en", "zh_Hans")
 DEFAULT = "en"
@@ -110,8 +111,15 @@ def set_locale(locale: str) -> None:
     _current.set(locale if locale in LOCALES else DEFAULT)
 
 
+def _text(message: str, params: dict[str, Any] | None) -> str:
+    """The translation of a message id, in its plural form when it has one (``errors.NP_``)."""
+    if isinstance(message, Plural) and params and message.count_param in params:
+        return str(translations(get_locale()).ngettext(message, message.plural, int(params[message.count_param])))
+    return str(translations(get_locale()).gettext(message))
+
+
 def gettext(message: str, **params: Any) -> str:
-    text = translations(get_locale()).gettext(message)
+    text = _text(message, params)
     return text % params if params else text
 
 
@@ -132,7 +140,7 @@ _ = gettext
 
 def translate(message: str, params: dict[str, Any] | None = None) -> str:
     """Translate a message id carried by a domain error, then fill its parameters."""
-    text = translations(get_locale()).gettext(message)
+    text = _text(message, params)
     if params:
         localised = {k: localise_value(v) for k, v in params.items()}
         try:
