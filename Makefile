@@ -75,7 +75,7 @@ bench-permit-events: install
 	$(BIN)/python -m bench.permit_events $(if $(EVENTS),--events $(EVENTS))
 
 i18n-extract: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -o src/permitcard/locale/messages.pot --no-location --sort-output src
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1,2 -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -o src/permitcard/locale/messages.pot --no-location --sort-output src
 
 i18n-update: i18n-extract
 	$(BIN)/pybabel update -i src/permitcard/locale/messages.pot -d src/permitcard/locale -l zh_Hans --no-fuzzy-matching --ignore-obsolete

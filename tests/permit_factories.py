@@ -63,7 +63,9 @@ def application_data(**overrides: Any) -> dict[str, Any]:
     start = clock.today() + timedelta(days=10)
     data: dict[str, Any] = {
         "family_name": "GARCIA LOPEZ", "given_names": "MARIA", "nationality": "ES",
-        "birth_date": date(1990, 5, 17), "sex": "F",
+        # A different person at each call (passport and birth date), unless the test says otherwise: one
+        # person cannot have two applications open or two valid permits.
+        "birth_date": date(1980, 1, 1) + timedelta(days=uuid.uuid4().int % 7000), "sex": "F",
         "passport_number": "PA" + uuid.uuid4().hex[:7].upper(),
         "passport_expiry_date": start + timedelta(days=365 * 6), "position": "Process engineer",
         "category": "B", "contract_start_date": start, "contract_end_date": start + timedelta(days=365 * 3),

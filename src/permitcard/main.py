@@ -26,7 +26,7 @@ from permitcard.db import Database
 from permitcard.policy import service as policy
 from permitcard.shared import audit, clock, i18n
 from permitcard.shared.audit import Actor
-from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
+from permitcard.shared.errors import N_, TOO_LONG, TOO_SHORT, DomainError, FieldError, ValidationFailed
 from permitcard.shared.web import (
     CSRF_COOKIE,
     CSRF_COOKIE_ATTRIBUTES,
@@ -91,8 +91,8 @@ templates.globals.update(nav_links=nav_links, role_label=role_label)
 
 _VALIDATION_MESSAGES = {
     "missing": N_("This field is required"),
-    "string_too_long": N_("Enter at most %(max_length)s characters"),
-    "string_too_short": N_("Enter at least %(min_length)s characters"),
+    "string_too_long": TOO_LONG,
+    "string_too_short": TOO_SHORT,
     "date_parsing": N_("Enter a real date as YYYY-MM-DD"),
     "date_from_datetime_parsing": N_("Enter a real date as YYYY-MM-DD"),
     "date_type": N_("Enter a real date as YYYY-MM-DD"),
@@ -320,10 +320,13 @@ def create_app(
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="permitcard API",
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title="permitcard API",
                                    swagger_js_url="/static-docs/swagger-ui-bundle.js",
                                    swagger_css_url="/static-docs/swagger-ui.css",
                                    swagger_favicon_url="/static-docs/favicon-32x32.png")
+        # The API reference (its descriptions) is written in English: say so to screen readers (WCAG 3.1.1).
+        html = bytes(page.body).decode().replace("<html>", '<html lang="en">', 1)
+        return HTMLResponse(html)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

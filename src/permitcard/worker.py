@@ -43,6 +43,14 @@ def periodic(name: str, *, every: float) -> Callable[[Callable[[Database], objec
     return register
 
 
+@periodic("calendar.warn_missing_year", every=6 * 3600)  # before the sealer: its audit row is sealed in the same turn
+def _warn_missing_calendar(db: Database) -> int:
+    """From 1 October, e-mail the administrators once while next year's official calendar is missing."""
+    from permitcard.admin import service as admin
+
+    return admin.warn_missing_calendar(db)
+
+
 @periodic("audit.seal", every=get_settings().audit_seal_every_seconds)
 def _seal_audit_log(db: Database) -> int:
     """Seal the committed audit rows into signed tree heads (safe in several workers at once: two

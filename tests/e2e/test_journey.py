@@ -41,7 +41,7 @@ from tests.e2e.conftest import (
     text_for,
 )
 
-PROMISED = {"en": "December 15, 2026", "zh-Hans": "2026年12月15日"}  # 12 working days after 2026-11-27
+PROMISED = {"en": "15 December 2026", "zh-Hans": "2026年12月15日"}  # 12 working days after 2026-11-27
 
 
 @dataclass

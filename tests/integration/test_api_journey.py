@@ -7,7 +7,10 @@ hands over, activates. Then the instant channel at a same-day branch.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -28,6 +31,39 @@ def frozen():  # type: ignore[no-untyped-def]
         yield
 
 
+DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+OFFSET = re.compile(r"(Z|[+-]\d{2}:\d{2})$")
+
+
+def _date_times(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _date_times(v, f"{where}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _date_times(v, f"{where}[{i}]")
+    elif isinstance(value, str) and DATE_TIME.match(value):
+        yield where, value
+
+
+@pytest.fixture(autouse=True)
+def every_date_time_has_an_offset(client: TestClient) -> Iterator[None]:
+    """Every JSON answer of the journey: a date-time is RFC 3339 with its UTC offset (`Z` or `+hh:mm`)."""
+    seen: list[tuple[str, str]] = []
+    request = client.request
+
+    def recording(method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
+        response = request(method, url, *args, **kwargs)
+        if "json" in response.headers.get("content-type", ""):
+            seen.extend(_date_times(response.json(), f"{method} {url}"))
+        return response
+
+    client.request = recording  # type: ignore[method-assign]
+    yield
+    assert seen, "the journey returned no date-times at all"
+    assert [(w, v) for w, v in seen if not OFFSET.search(v)] == []
+
+
 def _as(client: TestClient, email: str) -> None:
     client.cookies.clear()
     api_login(client, email)
@@ -36,12 +72,15 @@ def _as(client: TestClient, email: str) -> None:
 def _permit(client: TestClient, family: str, given: str, passport: str) -> dict:
     start = TODAY + timedelta(days=7)
     filed = client.post("/api/v1/permit-applications", json={
-        "family_name": family, "given_names": given, "nationality": "BR", "birth_date": "1991-07-04", "sex": "F",
+        # The nationality as in the passport's MRZ (alpha-3), and a Chinese name beside the passport name.
+        "family_name": family, "given_names": given, "nationality": "BRA", "birth_date": "1991-07-04", "sex": "F",
+        "chinese_name": "席尔瓦" if family == "SILVA" else "",
         "passport_number": passport, "passport_expiry_date": str(start + timedelta(days=2000)),
         "position": "Supply chain analyst", "category": "B", "contract_start_date": str(start),
         "contract_end_date": str(start + timedelta(days=800)), "requested_end_date": str(start + timedelta(days=700)),
     })
     assert filed.status_code == 201, filed.text
+    assert filed.json()["nationality"] == "BR"  # one stored form
     return dict(filed.json())
 
 
@@ -108,6 +147,8 @@ def test_paper_channel_through_the_api(client: TestClient, emails: dict[str, str
     assert applied.status_code == 201, applied.text
     app = applied.json()
     assert app["state"] == "submitted" and app["channel"] == "standard"
+    waiting = client.get("/api/v1/me/card").json()  # no card yet: the application in progress
+    assert waiting["card"] is None and waiting["application"]["reference"] == app["reference"]
     again = client.post("/api/v1/card-applications", json={
         "branch_id": int(emails["ccb_branch"]), "photo_receipt": receipt, "passport_number": "BR1234567"})
     assert again.status_code == 422  # one application at a time, and the receipt is used
@@ -149,6 +190,17 @@ def test_paper_channel_through_the_api(client: TestClient, emails: dict[str, str
     assert mine["state"] == "active" and mine["ssn"] == ssn and "•" in mine["bank_account"]
     assert mine["permit"]["permit_number"] == permit_number and mine["permit"]["category"] == "B"
     assert mine["permit"]["position"] == "Supply chain analyst" and mine["permit"]["status"] == "valid"
+    # "My card": no id to know beforehand; the state, masked numbers and the permit on the card.
+    held = client.get("/api/v1/me/card")
+    assert held.status_code == 200, held.text
+    assert held.json()["card"]["id"] == card_id and held.json()["card"]["state"] == "active"
+    assert held.json()["card"]["ssn_masked"].endswith(ssn[-4:]) and ssn not in held.text
+    assert held.json()["card"]["permit"]["permit_number"] == permit_number and held.json()["application"] is None
+    assert held.json()["card"]["chinese_name"] == mine["chinese_name"] == "席尔瓦"
+    # A list shows the card of each application, as the application itself does.
+    listed = client.get("/api/v1/card-applications").json()["items"]
+    assert [(a["id"], a["card_id"]) for a in listed] == [(app["id"], card_id)]
+    assert client.get(f"/api/v1/card-applications/{app['id']}").json()["card_id"] == card_id
 
 
 def test_instant_channel_through_the_api(client: TestClient, emails: dict[str, str]) -> None:

@@ -26,6 +26,7 @@ def test_docs_page_is_served_without_a_cdn(client):
     r = client.get("/docs")
     assert r.status_code == 200 and "/static-docs/swagger-ui-bundle.js" in r.text
     assert client.get("/static-docs/swagger-ui-bundle.js").status_code == 200
+    assert '<html lang="en">' in r.text  # the page says its language (WCAG 3.1.1)
 
 
 def test_every_schema_has_a_plain_name(client):

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from permitcard.admin import service
 from permitcard.auth.deps import acting, get_db
@@ -13,11 +13,12 @@ from permitcard.db import Database
 from permitcard.shared.audit import Actor
 from permitcard.shared.i18n import translate
 from permitcard.shared.openapi import errors
+from permitcard.shared.schemas import ApiModel
 
 router = APIRouter(prefix="/api/v1", tags=["oversight"])
 
 
-class AuditRow(BaseModel):
+class AuditRow(ApiModel):
     id: int
     seq: int = Field(description="The same as `id` (kept for earlier clients)")
     at: datetime
@@ -33,14 +34,14 @@ class AuditRow(BaseModel):
     mac: str = Field(description="HMAC-SHA256 of the entry under the audit key (hex)")
 
 
-class AuditList(BaseModel):
+class AuditList(ApiModel):
     total: int
     page: int
     pages: int
     rows: list[AuditRow]
 
 
-class FindingOut(BaseModel):
+class FindingOut(ApiModel):
     kind: str = Field(description="row_edited, row_key, row_missing, row_late, seal_root, seal_signature, "
                                   "seal_key, seal_chain or unsealed_old")
     serious: bool
@@ -49,7 +50,7 @@ class FindingOut(BaseModel):
     seal: int | None
 
 
-class SealOut(BaseModel):
+class SealOut(ApiModel):
     id: int
     last_id: int
     tree_size: int
@@ -58,7 +59,7 @@ class SealOut(BaseModel):
     key_id: str
 
 
-class ChainOut(BaseModel):
+class ChainOut(ApiModel):
     ok: bool
     rows: int
     sealed: int
@@ -69,7 +70,7 @@ class ChainOut(BaseModel):
     latest_seal: SealOut | None
 
 
-class CalendarYearIn(BaseModel):
+class CalendarYearIn(ApiModel):
     year: str = Field(max_length=4)
     holidays: str = Field(description="Lines of `YYYY-MM-DD name`", max_length=5000)
     workdays: str = Field(default="", description="Adjusted working days (调休), same format", max_length=5000)
@@ -106,7 +107,7 @@ def calendar_year(body: CalendarYearIn, db: Database = Depends(get_db),
     return {"year": year}
 
 
-class StaffInvitationIn(BaseModel):
+class StaffInvitationIn(ApiModel):
     email: str = Field(max_length=254)
     display_name: str = Field(max_length=200)
     role: Literal["permit_officer", "agency_clerk", "bank_clerk", "photo_studio", "auditor", "admin"]
@@ -114,7 +115,7 @@ class StaffInvitationIn(BaseModel):
     studio_id: int | None = Field(default=None, description="Photo studio accounts: their accredited studio")
 
 
-class StaffInvitationOut(BaseModel):
+class StaffInvitationOut(ApiModel):
     id: int
     email: str
     display_name: str

@@ -12,11 +12,12 @@ from permitcard.auth import service as auth
 from permitcard.auth.views import has_permission
 from permitcard.banks import service as banks
 from permitcard.db import Database
+from permitcard.notifications import service as notifications
 from permitcard.photos import service as photos
-from permitcard.shared import audit, crypto
+from permitcard.shared import audit, clock, crypto
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar import CalendarData
-from permitcard.shared.calendar_store import calendar_data, enter_year
+from permitcard.shared.calendar_store import calendar_data, enter_year, missing_next_year
 from permitcard.shared.errors import N_, DomainError, FieldError, NotFound, ValidationFailed
 from permitcard.shared.models import AuditLog, AuditSeal
 
@@ -112,6 +113,25 @@ def audit_entry(db: Database, *, entry_id: int, role: str) -> AuditEntry:
 def calendar(db: Database) -> CalendarData:
     with db.uow(write=False) as s:
         return calendar_data(s)
+
+
+def warn_missing_calendar(db: Database) -> int:
+    """From 1 October, e-mail every administrator once (per year) while next year's official calendar is
+    missing: approvals into that year get their promised date only once it is entered. Returns messages queued."""
+    with db.uow() as s:
+        year = missing_next_year(calendar_data(s), clock.today())
+        if year is None:
+            return 0
+        queued = 0
+        for user_id, email, locale in auth.active_staff_contacts(s, role="admin"):
+            key = f"calendar_missing:{year}:{user_id}"
+            if notifications.was_sent(s, dedupe_key=key):
+                continue  # once per administrator and year (delivery is idempotent on the same key too)
+            notifications.notify(s, to=email, template="calendar_missing", params={"year": str(year)},
+                                 locale=locale, dedupe_key=key)
+            queued += 1
+        s.commit()
+        return queued
 
 
 def parse_days(text: str, field: str, year: int) -> tuple[list[tuple[date, str]], list[FieldError]]:

@@ -3,10 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from permitcard.shared.schemas import ApiModel
 
 
-class SignIn(BaseModel):
+class SignIn(ApiModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=200)
     totp_code: str | None = Field(
@@ -19,29 +21,29 @@ class SignIn(BaseModel):
         examples=["492039"])
 
 
-class SignUp(BaseModel):
+class SignUp(ApiModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=200)
     display_name: str = Field(default="", max_length=200)
 
 
-class SignUpSent(BaseModel):
+class SignUpSent(ApiModel):
     status: str = "sent"
     detail: str
 
 
-class SignUpConfirm(BaseModel):
+class SignUpConfirm(ApiModel):
     token: str = Field(max_length=2000)
 
 
-class LinkPermit(BaseModel):
+class LinkPermit(ApiModel):
     family_name: str = Field(max_length=100)
     given_names: str = Field(default="", max_length=100)
     permit_number: str = Field(max_length=64)
     passport_number: str = Field(max_length=32)
 
 
-class Me(BaseModel):
+class Me(ApiModel):
     id: int
     email: str
     display_name: str
@@ -53,7 +55,7 @@ class Me(BaseModel):
     csrf_token: str = ""
 
 
-class EmployerRegistration(BaseModel):
+class EmployerRegistration(ApiModel):
     uscc: str = Field(max_length=40, description="Unified social credit code (GB 32100), 18 characters")
     name_en: str = Field(max_length=200)
     name_zh: str = Field(max_length=200)
@@ -64,7 +66,7 @@ class EmployerRegistration(BaseModel):
     password: str = Field(max_length=200, description="At least 12 characters, not a common password")
 
 
-class EmployerCorrection(BaseModel):
+class EmployerCorrection(ApiModel):
     version: int
     name_en: str = Field(max_length=200)
     name_zh: str = Field(max_length=200)
@@ -73,7 +75,7 @@ class EmployerCorrection(BaseModel):
     contact_phone: str = Field(max_length=40)
 
 
-class EmployerOut(BaseModel):
+class EmployerOut(ApiModel):
     id: int
     reference: str
     uscc: str
@@ -87,13 +89,13 @@ class EmployerOut(BaseModel):
     review_note: str
 
 
-class EmployerDecision(BaseModel):
+class EmployerDecision(ApiModel):
     version: int
     action: Literal["approve", "reject", "request_correction"]
     reason: str = Field(default="", max_length=1000, description="Required to reject or ask for a correction")
 
 
-class InvitationIn(BaseModel):
+class InvitationIn(ApiModel):
     email: str = Field(max_length=254)
     display_name: str = Field(max_length=200)
 
@@ -104,7 +106,7 @@ class StaffInvitationIn(InvitationIn):
     studio_id: int | None = Field(default=None, description="Photo studio accounts: their accredited studio")
 
 
-class InvitationOut(BaseModel):
+class InvitationOut(ApiModel):
     id: int
     email: str
     display_name: str
@@ -113,26 +115,26 @@ class InvitationOut(BaseModel):
     expires_at: datetime
 
 
-class AcceptInvitation(BaseModel):
+class AcceptInvitation(ApiModel):
     token: str = Field(max_length=200, description="From the link in the invitation e-mail")
     password: str = Field(max_length=200)
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(ApiModel):
     current_password: str = Field(max_length=200)
     new_password: str = Field(max_length=200)
 
 
-class ResetRequest(BaseModel):
+class ResetRequest(ApiModel):
     email: str = Field(max_length=254)
 
 
-class ResetComplete(BaseModel):
+class ResetComplete(ApiModel):
     token: str = Field(max_length=200, description="From the link in the reset e-mail")
     new_password: str = Field(max_length=200)
 
 
-class AccountOut(BaseModel):
+class AccountOut(ApiModel):
     id: int
     email: str
     display_name: str

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from permitcard.shared.schemas import ApiModel
 
 
-class BranchOut(BaseModel):
+class BranchOut(ApiModel):
     id: int
     code: str
     bank_code: str

@@ -7,7 +7,8 @@ from datetime import date
 from fastapi import APIRouter, Depends, Query
 
 from permitcard.auth.deps import acting, acting_any, get_db
-from permitcard.cards import fee_report, service, views
+from permitcard.cards import fee_report, mine, service, views
+from permitcard.cards.domain import STATE_LABELS
 from permitcard.cards.models import Card, CardApplication, CardPayment
 from permitcard.cards.repository import QueueFilter
 from permitcard.cards.schemas import (
@@ -25,7 +26,10 @@ from permitcard.cards.schemas import (
     CounterOut,
     EligibilityOut,
     FeeReportOut,
+    HeldCardOut,
     LossIn,
+    MyCardOut,
+    OpenApplicationOut,
     PassportIn,
     PaymentIn,
     PaymentOut,
@@ -43,7 +47,9 @@ router = APIRouter(prefix="/api/v1", tags=["cards"])
 READ = ("card.read_own", "card.read_all", "card.read_branch")
 
 
-def _out(app: CardApplication, *, waiting: str | None = None, card_id: int | None = None) -> CardApplicationOut:
+def _out(app: CardApplication, *, card_id: int | None, waiting: str | None = None) -> CardApplicationOut:
+    """An application as the API shows it. ``card_id`` has no default: every caller says which card the
+    application produced (a list gets them for its page in one query), so no list can leave it empty."""
     data = {k: getattr(app, k) for k in CardApplicationOut.model_fields if k not in ("waiting", "card_id")}
     return CardApplicationOut(**data, waiting=i18n.gettext(waiting) if waiting else None, card_id=card_id)
 
@@ -64,6 +70,27 @@ def my_eligibility(db: Database = Depends(get_db),
                           permit_status=permit.status if permit else None)
 
 
+@router.get("/me/card", response_model=MyCardOut, responses=errors(401, 403, 404))
+def my_card(db: Database = Depends(get_db), actor: Actor = Depends(acting("card.read_own"))) -> MyCardOut:
+    """My card: its state, masked numbers and the work permit information on it, and my application in
+    progress (with its promised date). 404 until a work permit is linked to the account."""
+    held = mine.held_card(db, actor=actor)
+    card, app = held.card, held.application
+    return MyCardOut(
+        card=HeldCardOut(
+            id=card.id, card_number=card.card_number, state=card.state,
+            state_label=i18n.gettext(STATE_LABELS[card.state]), version=card.version, family_name=card.family_name,
+            given_names=card.given_names, chinese_name=card.chinese_name, ssn_masked=held.ssn_masked,
+            bank_account_masked=held.bank_account_masked, branch_id=card.branch_id,
+            branch_name=held.branch.name if held.branch else "", produced_at=card.produced_at,
+            issued_at=card.issued_at, activated_at=card.activated_at, suspended_at=card.suspended_at,
+            permit=views.as_dict_permit(card)) if card else None,
+        application=OpenApplicationOut(
+            id=app.id, reference=app.reference, kind=app.kind, state=app.state,
+            state_label=i18n.gettext(STATE_LABELS[app.state]), promised_date=app.promised_date,
+            promised_calendar_year=app.promised_calendar_year) if app else None)
+
+
 @router.post("/card-applications", response_model=CardApplicationOut, status_code=201,
              responses=errors(401, 403, 404, 422))
 def create_application(body: CardApplicationIn,
@@ -78,8 +105,8 @@ def create_application(body: CardApplicationIn,
                                       photo_receipt=body.photo_receipt, channel=body.channel)
     else:
         app = service.apply_online(db, actor=actor, branch_id=body.branch_id, photo_receipt=body.photo_receipt,
-                                   passport_number=body.passport_number)
-    return _out(app)
+                                   passport_number=body.passport_number, channel=body.channel)
+    return _out(app, card_id=None)  # just filed: no card yet
 
 
 @router.get("/card-applications", response_model=ApplicationList, responses=errors(401, 403))
@@ -95,7 +122,8 @@ def list_applications(db: Database = Depends(get_db),
     result = views.queue(db, actor=actor,
                          f=QueueFilter(state=state, channel=channel, branch_id=branch_id, q=q),
                          sort=sort, page=page, per_page=per_page, after=after, before=before)
-    return ApplicationList(items=[_out(a) for a in result.items], **PageMeta.fields_of(result))
+    return ApplicationList(items=[_out(a, card_id=result.card_ids.get(a.id)) for a in result.items],
+                           **PageMeta.fields_of(result))
 
 
 @router.get("/card-applications/{application_id}", response_model=CardApplicationOut, responses=errors(401, 403, 404))
@@ -227,7 +255,7 @@ def apply_replacement(card_id: int, body: ReplacementIn, db: Database = Depends(
     """Apply for a replacement of a lost (reported) or damaged card; its fee is in ``fee_fen``, paid at
     the branch before the card is produced."""
     app = service.apply_replacement(db, actor=actor, card_id=card_id, **body.model_dump())
-    return _out(app)
+    return _out(app, card_id=None)  # just filed: no card yet
 
 
 @router.post("/card-applications/{application_id}/payment", response_model=PaymentOut, status_code=201,

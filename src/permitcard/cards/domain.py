@@ -14,7 +14,7 @@ from enum import StrEnum
 from permitcard.cards.errors import AlreadyActiveCard
 from permitcard.shared import ids, money
 from permitcard.shared.calendar import CalendarData, add_working_days, working_days_between
-from permitcard.shared.errors import N_
+from permitcard.shared.errors import N_, CalendarUnknown
 from permitcard.shared.registry import PermitInfo
 from permitcard.shared.state import Machine
 
@@ -216,10 +216,30 @@ def eligibility(permit: PermitInfo | None, *, had_card_here: bool, holds_card_wi
 # --- dates ------------------------------------------------------------------------------------------
 
 def promised_date(*, approval_date: date, channel: str, working_days: int, calendar: CalendarData) -> date:
-    """Standard: the N-th working day after approval (approval day not counted). Instant: same day."""
+    """Standard: the N-th working day after approval (approval day not counted). Instant: same day.
+
+    Raises ``CalendarUnknown`` when the date falls in a year whose official calendar is not known yet;
+    callers that must not stop for it use ``promise``."""
     if channel == Channel.INSTANT:
         return approval_date
     return add_working_days(approval_date, working_days, calendar).due
+
+
+@dataclass(frozen=True)
+class Promise:
+    """The promised date, or the year whose official calendar it waits for (exactly one is set)."""
+
+    due: date | None
+    waits_for_year: int | None = None
+
+
+def promise(*, approval_date: date, channel: str, working_days: int, calendar: CalendarData) -> Promise:
+    """``promised_date``, but a year nobody has published yet gives a pending promise, never an error."""
+    try:
+        return Promise(promised_date(approval_date=approval_date, channel=channel, working_days=working_days,
+                                     calendar=calendar))
+    except CalendarUnknown as exc:
+        return Promise(None, int(exc.params["year"]))
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session, attributes
 
 from permitcard.cards import repository as repo
 from permitcard.cards.models import Card
-from permitcard.cards.service import can_produce, permit_values, produce
+from permitcard.cards.service import can_produce, permit_values, produce, set_waiting_promised_dates
 from permitcard.insurance.events import SsnAssigned
 from permitcard.permits.events import PERMIT_EVENTS, PermitEvent
 from permitcard.shared import audit, audit_bulk, clock, outbox
 from permitcard.shared.audit import Actor
+from permitcard.shared.calendar_store import CalendarYearEntered
 from permitcard.shared.registry import registry_for
 
 
@@ -137,6 +138,11 @@ def on_ssn_assigned(s: Session, event: SsnAssigned) -> None:
     start_waiting_production(s, event.permit_number)
 
 
+def on_calendar_year_entered(s: Session, event: CalendarYearEntered) -> None:
+    set_waiting_promised_dates(s, year=event.year)
+
+
 def register() -> None:
     outbox.handles(*PERMIT_EVENTS, batch=on_permit_events)(on_permit_event)
     outbox.handles(SsnAssigned)(on_ssn_assigned)
+    outbox.handles(CalendarYearEntered)(on_calendar_year_entered)

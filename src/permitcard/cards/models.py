@@ -49,6 +49,9 @@ class CardApplication(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     fee_fen: Mapped[int] = mapped_column(Integer, default=0)
     promised_date: Mapped[date | None] = mapped_column(Date, index=True)
+    # Approved while the official calendar of this year was not known yet: the promised date is set
+    # when an administrator enters that year (never guessed, and the approval does not wait for it).
+    promised_calendar_year: Mapped[int | None] = mapped_column(Integer, index=True)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     production_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -90,6 +93,7 @@ class Card(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     family_name: Mapped[str] = mapped_column(String(100))
     given_names: Mapped[str] = mapped_column(String(150), default="")
+    chinese_name: Mapped[str | None] = mapped_column(String(50))  # from the permit, where the person has one
     # Permit snapshot (nullable: a card issued before the permit was loaded carries none).
     permit_number: Mapped[str | None] = mapped_column(String(32), index=True)
     permit_category: Mapped[str | None] = mapped_column(String(2))

@@ -33,7 +33,19 @@ def label(table: dict[str, str], key: str | None) -> str:
     return i18n.gettext(table.get(key or "", key or ""))
 
 
+def promised_text(app: Any, default: str = "—") -> str:
+    """The promised date of an application as a reader sees it: the date, the official calendar it
+    waits for (approved while that year was unknown), or ``default`` (not approved yet)."""
+    if app.promised_date is not None:
+        return i18n.format_date(app.promised_date)
+    if getattr(app, "promised_calendar_year", None):
+        return i18n.gettext("The promised date is set as soon as the official %(year)s calendar is entered.",
+                            year=str(app.promised_calendar_year))
+    return default
+
+
 templates.globals.update(
+    promised_text=promised_text,
     card_state_label=lambda k: label(STATE_LABELS, k), card_kind_label=lambda k: label(KIND_LABELS, k),
     card_channel_label=lambda k: label(CHANNEL_LABELS, k), card_via_label=lambda k: label(VIA_LABELS, k),
 )
@@ -66,7 +78,8 @@ def apply_start(request: Request, db: Database = Depends(get_db),
 def _branch_options(db: Database) -> list[tuple[str, str, str]]:
     out = []
     for b in views.branch_choices(db):
-        hint = b.address + (" · " + i18n.gettext("Same-day card available") if b.instant_production else "")
+        hint = b.address + (" · " + i18n.gettext("Same-day cards only in person at the counter, not online")
+                            if b.instant_production else "")
         out.append((str(b.id), b.name, hint))
     return out
 

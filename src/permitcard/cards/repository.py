@@ -140,6 +140,14 @@ def queue(s: Session, f: QueueFilter, *, sort: str, offset: int, limit: int, aft
     return found, capped_count(s, query)
 
 
+def card_ids_of(s: Session, application_ids: list[int]) -> dict[int, int]:
+    """The card each of these applications produced, by application id (one query for a page)."""
+    if not application_ids:
+        return {}
+    q = select(Card.application_id, Card.id).where(Card.application_id.in_(application_ids)).order_by(Card.id)
+    return {a: c for a, c in s.execute(q).all() if a is not None}
+
+
 def queue_all(s: Session, f: QueueFilter, *, sort: str) -> list[CardApplication]:
     """Every application of the queue, in its order (CSV export)."""
     order = SORTS.get(sort, SORTS["-created"])
@@ -173,6 +181,19 @@ def in_progress_with_promise(s: Session, *, branch_id: int | None = None,
             q = q.where(CardApplication.branch_id == branch_id)
         queries.append(q.order_by(CardApplication.promised_date, CardApplication.id))
     return _merged(s, queries, lambda a: (a.promised_date, a.id), limit)
+
+
+def waiting_for_calendar(s: Session, *, year: int | None = None, branch_id: int | None = None,
+                         limit: int | None = None) -> list[CardApplication]:
+    """Approved applications whose promised date waits for an official calendar (of ``year``), oldest first."""
+    q = select(CardApplication).where(CardApplication.promised_calendar_year.is_not(None),
+                                      CardApplication.promised_date.is_(None))
+    if year is not None:
+        q = q.where(CardApplication.promised_calendar_year <= year)
+    if branch_id is not None:
+        q = q.where(CardApplication.branch_id == branch_id)
+    q = q.order_by(CardApplication.approved_at, CardApplication.id)
+    return list(s.execute(q.limit(limit) if limit else q).scalars())
 
 
 def _section(branch_id: int, state: str, channel: str | None, columns: Any) -> Any:

@@ -186,6 +186,7 @@ class QueuePage(Page[CardApplication]):
     """A page of the card queue, with the branches its rows name."""
 
     branches: dict[int, Branch] = field(default_factory=dict)
+    card_ids: dict[int, int] = field(default_factory=dict)  # application id -> the card it produced
 
 
 def scoped_filter(actor: Actor, f: QueueFilter) -> QueueFilter:
@@ -214,7 +215,7 @@ def queue(db: Database, *, actor: Actor, f: QueueFilter, sort: str = "-created",
         return QueuePage(items=found.items, total=total, page=page, per_page=per_page,
                          counts=repo.counts_by_state(s, f), total_exact=total <= COUNT_CAP,
                          next_after=found.next_after, prev_before=found.prev_before, keyset=order.keyset,
-                         branches=_branch_map(s))
+                         branches=_branch_map(s), card_ids=repo.card_ids_of(s, [a.id for a in found.items]))
 
 
 def export_table(db: Database, *, actor: Actor, f: QueueFilter,
@@ -239,7 +240,7 @@ def export_table(db: Database, *, actor: Actor, f: QueueFilter,
 class SlaRow:
     app: CardApplication
     branch: Branch | None
-    status: str  # due | due_today | overdue | unknown
+    status: str  # due | due_today | overdue | unknown | waiting_calendar (no promised date yet)
     working_days: int
 
 
@@ -250,7 +251,9 @@ def sla_rows(db: Database, *, actor: Actor) -> list[SlaRow]:
     branch_id = actor.branch_id if actor.role == service.BANK else None
     with db.uow(write=False) as s:
         cal, today, branches = calendar_data(s), clock.today(), _branch_map(s)
-        rows = []
+        # Approved while the official calendar of the promised date's year was unknown: listed first.
+        rows = [SlaRow(a, branches.get(a.branch_id), "waiting_calendar", 0)
+                for a in repo.waiting_for_calendar(s, branch_id=branch_id, limit=repo.SECTION_LIMIT)]
         for a in repo.in_progress_with_promise(s, branch_id=branch_id):
             assert a.promised_date is not None
             try:
@@ -259,6 +262,12 @@ def sla_rows(db: Database, *, actor: Actor) -> list[SlaRow]:
             except CalendarUnknown:
                 rows.append(SlaRow(a, branches.get(a.branch_id), "unknown", 0))
         return rows
+
+
+def waiting_for_calendar_count(db: Database) -> int:
+    """Approved applications whose promised date waits for an official calendar year not entered yet."""
+    with db.uow(write=False) as s:
+        return len(repo.waiting_for_calendar(s, limit=COUNT_CAP + 1))
 
 
 @dataclass
@@ -314,14 +323,19 @@ def today() -> date:
 def as_dict(card: CardDetail) -> dict[str, Any]:
     c = card.card
     return {"id": c.id, "card_number": c.card_number, "state": c.state, "version": c.version,
-            "family_name": c.family_name, "given_names": c.given_names, "ssn": card.ssn,
+            "family_name": c.family_name, "given_names": c.given_names, "chinese_name": c.chinese_name,
+            "ssn": card.ssn,
             "bank_account": card.bank_account, "branch_id": c.branch_id, "branch_name": card.branch.name,
             "application_id": c.application_id, "produced_at": c.produced_at, "issued_at": c.issued_at,
             "activated_at": c.activated_at, "suspended_at": c.suspended_at, "loss_reported_via": c.loss_reported_via,
-            "permit": {"permit_number": c.permit_number, "category": c.permit_category,
-                       "employer_name_en": c.employer_name_en, "employer_name_zh": c.employer_name_zh,
-                       "position": c.position, "valid_from": c.permit_valid_from, "valid_to": c.permit_valid_to,
-                       "status": c.permit_status}}
+            "permit": as_dict_permit(c)}
+
+
+def as_dict_permit(c: Card) -> dict[str, Any]:
+    """The permit information printed on a card (its snapshot)."""
+    return {"permit_number": c.permit_number, "category": c.permit_category, "employer_name_en": c.employer_name_en,
+            "employer_name_zh": c.employer_name_zh, "position": c.position, "valid_from": c.permit_valid_from,
+            "valid_to": c.permit_valid_to, "status": c.permit_status}
 
 
 @dataclass

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from permitcard.shared.schemas import ApiModel
 
 
-class EcardRegister(BaseModel):
+class EcardRegister(ApiModel):
     """Name as in the passport, EITHER the work permit number OR the SSN, the passport number, the
     e-mail address for the one-time code (used when no applicant account is linked to the permit)
     and a separate e-card password (8–16 characters, at least two kinds)."""
@@ -23,7 +25,7 @@ class EcardRegister(BaseModel):
     password_again: str = Field(max_length=64)
 
 
-class EcardRegistered(BaseModel):
+class EcardRegistered(ApiModel):
     """Send ``verification_token`` as ``Authorization: Bearer`` with the code."""
 
     verification_token: str
@@ -31,40 +33,40 @@ class EcardRegistered(BaseModel):
     contact_is_account: bool
 
 
-class EcardCodeIn(BaseModel):
+class EcardCodeIn(ApiModel):
     code: str = Field(max_length=12)
 
 
-class EcardSignIn(BaseModel):
+class EcardSignIn(ApiModel):
     """The work permit number or the SSN, and the e-card password."""
 
     number: str = Field(max_length=40)
     password: str = Field(max_length=64)
 
 
-class EcardRefresh(BaseModel):
+class EcardRefresh(ApiModel):
     refresh_token: str = Field(max_length=200)
 
 
-class EcardTokens(BaseModel):
+class EcardTokens(ApiModel):
     access_token: str
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme's name, not a secret
     expires_in: int
 
 
-class EcardPasswordChange(BaseModel):
+class EcardPasswordChange(ApiModel):
     current_password: str = Field(max_length=64)
     new_password: str = Field(max_length=64)
     new_password_again: str = Field(max_length=64)
 
 
-class EcardLoss(BaseModel):
+class EcardLoss(ApiModel):
     card_id: int
     version: int
 
 
-class EcardPermitOut(BaseModel):
+class EcardPermitOut(ApiModel):
     permit_number: str
     category: str
     employer_name_en: str
@@ -75,7 +77,7 @@ class EcardPermitOut(BaseModel):
     status: str
 
 
-class EcardOut(BaseModel):
+class EcardOut(ApiModel):
     name: str
     permit: EcardPermitOut | None
     service_state: Literal["active", "waiting", "suspended"]
@@ -87,11 +89,11 @@ class EcardOut(BaseModel):
     ssn_masked: str
 
 
-class EcardSsn(BaseModel):
+class EcardSsn(ApiModel):
     ssn: str
 
 
-class EcardQrOut(BaseModel):
+class EcardQrOut(ApiModel):
     token: str
     url: str
     expires_at: datetime
@@ -100,7 +102,7 @@ class EcardQrOut(BaseModel):
     svg: str
 
 
-class EcardVerificationOut(BaseModel):
+class EcardVerificationOut(ApiModel):
     """Only what a verifier needs: never the passport number or the SSN."""
 
     valid: bool

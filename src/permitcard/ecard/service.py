@@ -55,7 +55,7 @@ from permitcard.insurance import service as insurance
 from permitcard.shared import audit, clock, i18n, ids, outbox, passwords, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index, mask
-from permitcard.shared.errors import N_, FieldError, ValidationFailed
+from permitcard.shared.errors import N_, TOO_LONG, FieldError, ValidationFailed
 from permitcard.shared.registry import REFUSAL_MESSAGES, RegistryRefusal, registry_for
 
 __all__ = ["Holder", "Started", "TokenPair", "change_password", "forget_expired", "holder_for", "issue_tokens",
@@ -105,7 +105,7 @@ def _clean(*, family_name: str, given_names: str, number_kind: str, number: str,
     if not family:
         errors.append(FieldError("family_name", N_("Enter your family name as it is in your passport")))
     elif len(family) > 100 or len(given) > 200:
-        errors.append(FieldError("family_name", N_("Enter at most %(max_length)s characters"), {"max_length": 100}))
+        errors.append(FieldError("family_name", TOO_LONG, {"max_length": 100}))
     clean_number = "".join(number.split()).upper()
     if number_kind not in ("permit", "ssn"):
         errors.append(FieldError("number_kind", N_("Choose the number you will use")))

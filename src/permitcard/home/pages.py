@@ -44,7 +44,7 @@ def agency(request: Request, db: Database = Depends(get_db),
 def admin(request: Request, db: Database = Depends(get_db),
           actor: Actor = Depends(acting("account.manage"))) -> Response:
     todos = views.admin_home(db, actor=actor)
-    return render(request, "home/todo.html", {"todos": todos, "links": [
+    return render(request, "home/todo.html", {"todos": todos, "calendar_warning": views.calendar_warning(db), "links": [
         ("/admin/accounts", N_("Staff accounts")), ("/admin/accounts/invite", N_("Invite a staff member")),
         ("/admin/studios", N_("Accredited photo studios")), ("/admin/calendar", N_("Working-day calendar")),
         ("/audit", N_("Audit log"))]})

@@ -16,7 +16,7 @@ from permitcard.permits import views as permits
 from permitcard.photos import service as photos
 from permitcard.shared import clock
 from permitcard.shared.audit import Actor
-from permitcard.shared.calendar_store import load_calendar
+from permitcard.shared.calendar_store import load_calendar, missing_next_year
 from permitcard.shared.errors import N_
 
 
@@ -80,7 +80,23 @@ def agency_home(db: Database, *, actor: Actor) -> list[Todo]:
              "/agency/cards?state=resubmitted"),
         Todo(regs.get("refused", 0), N_("Insurance registrations refused by the registry"),
              "/agency/insurance?state=refused"),
+        Todo(cards.waiting_for_calendar_count(db),
+             N_("Approved card applications waiting for the official calendar to set their promised date"),
+             "/agency/cards#sla"),
     ]
+
+
+@dataclass(frozen=True)
+class CalendarWarning:
+    """Next year's official calendar is missing (shown to administrators from 1 October)."""
+
+    year: int
+    waiting: int  # approved applications already waiting for it
+
+
+def calendar_warning(db: Database) -> CalendarWarning | None:
+    year = missing_next_year(load_calendar(db), clock.today())
+    return CalendarWarning(year, cards.waiting_for_calendar_count(db)) if year else None
 
 
 def admin_home(db: Database, *, actor: Actor) -> list[Todo]:
@@ -88,8 +104,6 @@ def admin_home(db: Database, *, actor: Actor) -> list[Todo]:
     today = clock.today()
     soon = today + timedelta(days=30)
     all_studios = photos.list_studios(db)
-    next_year = today.year + 1
-    calendar = load_calendar(db)
     return [
         Todo(len(invitations.open_staff_invitations(db, actor=actor)), N_("Staff invitations not yet accepted"),
              "/admin/accounts"),
@@ -99,6 +113,6 @@ def admin_home(db: Database, *, actor: Actor) -> list[Todo]:
              "/admin/studios"),
         Todo(sum(1 for s in all_studios if s.accredited_on(today) and s.accredited_to_date <= soon),
              N_("Photo studio accreditations ending within 30 days"), "/admin/studios"),
-        Todo(0 if calendar.knows(next_year) else 1, N_("Official calendar of next year to enter when announced"),
-             "/admin/calendar"),
+        Todo(1 if missing_next_year(load_calendar(db), today) else 0,
+             N_("Official calendar of next year to enter when announced"), "/admin/calendar"),
     ]

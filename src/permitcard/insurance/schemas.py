@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from permitcard.shared.openapi import PageMeta
+from permitcard.shared.schemas import ApiModel
 
 
-class RegistrationIn(BaseModel):
+class RegistrationIn(ApiModel):
     """Give the notice number (Foreign Work Permit Notice) or the permit number (e-card), or both."""
 
     notice_number: str | None = Field(default=None, max_length=40)
@@ -21,7 +22,7 @@ class RegistrationIn(BaseModel):
         "A 2023 permanent residence ID; a valid one of this person is kept as their SSN"))
 
 
-class RegistrationOut(BaseModel):
+class RegistrationOut(ApiModel):
     id: int
     reference: str
     state: str

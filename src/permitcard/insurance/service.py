@@ -27,7 +27,7 @@ from permitcard.policy import service as policy
 from permitcard.shared import audit, clock, i18n, ids, outbox, state, throttle
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index, mask
-from permitcard.shared.errors import N_, Conflict, FieldError, Forbidden, ValidationFailed
+from permitcard.shared.errors import N_, TOO_LONG, Conflict, FieldError, Forbidden, ValidationFailed
 from permitcard.shared.registry import REFUSAL_MESSAGES, PermitInfo, PermitRegistry, RegistryRefusal, registry_for
 
 _NOTICE_RE = re.compile(r"^[A-Z0-9-]{4,40}$")
@@ -96,9 +96,9 @@ def _clean(notice_number: str | None, permit_number: str | None, family_name: st
     if not family:
         errors.append(FieldError("family_name", N_("Enter the family name as it is in the passport")))
     elif len(family) > 100:
-        errors.append(FieldError("family_name", N_("Enter at most %(max_length)s characters"), {"max_length": 100}))
+        errors.append(FieldError("family_name", TOO_LONG, {"max_length": 100}))
     if len(given) > 200:
-        errors.append(FieldError("given_names", N_("Enter at most %(max_length)s characters"), {"max_length": 200}))
+        errors.append(FieldError("given_names", TOO_LONG, {"max_length": 200}))
     passport = re.sub(r"\s+", "", passport_number or "").upper()
     if not passport:
         errors.append(FieldError("passport_number", N_("Enter the passport number")))

@@ -47,6 +47,12 @@ def deliver(s: Session, message: NotificationRequested) -> None:
     existing.sent_at = clock.now()
 
 
+def was_sent(s: Session, *, dedupe_key: str) -> bool:
+    """Has the message with this dedupe key been delivered (a recurring job asks before queueing it again)?"""
+    return s.execute(select(Notification.id).where(Notification.dedupe_key == dedupe_key,
+                                                   Notification.sent_at.is_not(None))).first() is not None
+
+
 def sent_to(s: Session, recipient: str) -> list[Notification]:
     return list(s.execute(select(Notification).where(Notification.recipient == recipient)
                           .order_by(Notification.id)).scalars())

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from permitcard.permits.change_views import History
+from permitcard.shared.schemas import ApiModel
 
 
-class ExtensionIn(BaseModel):
+class ExtensionIn(ApiModel):
     """Filed 90 to 30 days before the permit's last day."""
 
     requested_end_date: date = Field(description="The new last day of the permit")
@@ -19,7 +20,7 @@ class ExtensionIn(BaseModel):
     passport_expiry_date: date = Field(description="The passport's expiry date")
 
 
-class ModificationIn(BaseModel):
+class ModificationIn(ApiModel):
     """Only the details that changed; empty or absent fields stay as they are."""
 
     change_date: date = Field(description="The day the detail changed (report within 10 working days)")
@@ -33,15 +34,15 @@ class ModificationIn(BaseModel):
         "A different employer is refused: the old employer cancels, the new employer files a new application"))
 
 
-class CancellationIn(BaseModel):
+class CancellationIn(ApiModel):
     change_date: date = Field(description="The day the contract ended (report within 10 working days)")
 
 
-class ElectronicPermitIn(BaseModel):
+class ElectronicPermitIn(ApiModel):
     """Nothing changes: the electronic permit of a still-valid paper permit."""
 
 
-class ChangeResubmitIn(BaseModel):
+class ChangeResubmitIn(ApiModel):
     """A returned change application, corrected: the fields of its kind, and the version you corrected."""
 
     version: int
@@ -57,13 +58,13 @@ class ChangeResubmitIn(BaseModel):
     employer_uscc: str = Field(default="", max_length=32)
 
 
-class FieldChangeOut(BaseModel):
+class FieldChangeOut(ApiModel):
     field: str
     before: str
     after: str
 
 
-class PermitVersionOut(BaseModel):
+class PermitVersionOut(ApiModel):
     version: int
     kind: str = Field(description="issued, extension, modification, cancellation, electronic, ...")
     at: datetime
@@ -78,7 +79,7 @@ class PermitVersionOut(BaseModel):
     days_late: int
 
 
-class PermitHistoryOut(BaseModel):
+class PermitHistoryOut(ApiModel):
     permit_number: str
     family_name: str
     given_names: str

@@ -33,7 +33,7 @@ from permitcard.shared import audit, clock, i18n, ids, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar_store import calendar_data
 from permitcard.shared.crypto import blind_index, mask
-from permitcard.shared.errors import N_, FieldError, RuleViolation, ValidationFailed
+from permitcard.shared.errors import N_, NP_, TOO_LONG, FieldError, RuleViolation, ValidationFailed
 
 OPEN_STATES = (State.SUBMITTED, State.RETURNED, State.RESUBMITTED)
 NO_SUCH_PERMIT = N_("None of your employees holds a valid work permit with this number. Check the number.")
@@ -133,14 +133,15 @@ def _check_modification(current: dict[str, Any], data: Mapping[str, Any], employ
     wanted["passport_expiry_date"] = _date(data.get("passport_expiry_date"))
     errors: list[FieldError] = []
     if len(wanted["family_name"]) > domain.NAME_MAX or len(wanted.get("given_names", "")) > domain.NAME_MAX:
-        errors.append(FieldError("family_name", N_("Names must be %(max)s characters or fewer"),
+        errors.append(FieldError("family_name", NP_("Names must be %(max)s character or fewer",
+                                                    "Names must be %(max)s characters or fewer", "max"),
                                  {"max": domain.NAME_MAX}))
     if wanted["passport_number"] and not _PASSPORT_RE.match(wanted["passport_number"]):
         errors.append(FieldError("passport_number", N_("Enter the passport number: 5 to 20 letters and digits")))
     if wanted["passport_number"] and wanted["passport_expiry_date"] is None:
         errors.append(FieldError("passport_expiry_date", N_("Enter the date the passport expires")))
     if len(wanted["position"]) > domain.POSITION_MAX:
-        errors.append(FieldError("position", N_("Enter at most %(max)s characters"), {"max": domain.POSITION_MAX}))
+        errors.append(FieldError("position", TOO_LONG, {"max_length": domain.POSITION_MAX}))
     if wanted["category"] and wanted["category"] not in {c.value for c in domain.Category}:
         errors.append(FieldError("category", N_("Select the permit category")))
     expiry = wanted["passport_expiry_date"]
@@ -180,8 +181,10 @@ def _values(s: Session, actor: Actor, kind: Kind, permit: Permit, person: Permit
                                      _limits(s, actor))
         if beyond is not None:
             raise ValidationFailed.one(
-                "category", N_("A category %(category)s permit is valid for at most %(years)s years: "
-                               "the last possible day is %(last)s"),
+                "category", NP_("A category %(category)s permit is valid for at most %(years)s year: "
+                                "the last possible day is %(last)s",
+                                "A category %(category)s permit is valid for at most %(years)s years: "
+                                "the last possible day is %(last)s", "years"),
                 category=values["category"], years=beyond[0], last=beyond[1])
         values |= {"change_date": change, "days_late": _lateness(s, change)}
     elif kind == Kind.CANCELLATION:

@@ -14,7 +14,7 @@ from typing import Any
 
 from permitcard.permits import domain
 from permitcard.shared.calendar import CalendarData, add_working_days
-from permitcard.shared.errors import N_, FieldError, ValidationFailed
+from permitcard.shared.errors import N_, NP_, FieldError, ValidationFailed
 
 
 class Kind(StrEnum):
@@ -106,8 +106,11 @@ def check_new_end(*, category: str, valid_from: date, valid_to: date, new_end: d
     elif (beyond := domain.beyond_limit(category, valid_from, new_end, limits)) is not None:
         errors.append(FieldError(
             "requested_end_date",
-            N_("A category %(category)s permit is valid for at most %(years)s years: "
-               "the last possible day is %(last)s"), {"category": category, "years": beyond[0], "last": beyond[1]}))
+            NP_("A category %(category)s permit is valid for at most %(years)s year: "
+                "the last possible day is %(last)s",
+                "A category %(category)s permit is valid for at most %(years)s years: "
+                "the last possible day is %(last)s", "years"),
+            {"category": category, "years": beyond[0], "last": beyond[1]}))
     elif contract_end is not None and new_end > contract_end:
         errors.append(FieldError("contract_end_date",
                                  N_("The permit cannot be valid after the contract ends (%(end)s)"),

@@ -20,8 +20,8 @@ from typing import Any
 
 import pycountry
 
-from permitcard.shared import ids
-from permitcard.shared.errors import N_, FieldError, ValidationFailed
+from permitcard.shared import ids, names
+from permitcard.shared.errors import N_, NP_, TOO_LONG, FieldError, ValidationFailed
 from permitcard.shared.state import Machine
 
 
@@ -161,6 +161,7 @@ class ApplicationInput:
     contract_start_date: date | None = None
     contract_end_date: date | None = None
     requested_end_date: date | None = None
+    chinese_name: str = ""  # optional: the person's name in Chinese characters, where they have one
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> ApplicationInput:
@@ -172,6 +173,8 @@ class ApplicationInput:
                 values[f.name] = _as_date(raw)
             else:
                 values[f.name] = "" if raw is None else " ".join(str(raw).split())
+        # Alpha-2 or alpha-3 (as in the passport MRZ) in, alpha-2 stored; an unknown code stays to be refused.
+        values["nationality"] = ids.country_alpha2(values["nationality"]) or values["nationality"].upper()
         return cls(**values)
 
     def as_dict(self) -> dict[str, Any]:
@@ -197,11 +200,24 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+LATIN_ONLY = N_("Enter the name in Latin letters as in the passport's machine-readable zone: A to Z, spaces, "
+                "hyphens and apostrophes. A name in Chinese characters goes in the Chinese name field.")
+
+
 def _check_person(d: ApplicationInput, today: date, errors: list[FieldError]) -> None:
+    for name_field in ("given_names", "family_name"):
+        if passport_name_problem(getattr(d, name_field)):
+            errors.append(FieldError(name_field, LATIN_ONLY))
     if not d.family_name:
         errors.append(FieldError("family_name", N_("Enter the family name as it is in the passport")))
     elif len(d.family_name) > NAME_MAX or len(d.given_names) > NAME_MAX:
-        errors.append(FieldError("family_name", N_("Names must be %(max)s characters or fewer"), {"max": NAME_MAX}))
+        errors.append(FieldError("family_name", NP_("Names must be %(max_length)s character or fewer",
+                                                     "Names must be %(max_length)s characters or fewer",
+                                                     "max_length"), {"max_length": NAME_MAX}))
+    if names.chinese_name(d.chinese_name) is None:
+        errors.append(FieldError("chinese_name", N_("Enter the Chinese name in Chinese characters "
+                                                    "(at most %(max_length)s), or leave it empty"),
+                                 {"max_length": names.CHINESE_NAME_MAX}))
     if not d.nationality:
         errors.append(FieldError("nationality", N_("Select the nationality")))
     elif d.nationality == "CN":
@@ -212,7 +228,8 @@ def _check_person(d: ApplicationInput, today: date, errors: list[FieldError]) ->
     if d.birth_date is None:
         errors.append(FieldError("birth_date", N_("Enter the date of birth")))
     elif not MIN_AGE <= age_on(d.birth_date, today) <= MAX_AGE:
-        errors.append(FieldError("birth_date", N_("The person must be between %(min)s and %(max)s years old"),
+        errors.append(FieldError("birth_date", NP_("The person must be between %(min)s and %(max)s year old",
+                                    "The person must be between %(min)s and %(max)s years old", "max"),
                                  {"min": MIN_AGE, "max": MAX_AGE}))
     if d.sex not in ("M", "F"):
         errors.append(FieldError("sex", N_("Select the sex as it is in the passport")))
@@ -236,7 +253,7 @@ def _check_job(d: ApplicationInput, today: date, limits: Mapping[str, int], erro
     if not d.position:
         errors.append(FieldError("position", N_("Enter the position (job title)")))
     elif len(d.position) > POSITION_MAX:
-        errors.append(FieldError("position", N_("Enter at most %(max)s characters"), {"max": POSITION_MAX}))
+        errors.append(FieldError("position", TOO_LONG, {"max_length": POSITION_MAX}))
     if d.category not in {c.value for c in Category}:
         errors.append(FieldError("category", N_("Select the permit category")))
     start, end, until = d.contract_start_date, d.contract_end_date, d.requested_end_date
@@ -244,7 +261,8 @@ def _check_job(d: ApplicationInput, today: date, limits: Mapping[str, int], erro
         errors.append(FieldError("contract_start_date", N_("Enter the date the contract starts")))
     elif start < today - timedelta(days=START_GRACE_DAYS):
         errors.append(FieldError("contract_start_date",
-                                 N_("The contract start can be at most %(days)s days in the past"),
+                                 NP_("The contract start can be at most %(days)s day in the past",
+                                    "The contract start can be at most %(days)s days in the past", "days"),
                                  {"days": START_GRACE_DAYS}))
     if end is None:
         errors.append(FieldError("contract_end_date", N_("Enter the date the contract ends")))
@@ -262,9 +280,16 @@ def _check_job(d: ApplicationInput, today: date, limits: Mapping[str, int], erro
         years, last = beyond
         errors.append(FieldError(
             "requested_end_date",
-            N_("A category %(category)s permit is valid for at most %(years)s years: "
-               "the last possible day is %(last)s"),
+            NP_("A category %(category)s permit is valid for at most %(years)s year: "
+                "the last possible day is %(last)s",
+                "A category %(category)s permit is valid for at most %(years)s years: "
+                "the last possible day is %(last)s", "years"),
             {"category": d.category, "years": years, "last": last}))
+
+
+def passport_name_problem(value: str) -> bool:
+    """True when a passport name holds characters the MRZ cannot (Chinese characters, digits, ...)."""
+    return names.passport_name(value) is None
 
 
 def validate_application(
@@ -273,7 +298,10 @@ def validate_application(
     """The normalised application, or ValidationFailed naming every wrong field."""
     d = replace(data, passport_number=normalise_passport(data.passport_number),
                 nationality=data.nationality.strip().upper(), sex=data.sex.strip().upper(),
-                category=data.category.strip().upper())
+                category=data.category.strip().upper(),
+                family_name=names.passport_name(data.family_name) or data.family_name,
+                given_names=names.passport_name(data.given_names) or data.given_names,
+                chinese_name=names.chinese_name(data.chinese_name) or data.chinese_name)
     errors: list[FieldError] = []
     if not ids.is_valid_uscc(employer_uscc or ""):
         errors.append(FieldError("employer", N_("Your employer's unified social credit code is not valid. "
@@ -296,7 +324,7 @@ def validate_decision(action: str, reason: str) -> tuple[Action, str]:
         raise ValidationFailed.one("action", N_("Choose approve, reject or return for correction"))
     assert chosen is not None
     if len(reason) > 2000:
-        raise ValidationFailed.one("reason", N_("Enter at most %(max)s characters"), max=2000)
+        raise ValidationFailed.one("reason", TOO_LONG, max_length=2000)
     if chosen == Action.REJECT and not reason:
         raise ValidationFailed.one("reason", N_("Enter the reason for rejecting the application"))
     if chosen == Action.RETURN and not reason:

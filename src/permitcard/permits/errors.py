@@ -15,6 +15,26 @@ class AlreadyHoldsPermit(RuleViolation):
     )
 
 
+class ApplicationAlreadyOpen(RuleViolation):
+    """Your own application for this person is still open: correct or withdraw that one."""
+
+    code = "permit_application_open"
+    title = N_(
+        "You already have an open work permit application for this person (%(reference)s). Correct, "
+        "resubmit or withdraw that application instead of filing a new one."
+    )
+
+
+class HeldOrOpenElsewhere(RuleViolation):
+    """Another employer's permit or application: said without naming it (no number, no employer)."""
+
+    code = "permit_held_or_open"
+    title = N_(
+        "This person already holds a valid work permit or has a work permit application in progress. "
+        "A new application can be filed once that permit is cancelled or that application is closed."
+    )
+
+
 class NoticeNotConfirmed(RuleViolation):
     """The public verification page: unknown notice or a signature that does not match."""
 

@@ -26,7 +26,9 @@ class PermitPerson(Base):
     permit_number: Mapped[str] = mapped_column(String(32), unique=True)
     family_name: Mapped[str] = mapped_column(String(100))
     given_names: Mapped[str] = mapped_column(String(100), default="")
-    nationality: Mapped[str] = mapped_column(String(2))
+    # The name in Chinese characters, where the person has one (the passport name is the MRZ's Latin letters).
+    chinese_name: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    nationality: Mapped[str] = mapped_column(String(2))  # ISO 3166 alpha-2 (alpha-3 is accepted and converted)
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(1))
     passport_number: Mapped[str] = mapped_column(Encrypted())
@@ -52,7 +54,9 @@ class PermitApplication(Base):
     employer_id: Mapped[int] = mapped_column(Integer, index=True)
     family_name: Mapped[str] = mapped_column(String(100))
     given_names: Mapped[str] = mapped_column(String(100), default="")
-    nationality: Mapped[str] = mapped_column(String(2))
+    # The name in Chinese characters, where the person has one (the passport name is the MRZ's Latin letters).
+    chinese_name: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    nationality: Mapped[str] = mapped_column(String(2))  # ISO 3166 alpha-2 (alpha-3 is accepted and converted)
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(1))
     passport_number: Mapped[str] = mapped_column(Encrypted())

@@ -31,7 +31,8 @@ _employer_write = acting("permit.apply")
 _officer_read = acting_any("permit.decide", "permit.read_all")
 _decider = acting("permit.decide")
 
-TEXT_FIELDS = ("given_names", "family_name", "nationality", "sex", "passport_number", "position", "category")
+TEXT_FIELDS = ("given_names", "family_name", "chinese_name", "nationality", "sex", "passport_number", "position",
+               "category")
 DATE_MESSAGES = {
     "birth_date": N_("Enter the date of birth"),
     "passport_expiry_date": N_("Enter the date the passport expires"),
@@ -72,7 +73,7 @@ def _parse(values: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
 
 
 # The order of the fields on the form (_fields.html): the error summary lists errors in this order.
-FIELD_ORDER = ("given_names", "family_name", "nationality", "birth_date", "sex", "passport_number",
+FIELD_ORDER = ("given_names", "family_name", "chinese_name", "nationality", "birth_date", "sex", "passport_number",
                "passport_expiry_date", "position", "category", "contract_start_date", "contract_end_date",
                "requested_end_date")
 
@@ -118,6 +119,7 @@ def summary_rows(
     return [
         (_("Given names"), d.given_names or "—", "given_names"),
         (_("Family name"), d.family_name, "family_name"),
+        (_("Chinese name"), d.chinese_name or "—", "chinese_name"),
         (_("Nationality"), i18n.country_name(d.nationality), "nationality"),
         (_("Date of birth"), i18n.format_date(d.birth_date), "birth_date"),
         (_("Sex"), _sex(d.sex), "sex"),

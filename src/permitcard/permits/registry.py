@@ -33,6 +33,7 @@ def _info(permit: Any, person: Any, employer: accounts.EmployerInfo | None) -> P
         position=permit.position, valid_from=permit.valid_from_date, valid_to=permit.valid_to_date,
         status=domain.effective_status(permit.status, permit.valid_to_date, clock.today()), version=permit.version,
         origin="paper" if permit.origin == "paper" and permit.paper_superseded_at is None else "electronic",
+        chinese_name=person.chinese_name,
     )
 
 

@@ -6,18 +6,26 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from permitcard.permits.service import ApplicationPage, ApplicationView
 from permitcard.shared.crypto import mask
 from permitcard.shared.openapi import PageMeta
 from permitcard.shared.registry import PermitInfo
+from permitcard.shared.schemas import ApiModel
 
 
-class PermitApplicationIn(BaseModel):
-    family_name: str = Field(max_length=100, description="As in the passport")
-    given_names: str = Field(default="", max_length=100, description="As in the passport; may be empty")
-    nationality: str = Field(max_length=2, description="ISO 3166 alpha-2, not CN")
+class PermitApplicationIn(ApiModel):
+    family_name: str = Field(max_length=100, description="As in the passport's machine-readable zone: Latin "
+                                                         "letters A-Z, spaces, hyphens, apostrophes (letters with "
+                                                         "diacritics are written as in the MRZ: García -> GARCIA)")
+    given_names: str = Field(default="", max_length=100, description="As the family name; may be empty")
+    chinese_name: str = Field(default="", max_length=50,
+                              description="Optional: the person's name in Chinese characters, where they have one "
+                                          "(shown on the card beside the passport name)")
+    nationality: str = Field(min_length=1, max_length=3,
+                             description="ISO 3166 alpha-2 (`SE`) or alpha-3 as in the passport MRZ (`SWE`), "
+                                         "not CN; stored and answered as alpha-2")
     birth_date: date
     sex: Literal["M", "F"]
     passport_number: str = Field(max_length=32)
@@ -33,17 +41,17 @@ class PermitResubmitIn(PermitApplicationIn):
     version: int = Field(description="The version you corrected")
 
 
-class WithdrawIn(BaseModel):
+class WithdrawIn(ApiModel):
     version: int
 
 
-class PermitDecisionIn(BaseModel):
+class PermitDecisionIn(ApiModel):
     action: Literal["approve", "reject", "return"]
     reason: str = Field(default="", max_length=2000, description="Required to reject; what to fix to return")
     version: int
 
 
-class PermitApplicationOut(BaseModel):
+class PermitApplicationOut(ApiModel):
     id: int
     reference: str
     kind: Literal["new", "extension", "modification", "cancellation", "electronic"]
@@ -54,6 +62,7 @@ class PermitApplicationOut(BaseModel):
     employer_name_zh: str
     family_name: str
     given_names: str
+    chinese_name: str = ""
     nationality: str
     birth_date: date
     sex: str
@@ -88,11 +97,12 @@ class ApplicationListOut(PageMeta):
         return cls(items=items, **PageMeta.fields_of(p))
 
 
-class PermitOut(BaseModel):
+class PermitOut(ApiModel):
     permit_number: str
     notice_number: str
     family_name: str
     given_names: str
+    chinese_name: str = ""
     nationality: str
     birth_date: date
     sex: str
@@ -120,7 +130,7 @@ class NoticeOut(PermitOut):
     verify_url: str = Field(description="Public verification address encoded in the notice's QR code")
 
 
-class VerifyIn(BaseModel):
+class VerifyIn(ApiModel):
     permit_number: str = Field(max_length=64)
     family_name: str = Field(max_length=100)
     given_names: str = Field(default="", max_length=100)
@@ -128,7 +138,7 @@ class VerifyIn(BaseModel):
     require_valid: bool = True
 
 
-class VerifiedPermit(BaseModel):
+class VerifiedPermit(ApiModel):
     """What a verifying clerk needs: no birth date, no passport number."""
 
     permit_number: str
@@ -144,7 +154,7 @@ class VerifiedPermit(BaseModel):
     status: str
 
 
-class VerifyOut(BaseModel):
+class VerifyOut(ApiModel):
     confirmed: bool
     reason: Literal["unknown", "name_mismatch", "passport_mismatch", "not_valid"] | None = None
     message: str | None = None

@@ -21,7 +21,7 @@ from permitcard.auth.views import Role, has_permission
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.notifications.service import notify
-from permitcard.permits import change_approval, domain
+from permitcard.permits import change_approval, domain, duplicates
 from permitcard.permits import repository as repo
 from permitcard.permits.domain import Action, ApplicationInput, State
 from permitcard.permits.errors import AlreadyHoldsPermit
@@ -31,9 +31,9 @@ from permitcard.policy import service as policy
 from permitcard.shared import audit, clock, i18n, outbox, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index
-from permitcard.shared.errors import N_, Conflict, Forbidden, NotFound, RuleViolation
+from permitcard.shared.errors import N_, NP_, Conflict, Forbidden, NotFound, RuleViolation
 from permitcard.shared.pagination import Page
-from permitcard.shared.registry import PermitInfo, names_match
+from permitcard.shared.registry import PermitInfo
 
 __all__ = [
     "check_application",
@@ -59,6 +59,7 @@ class ApplicationView:
     employer_name_zh: str
     family_name: str
     given_names: str
+    chinese_name: str
     nationality: str
     birth_date: date
     sex: str
@@ -147,7 +148,8 @@ def application_view(s: Session, a: PermitApplication,
     return ApplicationView(
         id=a.id, reference=a.reference, kind=a.kind, state=a.state, version=a.version, employer_id=a.employer_id,
         employer_name_en=name_en, employer_name_zh=name_zh, family_name=a.family_name, given_names=a.given_names,
-        nationality=a.nationality, birth_date=a.birth_date, sex=a.sex, passport_number=a.passport_number,
+        chinese_name=a.chinese_name, nationality=a.nationality, birth_date=a.birth_date, sex=a.sex,
+        passport_number=a.passport_number,
         passport_expiry_date=a.passport_expiry_date, position=a.position, category=a.category,
         contract_start_date=a.contract_start_date, contract_end_date=a.contract_end_date,
         requested_end_date=a.requested_end_date, officer_note=a.officer_note,
@@ -197,9 +199,19 @@ def _check_limit_in_force(s: Session, a: PermitApplication) -> None:
     limits = policy.policy_for(s, city=city, on=clock.today()).permit_limits
     beyond = domain.beyond_limit(a.category, a.contract_start_date, a.requested_end_date, limits)
     if beyond is not None:
-        raise RuleViolation(N_("A category %(category)s permit is now valid for at most %(years)s years: "
-                               "the last possible day is %(last)s. Return the application for correction."),
+        raise RuleViolation(NP_("A category %(category)s permit is now valid for at most %(years)s year: "
+                                "the last possible day is %(last)s. Return the application for correction.",
+                                "A category %(category)s permit is now valid for at most %(years)s years: "
+                                "the last possible day is %(last)s. Return the application for correction.",
+                                "years"),
                             category=a.category, years=beyond[0], last=beyond[1])
+
+
+def _refuse_duplicate(s: Session, d: ApplicationInput, *, employer_id: int, excluding: int | None = None) -> None:
+    assert d.birth_date is not None  # validated
+    duplicates.refuse_duplicate(s, employer_id=employer_id, nationality=d.nationality,
+                                passport_hash=blind_index(d.passport_number), family_name=d.family_name,
+                                given_names=d.given_names, birth_date=d.birth_date, sex=d.sex, excluding=excluding)
 
 
 def _unique(s: Session, make: Any, taken: Any) -> str:
@@ -230,6 +242,7 @@ def file_application(db: Database, *, actor: Actor, data: Mapping[str, Any] | Ap
         d = _validated(s, data, _employer(s, actor))
         now = clock.now()
         assert actor.employer_id is not None
+        _refuse_duplicate(s, d, employer_id=actor.employer_id)
         a = PermitApplication(
             reference=_unique(s, domain.application_reference, repo.reference_exists), kind="new",
             employer_id=actor.employer_id, passport_hash=blind_index(d.passport_number), state=State.SUBMITTED,
@@ -254,6 +267,7 @@ def resubmit(db: Database, *, actor: Actor, application_id: int, version: int,
             raise RuleViolation(N_("This is a change of a permit: correct it on the change's own page."))
         domain.APPLICATION.next_state(a.state, Action.RESUBMIT)  # refuse before validating the answers
         d = _validated(s, data, employer)
+        _refuse_duplicate(s, d, employer_id=a.employer_id, excluding=a.id)
         values = {**d.as_dict(), "passport_hash": blind_index(d.passport_number), "submitted_at": clock.now()}
         state.change(s, a, machine=domain.APPLICATION, action=Action.RESUBMIT, seen=version, actor=actor,
                      values=values, before=_summary(a))
@@ -312,18 +326,15 @@ def decide(db: Database, *, actor: Actor, application_id: int, version: int, act
 
 def _find_or_create_person(s: Session, actor: Actor, a: PermitApplication) -> PermitPerson:
     """The same foreign national keeps one permit number for life."""
-    person = repo.person_by_passport(s, nationality=a.nationality, passport_hash=a.passport_hash)
-    if person is None:
-        for candidate in repo.people_by_identity(s, family_name=a.family_name, birth_date=a.birth_date,
-                                                 nationality=a.nationality, sex=a.sex):
-            if names_match(candidate.family_name, candidate.given_names, a.family_name, a.given_names):
-                person = candidate
-                break
+    person = duplicates.find_person(s, nationality=a.nationality, passport_hash=a.passport_hash,
+                                    family_name=a.family_name, given_names=a.given_names, birth_date=a.birth_date,
+                                    sex=a.sex)
     if person is None:
         year = clock.today().year
         number = _unique(s, lambda: domain.permit_number(year, secrets.randbelow(10**9)), repo.permit_number_taken)
         person = PermitPerson(permit_number=number, family_name=a.family_name, given_names=a.given_names,
-                              nationality=a.nationality, birth_date=a.birth_date, sex=a.sex,
+                              chinese_name=a.chinese_name, nationality=a.nationality, birth_date=a.birth_date,
+                              sex=a.sex,
                               passport_number=a.passport_number, passport_hash=a.passport_hash,
                               created_at=clock.now())
         s.add(person)
@@ -332,10 +343,11 @@ def _find_or_create_person(s: Session, actor: Actor, a: PermitApplication) -> Pe
                      after={"permit_number": number, "family_name": a.family_name, "nationality": a.nationality})
         return person
     before = {"family_name": person.family_name, "given_names": person.given_names,
-              "passport_number": person.passport_number}
-    after = {"family_name": a.family_name, "given_names": a.given_names, "passport_number": a.passport_number}
+              "passport_number": person.passport_number, "chinese_name": person.chinese_name}
+    after = {"family_name": a.family_name, "given_names": a.given_names, "passport_number": a.passport_number,
+             "chinese_name": a.chinese_name}
     if before != after:  # a new passport or a corrected name: the registry keeps the latest
-        person.family_name, person.given_names = a.family_name, a.given_names
+        person.family_name, person.given_names, person.chinese_name = a.family_name, a.given_names, a.chinese_name
         person.passport_number, person.passport_hash = a.passport_number, a.passport_hash
         audit.record(s, actor=actor, action="permit_person.updated", target_type="permit_person",
                      target_id=person.id, before=before, after=after)
@@ -345,9 +357,8 @@ def _find_or_create_person(s: Session, actor: Actor, a: PermitApplication) -> Pe
 def _issue_permit(s: Session, actor: Actor, a: PermitApplication) -> tuple[Permit, PermitPerson]:
     person = _find_or_create_person(s, actor, a)
     today = clock.today()
-    for held in repo.valid_permits_of(s, person.id):
-        if domain.effective_status(held.status, held.valid_to_date, today) == domain.PermitStatus.VALID:
-            raise AlreadyHoldsPermit(permit_number=person.permit_number)
+    if duplicates.held_valid_permit(s, person.id) is not None:
+        raise AlreadyHoldsPermit(permit_number=person.permit_number)
     now = clock.now()
     notice = _unique(s, lambda: domain.notice_number(today.year), repo.notice_taken)
     permit = Permit(person_id=person.id, employer_id=a.employer_id, category=a.category, position=a.position,

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
@@ -15,6 +15,7 @@ from permitcard.photos.schemas import PhotoList, PhotoOut
 from permitcard.shared import clock
 from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import errors
+from permitcard.shared.schemas import ApiModel
 
 router = APIRouter(prefix="/api/v1", tags=["photos"])
 
@@ -61,7 +62,7 @@ def photos(db: Database = Depends(get_db),
 # --- accredited studios, kept by an administrator -------------------------------------------------
 
 
-class StudioIn(BaseModel):
+class StudioIn(ApiModel):
     name: str = Field(max_length=200)
     address: str = Field(max_length=500)
     accredited_from_date: date = Field(description="First day the studio may upload (Asia/Shanghai)")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from permitcard.shared.schemas import ApiModel
 
 
-class PhotoOut(BaseModel):
+class PhotoOut(ApiModel):
     receipt_number: str
     family_name: str
     given_names: str
@@ -19,7 +19,7 @@ class PhotoOut(BaseModel):
     used_at: datetime | None
 
 
-class PhotoList(BaseModel):
+class PhotoList(ApiModel):
     items: list[PhotoOut]
     total: int
     used: int

@@ -19,7 +19,7 @@ from permitcard.photos.studios import list_studios, studio_by_id  # noqa: F401 -
 from permitcard.shared import audit, clock
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index
-from permitcard.shared.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed
+from permitcard.shared.errors import N_, TOO_LONG, FieldError, Forbidden, NotFound, ValidationFailed
 
 RECEIPT_FIELD = "photo_receipt"
 _PASSPORT_RE = re.compile(r"^[A-Z0-9<]{3,32}$")
@@ -73,9 +73,9 @@ def upload(db: Database, *, actor: Actor, family_name: str, given_names: str, pa
     if not family:
         errors.append(FieldError("family_name", N_("Enter the family name as it is in the passport")))
     elif len(family) > 100:
-        errors.append(FieldError("family_name", N_("Enter at most %(max_length)s characters"), {"max_length": 100}))
+        errors.append(FieldError("family_name", TOO_LONG, {"max_length": 100}))
     if len(given) > 200:
-        errors.append(FieldError("given_names", N_("Enter at most %(max_length)s characters"), {"max_length": 200}))
+        errors.append(FieldError("given_names", TOO_LONG, {"max_length": 200}))
     if not passport:
         errors.append(FieldError("passport_number", N_("Enter the passport number")))
     elif not _PASSPORT_RE.match(passport):

@@ -15,7 +15,7 @@ from permitcard.photos.errors import StudioNotAccredited
 from permitcard.photos.models import PhotoStudio
 from permitcard.shared import audit, clock
 from permitcard.shared.audit import Actor
-from permitcard.shared.errors import N_, Conflict, Forbidden, NotFound
+from permitcard.shared.errors import N_, TOO_LONG, Conflict, Forbidden, NotFound
 from permitcard.shared.web import Form
 
 
@@ -62,9 +62,9 @@ def _validated(values: dict[str, str]) -> tuple[str, str, date, date]:
     start = form.date("accredited_from", required_message=N_("Enter the date the accreditation starts"))
     end = form.date("accredited_to", required_message=N_("Enter the date the accreditation ends"))
     if len(name) > 200:
-        form.error("name", N_("Enter at most %(max_length)s characters"), max_length=200)
+        form.error("name", TOO_LONG, max_length=200)
     if len(address) > 500:
-        form.error("address", N_("Enter at most %(max_length)s characters"), max_length=500)
+        form.error("address", TOO_LONG, max_length=500)
     if start and end and end < start:
         form.error("accredited_to", N_("The accreditation must end on or after the day it starts"))
     form.raise_if_errors()

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from permitcard.shared.schemas import ApiModel
 
 
-class CityOut(BaseModel):
+class CityOut(ApiModel):
     code: str = Field(description="First four digits of the GB/T 2260 code, e.g. 4419 for Dongguan")
     name_en: str
     name_zh: str
     is_default: bool
 
 
-class PolicyOut(BaseModel):
+class PolicyOut(ApiModel):
     """Every rule of a city as in force on one business day (Asia/Shanghai). Money in fen."""
 
     city: str
@@ -30,7 +32,7 @@ class PolicyOut(BaseModel):
     ecard_qr_seconds: int
 
 
-class RuleValueOut(BaseModel):
+class RuleValueOut(ApiModel):
     key: str
     value: str = Field(description="Canonical value: a number, fen for fees, or branch codes separated by spaces")
     effective_from: date
@@ -39,7 +41,7 @@ class RuleValueOut(BaseModel):
     created_by: str
 
 
-class RuleValueIn(BaseModel):
+class RuleValueIn(ApiModel):
     key: str = Field(max_length=40, description="The rule, e.g. fee_replacement or card_ready_working_days")
     value: str = Field(max_length=1000, description="Years, days or seconds as a whole number; fees in yuan "
                                                       "(\"20.00\"); a province code; branch codes separated by spaces")

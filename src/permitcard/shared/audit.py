@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from permitcard.config import get_settings
 from permitcard.shared import clock, crypto, merkle
 from permitcard.shared.crypto import mask
-from permitcard.shared.errors import N_
+from permitcard.shared.errors import N_, NP_
 from permitcard.shared.models import AuditLog, AuditSeal
 
 if TYPE_CHECKING:
@@ -372,8 +372,10 @@ def verify(session: Session, batch: int = 2000) -> ChainReport:
     v.run(session, batch)
     stale = timedelta(seconds=get_settings().audit_gap_seconds * 10)
     if v.oldest_unsealed is not None and _utc(v.oldest_unsealed.at) < clock.now() - stale:
-        v.find("unsealed_old", N_("Entry %(row)s and %(n)s after it are not sealed though written more than "
-                                  "%(minutes)s minutes ago: is the worker running?"), v.oldest_unsealed.id,
+        v.find("unsealed_old", NP_("Entry %(row)s and %(n)s after it are not sealed though written more than "
+                                   "%(minutes)s minute ago: is the worker running?",
+                                   "Entry %(row)s and %(n)s after it are not sealed though written more than "
+                                   "%(minutes)s minutes ago: is the worker running?", "minutes"), v.oldest_unsealed.id,
                serious=False, n=v.unsealed - 1, minutes=int(stale.total_seconds() // 60))
     latest = None
     if seals:

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from permitcard.db import Database
-from permitcard.shared import audit, clock
+from permitcard.shared import audit, clock, outbox
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar import CalendarData, DayOverride
+from permitcard.shared.events import Event
 from permitcard.shared.models import CalendarDay, CalendarYear
+
+
+@dataclass(frozen=True)
+class CalendarYearEntered(Event):
+    """An administrator entered (or corrected) a year's official calendar: dates waiting for it can be set."""
+
+    name: ClassVar[str] = "calendar.year_entered"
+    year: int = 0
+
+
+def missing_next_year(data: CalendarData, today: date) -> int | None:
+    """From 1 October, the coming year while its official calendar is still unknown (else None)."""
+    if today.month >= 10 and not data.knows(today.year + 1):
+        return today.year + 1
+    return None
 
 
 def calendar_data(s: Session) -> CalendarData:
@@ -43,4 +61,5 @@ def enter_year(db: Database, *, year: int, holidays: list[tuple[date, str]], wor
         audit.record(s, actor=actor, action="calendar.year_entered", target_type="calendar_year", target_id=year,
                      after={"holidays": [d.isoformat() for d, _ in holidays],
                             "workdays": [d.isoformat() for d, _ in workdays]})
+        outbox.publish(s, CalendarYearEntered(year=year))
         s.commit()

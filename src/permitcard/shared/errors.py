@@ -15,6 +15,25 @@ def N_(message: str) -> str:
     return message
 
 
+class Plural(str):
+    """A message id that has a plural form: ``i18n.translate`` picks the form (ngettext) by the parameter
+    named ``count`` ("at most 1 year", "at most 5 years"; Chinese has one form)."""
+
+    plural: str
+    count_param: str
+
+    def __new__(cls, singular: str, plural: str, count: str) -> Plural:
+        message = super().__new__(cls, singular)
+        message.plural, message.count_param = plural, count
+        return message
+
+
+def NP_(singular: str, plural: str, count: str) -> Plural:
+    """Mark a message with a count for extraction (``-k NP_:1,2``): ``count`` names the parameter that
+    chooses the form. Every message that shows a number of things uses it, never ``N_``."""
+    return Plural(singular, plural, count)
+
+
 @dataclass(frozen=True)
 class FieldError:
     field: str
@@ -92,3 +111,8 @@ class CalendarUnknown(RuleViolation):
         "The official working-day calendar for %(year)s is not known yet. "
         "An administrator must enter it before this date can be calculated."
     )
+
+
+# Messages many contexts share.
+TOO_LONG = NP_("Enter at most %(max_length)s character", "Enter at most %(max_length)s characters", "max_length")
+TOO_SHORT = NP_("Enter at least %(min_length)s character", "Enter at least %(min_length)s characters", "min_length")

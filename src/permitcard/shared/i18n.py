@@ -25,6 +25,7 @@ from babel.support import NullTranslations, Translations
 from markupsafe import Markup
 
 from permitcard.shared import clock
+from permitcard.shared.errors import Plural
 
 LOCALES = ("en", "zh_Hans")
 DEFAULT = "en"
@@ -110,8 +111,15 @@ def set_locale(locale: str) -> None:
     _current.set(locale if locale in LOCALES else DEFAULT)
 
 
+def _text(message: str, params: dict[str, Any] | None) -> str:
+    """The translation of a message id, in its plural form when it has one (``errors.NP_``)."""
+    if isinstance(message, Plural) and params and message.count_param in params:
+        return str(translations(get_locale()).ngettext(message, message.plural, int(params[message.count_param])))
+    return str(translations(get_locale()).gettext(message))
+
+
 def gettext(message: str, **params: Any) -> str:
-    text = translations(get_locale()).gettext(message)
+    text = _text(message, params)
     return text % params if params else text
 
 
@@ -132,7 +140,7 @@ _ = gettext
 
 def translate(message: str, params: dict[str, Any] | None = None) -> str:
     """Translate a message id carried by a domain error, then fill its parameters."""
-    text = translations(get_locale()).gettext(message)
+    text = _text(message, params)
     if params:
         localised = {k: localise_value(v) for k, v in params.items()}
         try:
@@ -150,20 +158,39 @@ def localise_value(value: Any) -> Any:
     return value
 
 
+# The Babel locale that formats dates, times and numbers for each language: English pages are written
+# for readers in China and abroad, in British style (12 April 1988, 28/11/2026), never US style.
+FORMAT_LOCALE = {"en": "en_GB", "zh_Hans": "zh_Hans"}
+
+
 def babel_locale(locale: str | None = None) -> Locale:
-    return Locale.parse(locale or get_locale())
+    chosen = locale or get_locale()
+    return Locale.parse(FORMAT_LOCALE.get(chosen, chosen))
 
 
-def format_date(value: date | None, fmt: str = "long") -> str:
+def format_date(value: date | datetime | None, fmt: str = "long") -> str:
+    """A date in the reader's format. An instant is first put on the Asia/Shanghai calendar."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        value = clock.local(value).date()
     return str(_format_date(value, format=fmt, locale=babel_locale()))
 
 
 def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    """An instant as Asia/Shanghai time in the reader's format (naive values are UTC)."""
     if value is None:
         return ""
     return str(_format_datetime(clock.local(value), format=fmt, locale=babel_locale()))
+
+
+def rfc3339(value: datetime | date | None) -> str:
+    """For machine-readable attributes (``<time datetime>``): an instant with its offset, a date as is."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return clock.local(value).isoformat()
+    return value.isoformat()
 
 
 def country_name(alpha2: str | None) -> str:
@@ -194,6 +221,7 @@ def jinja_globals() -> dict[str, Any]:
     return {
         "format_date": format_date,
         "format_datetime": format_datetime,
+        "rfc3339": rfc3339,
         "country_name": country_name,
         "get_locale": get_locale,
         "html_lang": html_lang,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
+import pycountry
 from stdnum import luhn
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -13,6 +14,24 @@ from stdnum.iso7064 import mod_11_2
 _PERMIT_RE = re.compile(r"^[A-Z0-9]{6,32}$")
 # Crockford-like alphabet for references read aloud at a counter: no I, L, O, U.
 _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+# ICAO 9303 codes in a passport's MRZ that are not ISO 3166 alpha-3 but name an ISO country.
+_MRZ_CODES = {"D": "DE"}
+
+
+def country_alpha2(raw: str | None) -> str | None:
+    """The ISO 3166 alpha-2 code of a country given as alpha-2 (``SE``) or alpha-3 as in the passport's MRZ
+    (``SWE``, ``D<<`` for Germany), in any case and padding; None when it names no country. One stored form."""
+    code = (raw or "").strip().upper().rstrip("<")
+    if code in _MRZ_CODES:
+        return _MRZ_CODES[code]
+    country = None
+    if len(code) == 2:
+        country = pycountry.countries.get(alpha_2=code)
+    elif len(code) == 3:
+        country = pycountry.countries.get(alpha_3=code)
+    return str(country.alpha_2) if country is not None else None
 
 
 def normalise_permit_number(raw: str) -> str | None:

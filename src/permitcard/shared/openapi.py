@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from permitcard.shared.schemas import ApiModel
 
 DESCRIPTIONS = {
     400: "Bad request",
@@ -17,12 +17,12 @@ DESCRIPTIONS = {
 }
 
 
-class FieldProblem(BaseModel):
+class FieldProblem(ApiModel):
     field: str
     message: str
 
 
-class Problem(BaseModel):
+class Problem(ApiModel):
     type: str
     title: str
     status: int
@@ -49,7 +49,7 @@ AFTER_DOC = ("Cursor: the page after the one that gave this value as `next_after
 BEFORE_DOC = "Cursor: the page before the one that gave this value as `prev_before`."
 
 
-class PageMeta(BaseModel):
+class PageMeta(ApiModel):
     """What every list answer says about its page (``shared.pagination.Page``)."""
 
     total: int

@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from permitcard.shared.errors import N_, RuleViolation
+from permitcard.shared.names import fold
 from permitcard.shared.ports import Port
 
 
@@ -44,6 +45,7 @@ class PermitInfo:
     # "electronic": on the social security record; "paper": a pre-2024-12-01 paper permit not yet
     # superseded (no change, no replacement), whose information cannot be loaded onto a card yet.
     origin: str = "electronic"
+    chinese_name: str = ""  # the person's name in Chinese characters, where they have one
 
     @property
     def is_valid(self) -> bool:
@@ -105,7 +107,7 @@ def names_match(a_family: str, a_given: str, b_family: str, b_given: str) -> boo
     """Names as in the passport: case, spacing and hyphen/apostrophe differences do not count."""
 
     def norm(x: str) -> str:
-        return "".join(ch for ch in x.upper() if ch.isalnum())
+        return fold(x)  # García == GARCIA, as the MRZ writes it
 
     if norm(a_family) != norm(b_family):
         return False

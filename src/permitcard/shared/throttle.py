@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from permitcard.db import Database
 from permitcard.shared import clock
-from permitcard.shared.errors import N_, DomainError
+from permitcard.shared.errors import NP_, DomainError
 from permitcard.shared.models import AttemptCounter
 
 FREE_FAILURES = 5
@@ -38,13 +38,16 @@ class TooManyAttempts(DomainError):
 
     status = 429
     code = "too_many_attempts"
-    title = N_("Too many attempts. Wait %(seconds)s seconds, then try again.")
+    title = NP_("Too many attempts. Wait %(seconds)s second, then try again.",
+                "Too many attempts. Wait %(seconds)s seconds, then try again.", "seconds")
 
     def __init__(self, retry_after: int) -> None:
         self.retry_after = max(1, int(retry_after))
         if self.retry_after > 90:
             minutes = -(-self.retry_after // 60)
-            super().__init__(N_("Too many attempts. Wait %(minutes)s minutes, then try again."), minutes=minutes)
+            super().__init__(NP_("Too many attempts. Wait %(minutes)s minute, then try again.",
+                                 "Too many attempts. Wait %(minutes)s minutes, then try again.", "minutes"),
+                             minutes=minutes)
         else:
             super().__init__(self.title, seconds=self.retry_after)
 

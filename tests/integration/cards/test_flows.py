@@ -233,19 +233,6 @@ def test_notifications_go_to_the_linked_account_in_its_language(db):
     assert sent and app.reference in sent[0].body
 
 
-def test_approval_into_an_unknown_calendar_year_is_refused_and_nothing_changes(db):
-    from permitcard.shared import clock
-    from permitcard.shared.errors import CalendarUnknown
-
-    permit, _ssn, receipt, user = ready_applicant(db)
-    app = cards.apply_online(db, actor=user, branch_id=branch_id(db, STANDARD_BRANCH), photo_receipt=receipt,
-                             passport_number=permit.passport_number)
-    with clock.frozen(date(2026, 12, 21)), pytest.raises(CalendarUnknown) as err:
-        cards.decide(db, actor=agency_clerk(db), application_id=app.id, version=app.version, action="approve")
-    assert err.value.status == 422 and err.value.params["year"] == 2027
-    assert views.application_detail(db, actor=user, application_id=app.id).app.state == "submitted"
-
-
 def test_home_prompts_to_link_an_unlinked_account(client, db):
     from permitcard.auth.domain import Role
     from tests.factories import make_user, page_login

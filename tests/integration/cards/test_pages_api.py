@@ -186,3 +186,46 @@ def test_api_eligibility_application_illegal_transition_and_card(client, db):
     api_login(client, own_clerk.label)
     r = client.post(f"/api/v1/card-applications/{app['id']}/confirm-receipt", json={"version": 3})
     assert r.status_code == 200 and r.json()["state"] == "ready_for_collection"
+
+
+def test_online_applicants_are_told_same_day_cards_are_made_only_at_the_counter(client, db):
+    """Asking for the instant channel online is refused with the reason (never a silent standard application);
+    the branch page says so before the applicant chooses."""
+    permit, _ssn, receipt, user = ready_applicant(db)
+    email = user.label
+    csrf_token = api_login(client, email)
+    client.headers["X-CSRF-Token"] = csrf_token
+    r = client.post("/api/v1/card-applications", json={"branch_id": branch_id(db, INSTANT_BRANCH),
+                                                       "photo_receipt": receipt,
+                                                       "passport_number": permit.passport_number,
+                                                       "channel": "instant"})
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    assert problem["errors"][0]["field"] == "channel"
+    assert "only in person at the counter" in problem["errors"][0]["message"]
+    assert client.get("/api/v1/card-applications").json()["total"] == 0  # nothing filed
+    client.cookies.clear()
+    page_login(client, email)
+    page = client.get("/my/card/apply/branch")
+    assert page.status_code == 200
+    assert "Same-day cards are made only in person at the counter" in page.text
+    assert "Same-day card available" not in page.text
+
+
+def test_the_chinese_name_is_on_the_card_face_beside_the_passport_name(client, db):
+    permit, _ssn, receipt, user = ready_applicant(db, family_name="García", given_names="Ana", chinese_name="安娜")
+    assert (permit.family_name, permit.chinese_name) == ("GARCIA", "安娜")  # the MRZ letters, and the Chinese name
+    clerk = bank_clerk(db, INSTANT_BRANCH)
+    app = paper_application(db, clerk, permit, receipt, channel="instant")
+    cards.produce_instant(db, actor=clerk, application_id=app.id, version=app.version)
+    card_id = db_card_id(db, app.id)
+    page_login(client, user.label)
+    for url in ("/my", f"/my/cards/{card_id}"):  # the overview's card face and the card's own page
+        page = client.get(url)
+        assert page.status_code == 200
+        assert 'lang="zh-Hans">安娜</span>' in page.text and "GARCIA" in page.text
+
+
+def db_card_id(db, application_id):  # type: ignore[no-untyped-def]
+    with db.uow(write=False) as s:
+        return s.execute(select(Card.id).where(Card.application_id == application_id)).scalar_one()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -74,9 +74,10 @@ def test_one_person_one_ssn_forever(db: Database) -> None:
 
 
 def test_people_sharing_a_prefix_get_the_next_sequence_of_their_parity(db: Database) -> None:
-    a = file_and_approve(db, sex="F", given_names="ANA")
-    b = file_and_approve(db, sex="F", given_names="BEA")
-    c = file_and_approve(db, sex="M", given_names="CARLOS")
+    born = {"birth_date": date(1990, 5, 17)}  # one SSN prefix: the same birth date, nationality, province
+    a = file_and_approve(db, sex="F", given_names="ANA", **born)
+    b = file_and_approve(db, sex="F", given_names="BEA", **born)
+    c = file_and_approve(db, sex="M", given_names="CARLOS", **born)
     ssns = [register_for_ssn(db, x) for x in (a, b, c)]
     assert [s[14:17] for s in ssns] == ["002", "004", "001"]
     assert len({s[:14] for s in ssns}) == 1

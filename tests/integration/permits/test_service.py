@@ -161,24 +161,50 @@ def test_list_filters_search_sort(db: Database, employer: Actor) -> None:
 
 def test_same_person_keeps_one_permit_number_for_life(db: Database, employer: Actor) -> None:
     first = file_and_approve(db, employer_id=employer.employer_id, user_id=employer.user_id,
-                             passport_number="E1234567", requested_end_date=clock.today() + timedelta(days=40))
+                             passport_number="E1234567", requested_end_date=clock.today() + timedelta(days=40),
+                             birth_date=date(1990, 5, 17))
     later = clock.today() + timedelta(days=60)
     with clock.frozen(later):
         other_id, other_user = employer_with_user(db)
         second = file_and_approve(db, employer_id=other_id, user_id=other_user, passport_number="N7654321",
-                                  contract_start_date=later)
+                                  contract_start_date=later, birth_date=date(1990, 5, 17))
     assert second.permit_number == first.permit_number
     assert second.notice_number != first.notice_number
     with db.uow(write=False) as s:
         assert len(s.execute(select(PermitPerson)).scalars().all()) == 1
 
 
-def test_a_second_valid_permit_is_refused(db: Database, employer: Actor) -> None:
-    file_and_approve(db, employer_id=employer.employer_id, user_id=employer.user_id, passport_number="E1234567")
-    app = permits.file_application(db, actor=employer, data=application_data(passport_number="E1234567"))
-    with pytest.raises(AlreadyHoldsPermit):
-        permits.decide(db, actor=officer_actor(), application_id=app.id, version=1, action="approve")
-    assert permit_views.get_application(db, actor=employer, application_id=app.id).state == "submitted"
+NOVAK = {"family_name": "NOVAK", "given_names": "JAN", "nationality": "CZ", "birth_date": date(1985, 3, 9)}
+
+
+def test_a_second_application_is_refused_when_filed_pointing_to_the_existing_one(db: Database, employer: Actor) -> None:
+    """Refused at filing (not at approval), naming the filing employer's own permit or application and
+    never another employer's."""
+    from permitcard.permits.errors import ApplicationAlreadyOpen, HeldOrOpenElsewhere
+    from tests.permit_factories import employer_with_user
+
+    held = file_and_approve(db, employer_id=employer.employer_id, user_id=employer.user_id, passport_number="E1234567")
+    with pytest.raises(AlreadyHoldsPermit) as own:
+        permits.file_application(db, actor=employer, data=application_data(passport_number="E1234567"))
+    assert own.value.params["permit_number"] == held.permit_number
+    other_id, other_user = employer_with_user(db)
+    other = employer_actor(other_id, other_user)
+    with pytest.raises(HeldOrOpenElsewhere) as elsewhere:
+        permits.file_application(db, actor=other, data=application_data(passport_number="E1234567"))
+    assert held.permit_number not in str(elsewhere.value) and not elsewhere.value.params
+
+    first = permits.file_application(db, actor=employer, data=application_data(
+        **NOVAK, passport_number="C7654321"))
+    with pytest.raises(ApplicationAlreadyOpen) as again:  # the same passport, or the same person by identity
+        permits.file_application(db, actor=employer, data=application_data(
+            **NOVAK, passport_number="C7654321"))
+    assert again.value.params["reference"] == first.reference
+    with pytest.raises(HeldOrOpenElsewhere):
+        permits.file_application(db, actor=other, data=application_data(
+            **{**NOVAK, "family_name": "Novak", "given_names": "Jan"}, passport_number="C0000001"))
+    permits.withdraw(db, actor=employer, application_id=first.id, version=first.version)
+    assert permits.file_application(db, actor=other, data=application_data(
+        **NOVAK, passport_number="C7654321")).state == "submitted"
 
 
 def test_registry_verify_reasons(db: Database, employer: Actor) -> None:

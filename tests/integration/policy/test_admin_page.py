@@ -36,13 +36,13 @@ def test_admin_sees_current_values_and_plans_a_new_one(client: TestClient, db: D
     assert page.status_code == 200
     assert "Rules for Dongguan" in page.text and "Fee for a replacement card" in page.text
     assert "CN¥20.00" in page.text and "CGB-DG-MAIN, CGB-DG-ZHONGXIN" in page.text
-    assert "since December 1, 2024" in page.text and 'href="/admin/policy"' in page.text  # in the menu
+    assert "since 1 December 2024" in page.text and 'href="/admin/policy"' in page.text  # in the menu
 
     r = _post(client, key="fee_replacement", value="25.00", effective_from="2026-07-01", note="Notice 2026/7")
     assert r.status_code == 303  # type: ignore[attr-defined]
     page = client.get("/admin/policy/4419?saved=1")
     assert "The new value was saved" in page.text
-    assert "CN¥25.00 from July 1, 2026" in page.text and "Notice 2026/7" in page.text
+    assert "CN¥25.00 from 1 July 2026" in page.text and "Notice 2026/7" in page.text
     assert "CN¥20.00" in page.text  # still in force today
 
 

@@ -196,3 +196,32 @@ def test_permit_number_rejects_other_shapes() -> None:
 ])
 def test_effective_status(status: str, today: date, shown: str) -> None:
     assert domain.effective_status(status, date(2028, 11, 30), today) == shown
+
+
+@pytest.mark.parametrize(("code", "stored"), [("SWE", "SE"), ("swe", "SE"), ("SE", "SE"), ("D<<", "DE"),
+                                              ("BRA", "BR")])
+def test_nationality_accepts_alpha_3_as_in_the_mrz_and_stores_alpha_2(code: str, stored: str) -> None:
+    assert check(ApplicationInput.from_mapping({**good().as_dict(), "nationality": code})).nationality == stored
+
+
+@pytest.mark.parametrize("code", ["CHN", "XXX", "SWED"])
+def test_an_alpha_3_code_of_china_or_of_nothing_is_refused(code: str) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        check(ApplicationInput.from_mapping({**good().as_dict(), "nationality": code}))
+    assert fields_of(exc) == {"nationality"}
+
+
+def test_the_passport_name_is_mrz_latin_letters_and_a_chinese_name_is_its_own_field() -> None:
+    d = check(good(family_name="García López", given_names="Anne-Marie O'Neil", chinese_name="玛丽亚·加西亚"))
+    assert (d.family_name, d.given_names, d.chinese_name) == ("GARCIA LOPEZ", "ANNE-MARIE O'NEIL", "玛丽亚·加西亚")
+    for bad in ("李明", "Иван", "SMITH2"):
+        with pytest.raises(ValidationFailed) as exc:
+            check(good(family_name=bad))
+        assert fields_of(exc) == {"family_name"}
+        assert "Chinese name field" in exc.value.errors[0].message
+    with pytest.raises(ValidationFailed) as exc:
+        check(good(given_names="明"))
+    assert fields_of(exc) == {"given_names"}
+    with pytest.raises(ValidationFailed) as exc:
+        check(good(chinese_name="Li Ming"))
+    assert fields_of(exc) == {"chinese_name"}

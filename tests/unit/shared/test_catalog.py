@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -12,7 +13,7 @@ PO = SRC / "locale" / "zh_Hans" / "LC_MESSAGES" / "messages.po"
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2"), ("**/templates/**.txt", "jinja2")]
 OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"},
            "**/templates/**.txt": {"extensions": "jinja2.ext.i18n"}}
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+KEYWORDS = {"_": None, "N_": None, "NP_": (1, 2), "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 
 
 def _source_messages() -> dict[tuple[str, str | None], str]:
@@ -57,3 +58,19 @@ def test_translations_keep_every_placeholder():
             if s and set(re.findall(r"%\(\w+\)[sd]", s)) != want:
                 bad.append(m.id)
     assert not bad, f"placeholders differ: {bad[:20]}"
+
+
+# A number of things shown to people: a message with a count before a plural noun has a plural form.
+COUNTED = re.compile(r"%\(\w+\)s (working )?(years?|days?|months?|hours?|minutes?|seconds?|characters?|entries|"
+                     r"applications?|cards?|rows?|times?)\b")
+
+
+def test_every_message_with_a_count_has_a_plural_form():
+    """"at most 1 years": a count goes through ngettext / NP_ (errors.NP_), never a plain message."""
+    singular_only = []
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(SRC), method_map=METHODS, options_map=OPTIONS, keywords=KEYWORDS
+    ):
+        if isinstance(message, str) and COUNTED.search(message):
+            singular_only.append(f"{filename}: {message!r}")
+    assert singular_only == []

@@ -196,6 +196,11 @@ def staff_accounts(db: Database, *, actor: Actor, role: str = "") -> list[Accoun
         return [_row(u) for u in repo.staff(s, role=role)]
 
 
+def active_staff_contacts(s: Session, *, role: str) -> list[tuple[int, str, str]]:
+    """(user id, e-mail, language) of every active staff account of ``role``: for system messages to them."""
+    return [(u.id, u.email, u.locale) for u in repo.staff(s, role=role) if u.is_active]
+
+
 def _must_manage(actor: Actor) -> None:
     from permitcard.auth.domain import has_permission
 

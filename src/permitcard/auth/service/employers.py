@@ -31,7 +31,7 @@ from permitcard.db import Database
 from permitcard.notifications.service import notify
 from permitcard.shared import audit, clock, ids, state, throttle
 from permitcard.shared.audit import Actor
-from permitcard.shared.errors import N_, FieldError, Forbidden, NotFound, RuleViolation, ValidationFailed
+from permitcard.shared.errors import N_, TOO_LONG, FieldError, Forbidden, NotFound, RuleViolation, ValidationFailed
 
 CODE_TAKEN = N_("An employer with this unified social credit code is already registered here. If you work "
                 "there, ask a colleague who has an account to invite you. If you think the code is used "
@@ -91,7 +91,7 @@ def clean_details(data: dict[str, str], *, check_code: bool = True) -> tuple[dic
     limits = {"name_en": 200, "name_zh": 200, "address": 500, "contact_name": 200, "contact_phone": 40}
     for name, limit in limits.items():
         if len(values[name]) > limit:
-            errors.append(FieldError(name, N_("Enter at most %(max_length)s characters"), {"max_length": limit}))
+            errors.append(FieldError(name, TOO_LONG, {"max_length": limit}))
     return values, errors
 
 
@@ -176,7 +176,7 @@ def review(db: Database, *, actor: Actor, employer_id: int, version: int, action
                          else N_("Say what the employer must correct"))
         raise ValidationFailed.one("reason", field_message)
     if len(reason) > 1000:
-        raise ValidationFailed.one("reason", N_("Enter at most %(max_length)s characters"), max_length=1000)
+        raise ValidationFailed.one("reason", TOO_LONG, max_length=1000)
     with db.uow() as s:
         employer = repo.employer_by_id(s, employer_id)
         if employer is None:

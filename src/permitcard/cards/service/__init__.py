@@ -59,6 +59,7 @@ from permitcard.cards.service.production import (
     decide,
     permit_values,
     produce,
+    set_waiting_promised_dates,
     start_production,
     waiting_reason,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "report_loss",
     "restore",
     "resubmit",
+    "set_waiting_promised_dates",
     "start_production",
     "validate_branch_form",
     "verify_card",

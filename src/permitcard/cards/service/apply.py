@@ -68,10 +68,18 @@ def _create(s: Session, *, actor: Actor, permit: PermitInfo, kind: str, fee: int
     return app
 
 
+ONLINE_IS_STANDARD = N_("Same-day cards are made only in person at the counter of a branch that makes them: "
+                        "go there with your passport and photo receipt. An online application is a standard "
+                        "one, ready by the promised date.")
+
+
 def apply_online(db: Database, *, actor: Actor, branch_id: int | None, photo_receipt: str,
-                 passport_number: str) -> CardApplication:
-    """An applicant applies for their own card, to collect at the branch they chose."""
+                 passport_number: str, channel: str = Channel.STANDARD) -> CardApplication:
+    """An applicant applies for their own card, to collect at the branch they chose. Online is always the
+    standard channel: asking for the instant one is refused (422 on ``channel``), never quietly changed."""
     require_role(actor, APPLICANT)
+    if channel != Channel.STANDARD:
+        raise ValidationFailed.one("channel", ONLINE_IS_STANDARD)
     errors: list[FieldError] = []
     if branch_id is None:
         errors.append(FieldError("branch_id", N_("Choose the branch where you want to collect your card")))

@@ -64,11 +64,13 @@ def decide(db: Database, *, actor: Actor, application_id: int, version: int, act
         if action == "approve":
             today = clock.today()
             rules = policy.policy_for(s, city=banks.get_branch(s, app.branch_id).city_code, on=today)
-            promised = domain.promised_date(approval_date=today, channel=app.channel,
-                                            working_days=rules.card_ready_working_days, calendar=calendar_data(s))
+            # Never refused for an unknown calendar year: the date is then set when the year is entered.
+            promise = domain.promise(approval_date=today, channel=app.channel,
+                                     working_days=rules.card_ready_working_days, calendar=calendar_data(s))
             move_application(s, app, seen=version, action=AppAction.APPROVE, actor=actor, note=reason[:500],
-                              values={"approved_at": now, "decided_at": now, "promised_date": promised})
-            notify_applicant(s, app, "approved")
+                              values={"approved_at": now, "decided_at": now, "promised_date": promise.due,
+                                      "promised_calendar_year": promise.waits_for_year})
+            notify_applicant(s, app, "approved", waits_for_year=promise.waits_for_year or "")
             if can_produce(s, app):
                 produce(s, app, actor=actor, seen=app.version)
         elif action == "reject":
@@ -81,6 +83,27 @@ def decide(db: Database, *, actor: Actor, application_id: int, version: int, act
             notify_applicant(s, app, "returned", reason=reason)
         s.commit()
         return app
+
+
+def set_waiting_promised_dates(s: Session, *, year: int) -> int:
+    """Applications approved while ``year``'s official calendar was unknown get their promised date now
+    (idempotent: a set date is not set again), and the applicant is told. Returns how many were set."""
+    calendar, actor, done = calendar_data(s), Actor.system("cards.calendar"), 0
+    for app in repo.waiting_for_calendar(s, year=year):
+        approved_on = clock.local(app.approved_at).date() if app.approved_at else clock.today()
+        rules = policy.policy_for(s, city=banks.get_branch(s, app.branch_id).city_code, on=approved_on)
+        promise = domain.promise(approval_date=approved_on, channel=app.channel,
+                                 working_days=rules.card_ready_working_days, calendar=calendar)
+        before = {"promised_date": None, "promised_calendar_year": app.promised_calendar_year}
+        app.promised_date, app.promised_calendar_year = promise.due, promise.waits_for_year
+        s.flush()
+        audit.record(s, actor=actor, action="card_application.promised_date_set", target_type="card_application",
+                     target_id=app.id, before=before, after={"promised_date": promise.due,
+                                                             "promised_calendar_year": promise.waits_for_year})
+        if promise.due is not None:
+            notify_applicant(s, app, "promised_date_set")
+            done += 1
+    return done
 
 
 def waiting_reason(s: Session, app: CardApplication) -> str | None:
@@ -154,7 +177,7 @@ def permit_values(permit: PermitInfo) -> dict[str, Any]:
             "position": permit.position, "permit_valid_from": permit.valid_from,
             "permit_valid_to": permit.valid_to, "permit_status": permit.status,
             "permit_version": permit.version, "family_name": permit.family_name,
-            "given_names": permit.given_names}
+            "given_names": permit.given_names, "chinese_name": permit.chinese_name or None}
 
 
 def apply_snapshot(card: Card, permit: PermitInfo) -> bool:
