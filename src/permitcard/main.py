@@ -21,11 +21,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from permitcard import __version__, bootstrap
-from permitcard.auth.domain import ROLE_LABELS, Role
+from permitcard.auth.domain import Role
 from permitcard.config import Settings, get_settings
 from permitcard.db import Database
 from permitcard.policy import service as policy
-from permitcard.shared import audit, clock, i18n
+from permitcard.shared import audit, clock, i18n, labels
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
 from permitcard.shared.web import CSRF_COOKIE, PACKAGE_DIR, CsrfFailed, problem, render, templates
@@ -55,12 +55,9 @@ def nav_links(user: Any) -> list[tuple[str, str]]:
 
 
 def role_label(role: str) -> str:
-    """A role's label msgid; the audit log also names "system" and "anonymous" actors."""
-    extra = {"system": N_("System"), "anonymous": N_("Not signed in")}
-    try:
-        return ROLE_LABELS.get(Role(role), role)
-    except ValueError:
-        return extra.get(role, role)
+    """A role's label (translated; ``_()`` of it in a template is harmless); the audit log also names
+    "system" and "anonymous" actors."""
+    return labels.label(role, "role")
 
 
 def city_name(db: Database, code: str | None = None) -> str:

@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from markupsafe import Markup
 
-from permitcard.shared import i18n
+from permitcard.shared import i18n, labels
 from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
 from permitcard.shared.pagination import shown_count
 
@@ -56,19 +56,21 @@ def _build_env() -> jinja2.Environment:
     env.globals["translate"] = i18n.translate
     env.globals["permit_status_label"] = permit_status_label
     env.globals["shown_count"] = shown_count
+    env.filters["label"] = labels.label
+    env.globals["audit_value"] = labels.field_value
     return env
 
 
 def permit_status_label(status: str | None) -> str:
-    """A permit's status in the reader's language, in its own message context (a cancelled permit
-    is 已注销; a cancelled application 已取消)."""
-    if status == "valid":
-        return i18n.pgettext("permit status", "Valid")
-    if status == "cancelled":
-        return i18n.pgettext("permit status", "Cancelled")
-    if status == "expired":
-        return i18n.pgettext("permit status", "Expired")
-    return status or ""
+    """A permit's status in the reader's language (the ``permit_status`` labels)."""
+    return labels.label(status, "permit_status")
+
+
+def _catalog_markers() -> None:  # pragma: no cover - never called: puts these contexts in the catalog
+    i18n.pgettext("permit status", "Valid")
+    i18n.pgettext("permit status", "Cancelled")
+    i18n.pgettext("permit status", "Expired")
+    i18n.pgettext("permit status", "Not yet valid")
 
 
 templates = _build_env()
