@@ -120,8 +120,20 @@ def _same_origin_referer(request: Request) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
-    return render(request, "error.html", {"heading": heading, "message": message,
+async def _error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
+    """An error in the site's layout: the header, the reader's menu and sign-out, why, and where to go."""
+    from permitcard.auth.deps import optional_user
+    from permitcard.auth.pages.signin import home_for
+
+    user = getattr(request.state, "user", None)
+    if status != 500 and user is None:  # never touch the database again for an unexpected error
+        try:
+            user = await optional_user(request, request.app.state.db)
+        except Exception:  # the page still shows, without the menu
+            log.exception("could not find the user of an error page")
+    request.state.user = user
+    return render(request, "error.html", {"heading": heading, "message": message, "status": status,
+                                          "home": home_for(user) if user else "/",
                                           "back": _same_origin_referer(request)}, status_code=status)
 
 
@@ -143,13 +155,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if exc.status == 403:
             await _record_denied(request, exc)
-        response = _domain_error(request, exc)
+        response = await _domain_error(request, exc)
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:  # 429: how long to wait
             response.headers["Retry-After"] = str(retry_after)
         return response
 
-    def _domain_error(request: Request, exc: DomainError) -> Response:
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
         if _is_api(request):
             return problem(request, exc)
         if exc.status == 401:
@@ -158,14 +170,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         message = i18n.translate(exc.message, exc.params)
         if isinstance(exc, ValidationFailed):
             message = "; ".join(i18n.translate(e.message, e.params) for e in exc.errors)
-        return _error_page(request, exc.status, i18n.translate(exc.title, exc.params), message)
+        return await _error_page(request, exc.status, i18n.translate(exc.title, exc.params), message)
 
     @app.exception_handler(RequestValidationError)
     async def request_validation(request: Request, exc: RequestValidationError) -> Response:
         failed = ValidationFailed(_field_errors(exc))
         if _is_api(request):
             return problem(request, failed)
-        return _error_page(request, 404, i18n.gettext("Page not found"),
+        return await _error_page(request, 404, i18n.gettext("Page not found"),
                            i18n.gettext("If you typed the web address, check it is correct."))
 
     @app.exception_handler(StarletteHTTPException)
@@ -177,8 +189,11 @@ def _install_error_handlers(app: FastAPI) -> None:
             err = DomainError(title)
             err.status, err.code, err.title = exc.status_code, f"http_{exc.status_code}", title
             return problem(request, err)
-        return _error_page(request, exc.status_code, i18n.gettext(title),
-                           i18n.gettext("If you typed the web address, check it is correct."))
+        reasons = {405: N_("This address only answers the form on its page. Open the page and use its button; "
+                           "a bookmark or a reloaded result page cannot send the form again."),
+                   413: N_("Send a smaller file.")}
+        reason = reasons.get(exc.status_code, N_("If you typed the web address, check it is correct."))
+        return await _error_page(request, exc.status_code, i18n.gettext(title), i18n.gettext(reason))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -188,7 +203,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             err = DomainError(title)
             err.status, err.code, err.title = 500, "internal_error", title
             return problem(request, err)
-        return _error_page(request, 500, i18n.gettext(title),
+        return await _error_page(request, 500, i18n.gettext(title),
                            i18n.gettext("Try again later. Nothing you saved before has been lost."))
 
 
