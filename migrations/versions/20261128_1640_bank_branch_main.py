@@ -1,0 +1,32 @@
+"""bank_branch.is_main: each bank's main branch, listed first
+
+Revision ID: b7c0a0000005
+Revises: 5a1d7e0c9b21
+Create Date: 2026-11-28 16:40:00
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = 'b7c0a0000005'
+down_revision: str | None = '5a1d7e0c9b21'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# The main branches of the seed data (the CSV says so for new installations).
+MAIN_BRANCHES = ("CGB-DG-MAIN", "CCB-DG-BRANCH")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('bank_branch', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('is_main', sa.Boolean(), server_default='0', nullable=False))
+    branches = sa.table("bank_branch", sa.column("code", sa.String), sa.column("is_main", sa.Boolean))
+    op.execute(branches.update().where(branches.c.code.in_(MAIN_BRANCHES)).values(is_main=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('bank_branch', schema=None) as batch_op:
+        batch_op.drop_column('is_main')
