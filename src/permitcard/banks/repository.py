@@ -5,7 +5,6 @@ from sqlalchemy.orm import Session
 
 from permitcard.banks.models import Bank, BankBranch
 
-
 # The one order of branches in every list, page and API: grouped by bank, its main branch first, then by name.
 ORDER = (Bank.name_en, BankBranch.is_main.desc(), BankBranch.name_en, BankBranch.code)
 
