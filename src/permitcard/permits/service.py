@@ -111,6 +111,7 @@ class PublicCheck:
     status: str
     valid_from: date
     valid_to: date
+    notice_number: str = ""
 
 
 # ------------------------------------------------------------------ helpers

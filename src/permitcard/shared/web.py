@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from markupsafe import Markup
 
-from permitcard.shared import i18n, labels
+from permitcard.shared import clock, i18n, labels
 from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
 from permitcard.shared.pagination import shown_count
 
@@ -57,6 +57,7 @@ def _build_env() -> jinja2.Environment:
     env.globals["permit_status_label"] = permit_status_label
     env.globals["shown_count"] = shown_count
     env.filters["label"] = labels.label
+    env.globals["today"] = clock.today
     env.globals["audit_value"] = labels.field_value
     return env
 
