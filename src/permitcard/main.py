@@ -25,7 +25,7 @@ from permitcard.auth.domain import Role
 from permitcard.config import Settings, get_settings
 from permitcard.db import Database
 from permitcard.policy import service as policy
-from permitcard.shared import audit, clock, i18n, labels
+from permitcard.shared import audit, clock, forms, i18n, labels
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
 from permitcard.shared.web import CSRF_COOKIE, PACKAGE_DIR, CsrfFailed, problem, render, templates
@@ -162,6 +162,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         return response
 
     async def _domain_error(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, forms.AlreadySent):  # the same form again: where the first sending went
+            return Response(status_code=303, headers={"location": exc.location})
         if _is_api(request):
             return problem(request, exc)
         if exc.status == 401:
@@ -207,6 +209,21 @@ def _install_error_handlers(app: FastAPI) -> None:
                            i18n.gettext("Try again later. Nothing you saved before has been lost."))
 
 
+async def _settle_form_token(scope: MutableMapping[str, Any], message: MutableMapping[str, Any]) -> None:
+    """A POST that claimed a one-time form token answered: a 303 keeps where it went (a second sending
+    of the same form goes there), anything else frees the token."""
+    token = (scope.get("state") or {}).get("form_token")
+    if not token:
+        return
+    location = None
+    if message.get("status") == 303:
+        location = next((v.decode("latin-1") for k, v in message.get("headers", []) if k.lower() == b"location"), None)
+    try:
+        await run_in_threadpool(forms.settle, scope["app"].state.db, token, location)
+    except Exception:  # the answer still goes out; the token is forgotten in two days
+        log.exception("could not settle a form token")
+
+
 class WebMiddleware:
     """Pure ASGI: the request's language, a CSRF cookie for every visitor, security headers."""
 
@@ -237,6 +254,7 @@ class WebMiddleware:
 
         async def send_wrapper(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
+                await _settle_form_token(scope, message)
                 h = list(message.get("headers", []))
                 h.append((b"content-language", i18n.html_lang().encode()))
                 h.append((b"vary", b"Accept-Language, Cookie"))
