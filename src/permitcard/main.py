@@ -20,11 +20,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from permitcard import __version__, bootstrap
-from permitcard.auth.domain import ROLE_LABELS, Role
+from permitcard.auth.domain import Role
 from permitcard.config import Settings, get_settings
 from permitcard.db import Database
 from permitcard.policy import service as policy
-from permitcard.shared import audit, clock, i18n
+from permitcard.shared import audit, clock, forms, i18n, labels
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, TOO_LONG, TOO_SHORT, DomainError, FieldError, ValidationFailed
 from permitcard.shared.web import (
@@ -65,12 +65,9 @@ def nav_links(user: Any) -> list[tuple[str, str]]:
 
 
 def role_label(role: str) -> str:
-    """A role's label msgid; the audit log also names "system" and "anonymous" actors."""
-    extra = {"system": N_("System"), "anonymous": N_("Not signed in")}
-    try:
-        return ROLE_LABELS.get(Role(role), role)
-    except ValueError:
-        return extra.get(role, role)
+    """A role's label (translated; ``_()`` of it in a template is harmless); the audit log also names
+    "system" and "anonymous" actors."""
+    return labels.label(role, "role")
 
 
 def city_name(db: Database, code: str | None = None) -> str:
@@ -133,8 +130,20 @@ def _same_origin_referer(request: Request) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
-    return render(request, "error.html", {"heading": heading, "message": message,
+async def _error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
+    """An error in the site's layout: the header, the reader's menu and sign-out, why, and where to go."""
+    from permitcard.auth.deps import optional_user
+    from permitcard.auth.pages.signin import home_for
+
+    user = getattr(request.state, "user", None)
+    if status != 500 and user is None:  # never touch the database again for an unexpected error
+        try:
+            user = await optional_user(request, request.app.state.db)
+        except Exception:  # the page still shows, without the menu
+            log.exception("could not find the user of an error page")
+    request.state.user = user
+    return render(request, "error.html", {"heading": heading, "message": message, "status": status,
+                                          "home": home_for(user) if user else "/",
                                           "back": _same_origin_referer(request)}, status_code=status)
 
 
@@ -156,13 +165,15 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if exc.status == 403:
             await _record_denied(request, exc)
-        response = _domain_error(request, exc)
+        response = await _domain_error(request, exc)
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:  # 429: how long to wait
             response.headers["Retry-After"] = str(retry_after)
         return response
 
-    def _domain_error(request: Request, exc: DomainError) -> Response:
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, forms.AlreadySent):  # the same form again: where the first sending went
+            return Response(status_code=303, headers={"location": exc.location})
         if _is_api(request):
             return problem(request, exc)
         if exc.status == 401:
@@ -171,14 +182,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         message = i18n.translate(exc.message, exc.params)
         if isinstance(exc, ValidationFailed):
             message = "; ".join(i18n.translate(e.message, e.params) for e in exc.errors)
-        return _error_page(request, exc.status, i18n.translate(exc.title, exc.params), message)
+        return await _error_page(request, exc.status, i18n.translate(exc.title, exc.params), message)
 
     @app.exception_handler(RequestValidationError)
     async def request_validation(request: Request, exc: RequestValidationError) -> Response:
         failed = ValidationFailed(_field_errors(exc))
         if _is_api(request):
             return problem(request, failed)
-        return _error_page(request, 404, i18n.gettext("Page not found"),
+        return await _error_page(request, 404, i18n.gettext("Page not found"),
                            i18n.gettext("If you typed the web address, check it is correct."))
 
     @app.exception_handler(StarletteHTTPException)
@@ -190,8 +201,11 @@ def _install_error_handlers(app: FastAPI) -> None:
             err = DomainError(title)
             err.status, err.code, err.title = exc.status_code, f"http_{exc.status_code}", title
             return problem(request, err)
-        return _error_page(request, exc.status_code, i18n.gettext(title),
-                           i18n.gettext("If you typed the web address, check it is correct."))
+        reasons = {405: N_("This address only answers the form on its page. Open the page and use its button; "
+                           "a bookmark or a reloaded result page cannot send the form again."),
+                   413: N_("Send a smaller file.")}
+        reason = reasons.get(exc.status_code, N_("If you typed the web address, check it is correct."))
+        return await _error_page(request, exc.status_code, i18n.gettext(title), i18n.gettext(reason))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -201,7 +215,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             err = DomainError(title)
             err.status, err.code, err.title = 500, "internal_error", title
             return problem(request, err)
-        return _error_page(request, 500, i18n.gettext(title),
+        return await _error_page(request, 500, i18n.gettext(title),
                            i18n.gettext("Try again later. Nothing you saved before has been lost."))
 
 
@@ -225,6 +239,21 @@ def _host_only_request_cookies(raw: str) -> str:
     may have been planted by another site of the domain, over http)."""
     parts = [p.strip() for p in raw.split(";")]
     return "; ".join(p[len(HOST_PREFIX):] for p in parts if p.startswith(HOST_PREFIX))
+
+
+async def _settle_form_token(scope: MutableMapping[str, Any], message: MutableMapping[str, Any]) -> None:
+    """A POST that claimed a one-time form token answered: a 303 keeps where it went (a second sending
+    of the same form goes there), anything else frees the token."""
+    token = (scope.get("state") or {}).get("form_token")
+    if not token:
+        return
+    location = None
+    if message.get("status") == 303:
+        location = next((v.decode("latin-1") for k, v in message.get("headers", []) if k.lower() == b"location"), None)
+    try:
+        await run_in_threadpool(forms.settle, scope["app"].state.db, token, location)
+    except Exception:  # the answer still goes out; the token is forgotten in two days
+        log.exception("could not settle a form token")
 
 
 class WebMiddleware:
@@ -262,6 +291,7 @@ class WebMiddleware:
 
         async def send_wrapper(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
+                await _settle_form_token(scope, message)
                 h = list(message.get("headers", []))
                 h.append((b"content-language", i18n.html_lang().encode()))
                 h.append((b"vary", b"Accept-Language, Cookie"))

@@ -37,8 +37,8 @@ def audit_entry(request: Request, entry_id: int = Path(ge=1, le=2**31 - 1), db: 
 def audit_csv(q: str = "", action: str = "", db: Database = Depends(get_db),
               actor: Actor = Depends(acting("audit.read"))) -> Response:
     result = service.audit_rows(db, q=q[:100], action=action[:64], page=1, size=100_000)
-    header = ["id", "at", "actor", "role", "ip", "action", "target_type", "target_id", "before", "after", "note",
-              "mac"]
+    header = ["id", "at (Asia/Shanghai, UTC+08:00)", "actor", "role", "ip", "action", "target_type", "target_id",
+              "before", "after", "note", "mac"]
     rows = [[r.id, r.at, r.actor_label, r.actor_role, r.ip, r.action, r.target_type, r.target_id,
              json.dumps(r.before, ensure_ascii=False) if r.before is not None else "",
              json.dumps(r.after, ensure_ascii=False) if r.after is not None else "", r.note, r.mac]

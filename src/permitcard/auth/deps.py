@@ -14,12 +14,12 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from permitcard.auth import service
-from permitcard.auth.domain import has_permission
+from permitcard.auth.domain import ROLE_LABELS, Role, has_permission
 from permitcard.auth.service import CurrentUser
 from permitcard.db import Database
 from permitcard.shared import web
 from permitcard.shared.audit import Actor
-from permitcard.shared.errors import Forbidden, Unauthenticated
+from permitcard.shared.errors import N_, Forbidden, Unauthenticated
 from permitcard.shared.web import check_api_csrf
 
 SESSION_COOKIE = web.SESSION_COOKIE
@@ -44,6 +44,23 @@ async def optional_user(request: Request, db: Database = Depends(get_db)) -> Cur
     return user
 
 
+def role_refusal(role: str, *permissions: str) -> Forbidden:
+    """A 403 that says why: which roles use this page, and which role the reader signed in with."""
+    allowed = [r for r in Role if any(has_permission(r.value, p) for p in permissions)]
+    return Forbidden(N_("This page is for: %(roles)s. You are signed in as: %(role)s."),
+                     roles=RoleList(allowed), role=RoleList([Role(role)]))
+
+
+class RoleList(list[Role]):
+    """Role names translated when the message is (``i18n.translate`` localises ``%s`` parameters)."""
+
+    def __str__(self) -> str:
+        from permitcard.shared import i18n
+
+        sep = "、" if i18n.get_locale() == "zh_Hans" else ", "
+        return sep.join(i18n.gettext(ROLE_LABELS[r]) for r in self) if self else "—"
+
+
 def require(permission: str | None = None) -> Callable[..., Coroutine[Any, Any, CurrentUser]]:
     """A signed-in user holding ``permission``. API calls that change state also need the CSRF header."""
 
@@ -54,7 +71,7 @@ def require(permission: str | None = None) -> Callable[..., Coroutine[Any, Any, 
             # The account was found from the session cookie (never a bearer token): CSRF applies.
             check_api_csrf(request, bearer_authenticated=False)
         if permission is not None and not has_permission(user.role, permission):
-            raise Forbidden()
+            raise role_refusal(user.role, permission)
         return user
 
     return dependency
@@ -63,7 +80,7 @@ def require(permission: str | None = None) -> Callable[..., Coroutine[Any, Any, 
 def require_any(*permissions: str) -> Callable[..., Coroutine[Any, Any, CurrentUser]]:
     async def dependency(request: Request, user: CurrentUser = Depends(require())) -> CurrentUser:
         if not any(has_permission(user.role, p) for p in permissions):
-            raise Forbidden()
+            raise role_refusal(user.role, *permissions)
         return user
 
     return dependency

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyotp
 
+from permitcard.shared import labels
 from permitcard.shared.errors import N_
 from permitcard.shared.state import Machine
 
@@ -37,6 +38,7 @@ ROLE_LABELS = {
     Role.AUDITOR: N_("Auditor"),
     Role.ADMIN: N_("Administrator"),
 }
+labels.register("role", ROLE_LABELS)
 
 _READ_ALL = {
     "permit.read_all", "insurance.read_all", "card.read_all", "photo.read_all", "audit.read",
@@ -101,6 +103,7 @@ EMPLOYER_STATE_LABELS = {
     EmployerState.APPROVED: N_("Approved"),
     EmployerState.REJECTED: N_("Rejected"),
 }
+labels.register("employer_state", EMPLOYER_STATE_LABELS)
 
 # (state, action) -> new state: the one table of the registration's life.
 EMPLOYER_TRANSITIONS: dict[tuple[str, str], str] = {

@@ -27,6 +27,7 @@ class Branch:
     instant_production: bool
     immediate_replacement: bool
     issues_cards: bool
+    is_main: bool = False
 
     @property
     def name(self) -> str:

@@ -18,7 +18,8 @@ class Bank(Base):
     # Issuer identification prefix for the bank account numbers on its cards (card vendor data).
     bin_prefix: Mapped[str] = mapped_column(String(10))
 
-    branches: Mapped[list[BankBranch]] = relationship(back_populates="bank", order_by="BankBranch.code")
+    branches: Mapped[list[BankBranch]] = relationship(
+        back_populates="bank", order_by=lambda: [BankBranch.is_main.desc(), BankBranch.name_en])
 
 
 class BankBranch(Base):
@@ -36,6 +37,8 @@ class BankBranch(Base):
     # is one of them, with the date it takes effect).
     city_code: Mapped[str] = mapped_column(String(8), index=True)
     issues_cards: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The bank's main branch in its city: listed first among the bank's branches (``repository.ORDER``).
+    is_main: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     bank: Mapped[Bank] = relationship(back_populates="branches", lazy="joined")

@@ -5,9 +5,12 @@ from sqlalchemy.orm import Session
 
 from permitcard.banks.models import Bank, BankBranch
 
+# The one order of branches in every list, page and API: grouped by bank, its main branch first, then by name.
+ORDER = (Bank.name_en, BankBranch.is_main.desc(), BankBranch.name_en, BankBranch.code)
+
 
 def branches(s: Session, *, city_code: str | None = None, active_only: bool = True) -> list[BankBranch]:
-    q = select(BankBranch).join(Bank).order_by(Bank.code, BankBranch.code)
+    q = select(BankBranch).join(Bank).order_by(*ORDER)
     if city_code:
         q = q.where(BankBranch.city_code == city_code)
     if active_only:

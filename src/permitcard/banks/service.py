@@ -27,6 +27,7 @@ def _value(s: Session, b: BankBranch) -> Branch:
         name_en=b.name_en, name_zh=b.name_zh, address_en=b.address_en, address_zh=b.address_zh, phone=b.phone,
         city_code=b.city_code, bin_prefix=b.bank.bin_prefix, instant_production=rules.instant(b.code),
         immediate_replacement=rules.immediate_replacement(b.code), issues_cards=b.issues_cards,
+        is_main=b.is_main,
     )
 
 
@@ -83,6 +84,7 @@ def seed_from_csv(s: Session, *, actor: Actor, banks_csv: Path | None = None,
             branch.address_en, branch.address_zh = row["address_en"], row["address_zh"]
             branch.phone, branch.city_code = row["phone"], row["city_code"]
             branch.issues_cards = True
+            branch.is_main = row.get("is_main", "0").strip() in ("1", "true", "yes")
             s.flush()
             if created:
                 audit.record(s, actor=actor, action="branch.created", target_type="bank_branch",

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from permitcard.cards.errors import AlreadyActiveCard
-from permitcard.shared import ids, money
+from permitcard.shared import ids, labels, money
 from permitcard.shared.calendar import CalendarData, add_working_days, working_days_between
 from permitcard.shared.errors import N_, CalendarUnknown
 from permitcard.shared.registry import PermitInfo
@@ -170,6 +170,13 @@ METHOD_LABELS: dict[str, str] = {
     PaymentMethod.CASH: N_("Cash"), PaymentMethod.CARD: N_("Bank card"), PaymentMethod.WECHAT: N_("WeChat Pay"),
     PaymentMethod.ALIPAY: N_("Alipay"),
 }
+labels.register("card_state", STATE_LABELS)
+labels.register("card_kind", KIND_LABELS)
+labels.register("card_channel", CHANNEL_LABELS)
+labels.register("card_via", VIA_LABELS)
+labels.register("loss_channel", LOSS_CHANNEL_LABELS)
+labels.register("replacement_reason", REASON_LABELS)
+labels.register("payment_method", METHOD_LABELS)
 
 # A replacement application that still counts (it blocks restoring the old card and a second one).
 DEAD_APPLICATION_STATES = frozenset({AppState.REJECTED, AppState.CANCELLED})

@@ -21,6 +21,7 @@ from datetime import date
 
 import pycountry
 
+from permitcard.shared import labels
 from permitcard.shared.errors import N_, RuleViolation
 from permitcard.shared.ids import mod11_2_check
 from permitcard.shared.state import Machine
@@ -195,6 +196,9 @@ CREDENTIAL_LABELS = {
     "notice": N_("Foreign Work Permit Notice"),
     "ecard": N_("Electronic social security card"),
 }
+labels.register("insurance_state", STATE_LABELS)
+labels.register("insurance_channel", CHANNEL_LABELS)
+labels.register("credential", CREDENTIAL_LABELS)
 
 
 REGISTRATION = Machine(name="insurance_registration", transitions=TRANSITIONS,

@@ -20,7 +20,7 @@ from typing import Any
 
 import pycountry
 
-from permitcard.shared import ids, names
+from permitcard.shared import ids, labels, names
 from permitcard.shared.errors import N_, NP_, TOO_LONG, FieldError, ValidationFailed
 from permitcard.shared.state import Machine
 
@@ -57,6 +57,7 @@ STATE_LABELS = {
 }
 
 WAITING = (State.SUBMITTED, State.RESUBMITTED)  # waiting for an officer's decision
+labels.register("permit_application_state", STATE_LABELS)
 
 
 class Action(StrEnum):
@@ -93,6 +94,12 @@ class PermitStatus(StrEnum):
     VALID = "valid"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+
+
+# A cancelled permit is 已注销, a cancelled application 已取消: the permit's own message context.
+labels.register("permit_status", {PermitStatus.VALID: "Valid", PermitStatus.CANCELLED: "Cancelled",
+                                  PermitStatus.EXPIRED: "Expired", "not_yet_valid": "Not yet valid"},
+                context="permit status")
 
 
 def effective_status(status: str, valid_to: date, today: date) -> str:

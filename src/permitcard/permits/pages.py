@@ -10,12 +10,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.db import Database
 from permitcard.permits import change_pages, domain, notice_pages, service, views
 from permitcard.permits.domain import CATEGORY_LABELS, STATE_LABELS, WAITING, ApplicationInput, State
-from permitcard.shared import csvexport, i18n
+from permitcard.shared import csvexport, forms, i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import mask
 from permitcard.shared.errors import N_, Conflict, DomainError, FieldError, NotFound, ValidationFailed
@@ -225,10 +226,12 @@ def new_form(request: Request, actor: Actor = Depends(_employer_write)) -> Respo
 
 
 @router.post("/employer/permits/new", response_class=HTMLResponse)
-async def change_answers(request: Request, actor: Actor = Depends(_employer_write)) -> Response:
-    """'Change' on the check page: the form again, with every answer kept."""
+async def change_answers(request: Request, db: Database = Depends(get_db),
+                         actor: Actor = Depends(_employer_write)) -> Response:
+    """'Change' on the check page: the form again (a GET page), with every answer kept in a draft."""
     values = await form_data(request)
-    return render(request, "permits/new.html", _form_context(values))
+    draft = await run_in_threadpool(forms.save_draft, db, path="/employer/permits/new", values=values, errors=[])
+    return redirect(f"/employer/permits/new?draft={draft}")
 
 
 @router.post("/employer/permits/new/check", response_class=HTMLResponse)
@@ -237,14 +240,36 @@ async def check_answers(request: Request, db: Database = Depends(get_db),
     values = await form_data(request)
     data, errors = _parse(values)
     try:
-        checked = service.check_application(db, actor=actor, data=data)
+        service.check_application(db, actor=actor, data=data)
     except DomainError as exc:
         return render(request, "permits/new.html", _form_context(values),
                       errors=_merge(errors, form_errors(exc, "family_name")), status_code=422)
     if errors:
         return render(request, "permits/new.html", _form_context(values), errors=_merge(errors, []), status_code=422)
+    draft = await run_in_threadpool(forms.save_draft, db, path=CHECK_PAGE, values=values, errors=[])
+    return redirect(f"{CHECK_PAGE}?draft={draft}")
+
+
+CHECK_PAGE = "/employer/permits/new/check"
+
+
+@router.get(CHECK_PAGE, response_class=HTMLResponse)
+def check_page(request: Request, draft: str = "", db: Database = Depends(get_db),
+               actor: Actor = Depends(_employer_write)) -> Response:
+    """Check your answers (a GET page: reload and Back are safe). Once sent, its draft is gone."""
+    found = forms.load_draft(db, draft, path=CHECK_PAGE) if draft else None
+    if found is None:
+        return redirect("/employer/permits/new")
+    values = found[0]
+    data, errors = _parse(values)
+    try:
+        checked = service.check_application(db, actor=actor, data=data)
+    except DomainError as exc:
+        errors = _merge(errors, form_errors(exc, "family_name"))
+    if errors:
+        return render(request, "permits/new.html", _form_context(values), errors=errors, status_code=422)
     return render(request, "permits/check.html", {"rows": summary_rows(checked), "values": values,
-                                                  "form_keys": FORM_KEYS})
+                                                  "form_keys": FORM_KEYS, "draft_id": draft})
 
 
 @router.post("/employer/permits", response_class=HTMLResponse)
@@ -260,8 +285,11 @@ async def send(request: Request, db: Database = Depends(get_db),
         if values.get("declaration") != "yes":
             errs = [FieldError("declaration", N_("Confirm that the information is correct and complete"))]
             return render(request, "permits/check.html", {"rows": summary_rows(checked), "values": values,
-                                                          "form_keys": FORM_KEYS}, errors=errs, status_code=422)
+                                                          "form_keys": FORM_KEYS, "draft_id": values.get("draft", "")},
+                          errors=errs, status_code=422)
         view = service.file_application(db, actor=actor, data=data)
+        if values.get("draft"):  # Back to the check page now starts a new application
+            await run_in_threadpool(forms.drop_draft, db, values["draft"])
     except DomainError as exc:
         return render(request, "permits/new.html", _form_context(values),
                       errors=_merge(errors, form_errors(exc, "family_name")), status_code=422)

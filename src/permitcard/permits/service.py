@@ -114,6 +114,7 @@ class PublicCheck:
     status: str
     valid_from: date
     valid_to: date
+    notice_number: str = ""
 
 
 # ------------------------------------------------------------------ helpers

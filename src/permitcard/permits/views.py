@@ -154,7 +154,7 @@ def verify_notice(db: Database, *, notice_number: str, sig: str) -> PublicCheck:
         info = BuiltinRegistry(s).by_notice(notice_number)
     if info is None:
         raise NoticeNotConfirmed()
-    return PublicCheck(info.full_name, info.status, info.valid_from, info.valid_to)
+    return PublicCheck(info.full_name, info.status, info.valid_from, info.valid_to, notice_number=notice_number)
 
 
 def verify_permit(db: Database, *, actor: Actor, permit_number: str, family_name: str, given_names: str,

@@ -83,9 +83,15 @@ class NotFound(DomainError):
 
 
 class Forbidden(DomainError):
+    """Refused: the reason says why (the default: the record is someone else's, or the role may not)."""
+
     status = 403
     code = "forbidden"
     title = N_("You do not have permission to do this")
+
+    def __init__(self, message: str | None = None, /, **params: Any) -> None:
+        super().__init__(message or N_("This page or record belongs to another person, employer or office, "
+                                       "or your role cannot use it."), **params)
 
 
 class Unauthenticated(DomainError):

@@ -120,3 +120,26 @@ class AttemptCounter(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class FormSubmission(Base):
+    """A one-time form token, claimed by the first POST that carries it: a second POST of the same
+    form (reload, Back, double click) is sent where the first one went (``shared/forms.py``)."""
+
+    __tablename__ = "form_submission"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    location: Mapped[str | None] = mapped_column(String(500), nullable=True)  # None while being handled
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class FormDraft(Base):
+    """What a person typed into a form shown with errors, kept (encrypted) for the language switch:
+    the page comes back in the other language with the values and the errors (``shared/forms.py``)."""
+
+    __tablename__ = "form_draft"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(String(500))
+    payload: Mapped[str] = mapped_column(Text)  # crypto.encrypt(JSON of values and errors)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

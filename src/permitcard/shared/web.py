@@ -15,8 +15,9 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
-from permitcard.shared import i18n
+from permitcard.shared import clock, forms, i18n, labels
 from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
 from permitcard.shared.pagination import shown_count
 
@@ -62,19 +63,22 @@ def _build_env() -> jinja2.Environment:
     env.globals["translate"] = i18n.translate
     env.globals["permit_status_label"] = permit_status_label
     env.globals["shown_count"] = shown_count
+    env.filters["label"] = labels.label
+    env.globals["today"] = clock.today
+    env.globals["audit_value"] = labels.field_value
     return env
 
 
 def permit_status_label(status: str | None) -> str:
-    """A permit's status in the reader's language, in its own message context (a cancelled permit
-    is 已注销; a cancelled application 已取消)."""
-    if status == "valid":
-        return i18n.pgettext("permit status", "Valid")
-    if status == "cancelled":
-        return i18n.pgettext("permit status", "Cancelled")
-    if status == "expired":
-        return i18n.pgettext("permit status", "Expired")
-    return status or ""
+    """A permit's status in the reader's language (the ``permit_status`` labels)."""
+    return labels.label(status, "permit_status")
+
+
+def _catalog_markers() -> None:  # pragma: no cover - never called: puts these contexts in the catalog
+    i18n.pgettext("permit status", "Valid")
+    i18n.pgettext("permit status", "Cancelled")
+    i18n.pgettext("permit status", "Expired")
+    i18n.pgettext("permit status", "Not yet valid")
 
 
 templates = _build_env()
@@ -191,10 +195,20 @@ def check_api_csrf(request: Request, *, bearer_authenticated: bool) -> None:
 
 
 async def form_data(request: Request) -> dict[str, str]:
-    """Read a posted form (after the CSRF check); every value a stripped string."""
+    """Read a posted form (after the CSRF check); every value a stripped string. A form sent before
+    (its one-time token already used) raises ``forms.AlreadySent``: the page goes where it went then."""
     form = await request.form()
     check_csrf(request, str(form.get(CSRF_FIELD) or ""))
-    return {k: v.strip() if isinstance(v, str) else v for k, v in form.items() if k != CSRF_FIELD}  # type: ignore[misc]
+    await claim_form_token(request, str(form.get(forms.TOKEN_FIELD) or ""))
+    request.state.form_page = str(form.get(forms.PAGE_FIELD) or "")
+    return {k: v.strip() if isinstance(v, str) else v for k, v in form.items()  # type: ignore[misc]
+            if k not in (CSRF_FIELD, forms.TOKEN_FIELD, forms.PAGE_FIELD)}
+
+
+async def claim_form_token(request: Request, token: str) -> None:
+    if token and not hasattr(request.state, "form_token"):
+        await run_in_threadpool(forms.claim, request.app.state.db, token)
+        request.state.form_token = token[:64]
 
 
 def render(
@@ -217,8 +231,52 @@ def render(
         "query": request.url.query,
     }
     ctx.update(context or {})
+    _keep_typing(request, ctx, errors or [])
     html = templates.get_template(template).render(ctx)
     return HTMLResponse(html, status_code=status_code)
+
+
+def _keep_typing(request: Request, ctx: dict[str, Any], errors: list[FieldError]) -> None:
+    """The language switch never loses what was typed. A page shown for a POST (a form with errors)
+    keeps its values and errors in a draft; its switcher posts to ``/lang`` with the draft and the
+    form's GET page, which shows them again in the other language. Plain GET pages link to
+    ``/lang/<code>?next=<this page>``."""
+    db = getattr(request.app.state, "db", None) if "app" in request.scope else None
+    if request.method == "GET":
+        draft_id = request.query_params.get(forms.DRAFT_PARAM)
+        found = forms.load_draft(db, draft_id, path=request.url.path) if draft_id and db is not None else None
+        if found is not None:
+            values, kept = found
+            ctx["values"] = {**(ctx.get("values") or {}), **values}
+            ctx["errors"] = kept
+            ctx["error_for"] = {e.field: i18n.translate(e.message, e.params) for e in kept}
+        query = "&".join(f"{k}={v}" for k, v in request.query_params.multi_items() if k != forms.DRAFT_PARAM)
+        ctx["lang_next"] = request.url.path + (f"?{query}" if query else "")
+        ctx["lang_draft"] = ""
+        return
+    ctx["lang_next"] = _get_page_of(request)
+    ctx["lang_draft"] = ""
+    if db is not None and ctx["lang_next"].split("?")[0] != "/":
+        values = ctx.get("values") or {}
+        ctx["lang_draft"] = forms.save_draft(db, path=ctx["lang_next"].split("?")[0],
+                                             values=dict(values) if isinstance(values, Mapping) else {},
+                                             errors=list(ctx.get("errors") or errors))
+
+
+def _get_page_of(request: Request) -> str:
+    """The GET page where the posted form is shown: the page it says (``form_page``), else the
+    same-origin Referer."""
+    from urllib.parse import urlsplit
+
+    page = getattr(request.state, "form_page", "")
+    if page.startswith("/") and not page.startswith("//") and "\\" not in page:
+        return page
+    ref = request.headers.get("referer", "")
+    parts = urlsplit(ref)
+    if ref and parts.netloc == request.url.netloc and parts.path.startswith("/"):
+        query = "&".join(p for p in parts.query.split("&") if p and not p.startswith(f"{forms.DRAFT_PARAM}="))
+        return parts.path + (f"?{query}" if query else "")
+    return "/"
 
 
 def redirect(url: str, status_code: int = 303) -> RedirectResponse:
@@ -304,6 +362,7 @@ def _qr_svg(data: str, scale: int, title: str) -> Markup:
 
 
 templates.globals["qr_svg"] = qr_svg
+templates.globals["form_token"] = forms.new_token
 
 
 def refused_page(request: Request, template: str, context: Mapping[str, Any], exc: DomainError,

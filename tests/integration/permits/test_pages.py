@@ -13,7 +13,7 @@ from permitcard.auth.domain import Role
 from permitcard.db import Database
 from permitcard.permits import service as permits
 from permitcard.permits import views as permit_views
-from permitcard.shared import audit, clock
+from permitcard.shared import audit, clock, i18n
 from permitcard.shared.models import AuditLog
 from tests.factories import csrf, make_user, page_login
 from tests.permit_factories import application_data, employer_actor, employer_with_user, file_and_approve
@@ -177,3 +177,22 @@ def test_an_empty_form_lists_every_error_in_form_order_and_each_link_lands_on_an
     assert targets.index("sex") < targets.index("passport_number") < targets.index("category")
     for target in targets:  # a summary link must move focus into the form: it names an input
         assert re.search(rf'<input[^>]* id="{target}"|<select[^>]* id="{target}"', r.text), target
+
+
+def test_public_check_of_a_permit_that_starts_later_says_not_yet_valid_and_shows_the_notice_number(
+        db: Database, client: TestClient) -> None:
+    employer_id, user_id = employer_with_user(db, email="hr-later@example.com")
+    info = file_and_approve(db, employer_id=employer_id, user_id=user_id, passport_number="Q5556668")
+    url = permit_views.get_notice(db, actor=employer_actor(employer_id, user_id), notice_number=info.notice_number)
+    path = url.verify_url.split("127.0.0.1:8000", 1)[1]
+    client.cookies.set("lang", "en")
+    with clock.frozen(info.valid_from - timedelta(days=14)):
+        page = client.get(path).text
+    assert "Not yet valid" in page and ">Valid<" not in page
+    assert f"It starts on {i18n.format_date(info.valid_from)}" in page
+    assert info.notice_number in page
+    client.cookies.set("lang", "zh-Hans")
+    with clock.frozen(info.valid_from - timedelta(days=14)):
+        assert "尚未生效" in client.get(path).text
+    with clock.frozen(info.valid_from):
+        assert "Not yet valid" not in client.get(path).text

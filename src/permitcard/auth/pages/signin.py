@@ -3,7 +3,7 @@ permit, language switch, the start page."""
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,7 +19,7 @@ from permitcard.auth.service import signup as signups
 from permitcard.db import Database
 from permitcard.shared import i18n
 from permitcard.shared.errors import DomainError
-from permitcard.shared.web import form_data, form_errors, redirect, refused_page, render
+from permitcard.shared.web import check_csrf, form_data, form_errors, redirect, refused_page, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,6 +58,22 @@ def start(request: Request, user: CurrentUser | None = Depends(optional_user)) -
 def switch_language(code: str, next: str | None = None) -> RedirectResponse:
     locale = i18n.normalise(code) or i18n.DEFAULT
     response = redirect(safe_next(next), status_code=303)
+    response.set_cookie(i18n.COOKIE, locale, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
+@router.post("/lang")
+async def switch_language_keeping_input(request: Request) -> RedirectResponse:
+    """The switcher of a page shown for a POST: back to the form's GET page with its draft (what was
+    typed and the errors), in the chosen language."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    locale = i18n.normalise(str(form.get("lang") or "")) or i18n.DEFAULT
+    target = safe_next(str(form.get("next") or ""))
+    draft = str(form.get("draft") or "")
+    if draft and target != "/":
+        target += ("&" if "?" in target else "?") + urlencode({"draft": draft[:64]})
+    response = redirect(target, status_code=303)
     response.set_cookie(i18n.COOKIE, locale, max_age=365 * 86400, samesite="lax", path="/")
     return response
 
