@@ -58,8 +58,9 @@ def photo_problems(data: bytes, *, max_pixels: int = MAX_PIXELS) -> list[str]:
             img = Image.open(io.BytesIO(data))
             fmt = img.format
             width, height = _upright_size(img)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning, SyntaxError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # declared far too large
+        return [*problems, N_("The photo is too large in pixels. Make it at most %(megapixels)s megapixels")]
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return [*problems, N_("The file is not a photo. Upload the JPEG file the photo studio made")]
     if fmt != "JPEG":
         problems.append(N_("The photo must be a JPEG file. This file is a %(format)s image"))
