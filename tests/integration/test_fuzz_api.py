@@ -10,8 +10,8 @@ import warnings
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 import schemathesis
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st

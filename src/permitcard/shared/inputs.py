@@ -164,17 +164,14 @@ async def check_request(request: Request) -> None:
         elif (name in ints or name in INT_FIELDS) and _int_out_of_range(value):
             errors.append(FieldError(name, MESSAGE_INT_RANGE, {"min": INT_MIN, "max": INT_MAX}))
 
-    for name, value in request.query_params.multi_items():
-        check_pair(name, value)
+    for name, text in request.query_params.multi_items():
+        check_pair(name, text)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = await request.form()
-            for name, value in form.multi_items():
-                if isinstance(value, UploadFile):
-                    check_pair(name, value.filename or "")
-                else:
-                    check_pair(name, value)
+            for name, item in form.multi_items():
+                check_pair(name, (item.filename or "") if isinstance(item, UploadFile) else item)
         elif content_type == "application/json" or content_type.endswith("+json"):
             body = await request.body()
             if body:
