@@ -134,15 +134,19 @@ def check_json(body: Any) -> None:
         raise ValidationFailed(errors)
 
 
-def _typed_ints(request: Request) -> set[str]:
+_INT_NAMES = "_permitcard_int_params"  # kept on each route, computed once
+
+
+def _typed_ints(request: Request) -> frozenset[str]:
     """Names of the route's parameters (path, query, form) typed ``int``."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
-        return set()
-    names = set()
-    for field in [*get_flat_params(route.dependant), *route.dependant.body_params]:
-        if field.field_info.annotation in (int, int | None):
-            names.add(field.alias)
+        return frozenset()
+    names: frozenset[str] | None = getattr(route, _INT_NAMES, None)
+    if names is None:
+        fields = [*get_flat_params(route.dependant), *route.dependant.body_params]
+        names = frozenset(f.alias for f in fields if f.field_info.annotation in (int, int | None))
+        setattr(route, _INT_NAMES, names)
     return names
 
 
