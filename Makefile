@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-fast lint bench bench-smoke bench-report bench-inprocess bench-scale bench-ecard bench-permit-events clean chromium migrate seed i18n-extract i18n-update
+.PHONY: install run test test-deep test-fast lint bench bench-smoke bench-report bench-inprocess bench-scale bench-ecard bench-permit-events clean chromium migrate seed i18n-extract i18n-update
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ chromium:
 
 test: install chromium
 	$(BIN)/python -m pytest tests
+
+# The API fuzzed from its OpenAPI as every role with many cases per operation (make test draws 2).
+FUZZ_EXAMPLES ?= 50
+test-deep: install
+	PERMITCARD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests -m fuzz
 
 test-fast: install
 	$(BIN)/python -m pytest tests -m "not e2e"

@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     session_absolute_hours: int = 12
     # Sessions one account may hold at once (devices); a new sign-in ends the oldest beyond it.
     session_max_per_user: int = 10
+    # The largest request body any route accepts unless it allows more (the photo upload:
+    # photo_upload_max_bytes). A larger body is refused with 413 while it streams in.
+    max_body_bytes: int = 64 * 1024
+    photo_upload_max_bytes: int = 1024 * 1024 + 64 * 1024
+    # Card photos: the most pixels a photo may declare (checked from its header, before decoding),
+    # and how many photos are decoded at once (in threads, off the event loop).
+    photo_max_pixels: int = 12_000_000
+    photo_decode_concurrency: int = 2
 
     # Rules a city or the ministry can change (validity limits, fees, working days, SSN codes,
     # same-day branches) are not settings: they are rows per city in the policy context.

@@ -9,6 +9,7 @@ many processes write concurrently and optimistic ``version`` columns settle race
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,14 +58,45 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def private_dir(path: Path) -> None:
+    """Create a folder only its owner can enter (0700). An existing folder is left as it is."""
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read (0600), whatever the umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _private_sqlite_file(path: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (its -wal, -shm and journal files take the same
+    mode), in a 0700 folder; an existing file is made 0600."""
+    file = Path(path)
+    private_dir(file.parent)
+    fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(file, 0o600)
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = Path(f"{path}{suffix}")
+        if side.exists():
+            os.chmod(side, 0o600)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     # Bound values (names, addresses) never appear in logs or exception messages.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _private_sqlite_file(path.split("?", 1)[0])
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

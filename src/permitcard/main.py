@@ -10,7 +10,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -27,6 +27,8 @@ from permitcard.policy import service as policy
 from permitcard.shared import audit, clock, forms, i18n, labels
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, TOO_LONG, TOO_SHORT, DomainError, FieldError, ValidationFailed
+from permitcard.shared.inputs import check_request
+from permitcard.shared.limits import BodyLimitMiddleware, BodyTooLarge, human_size
 from permitcard.shared.web import (
     CSRF_COOKIE,
     CSRF_COOKIE_ATTRIBUTES,
@@ -197,6 +199,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         titles = {404: N_("Page not found"), 405: N_("This action is not available here"),
                   413: N_("The file is too large")}
         title = titles.get(exc.status_code, N_("The request cannot be processed"))
+        if isinstance(exc, BodyTooLarge):
+            return await _too_large(request, exc)
         if _is_api(request):
             err = DomainError(title)
             err.status, err.code, err.title = exc.status_code, f"http_{exc.status_code}", title
@@ -206,6 +210,15 @@ def _install_error_handlers(app: FastAPI) -> None:
                    413: N_("Send a smaller file.")}
         reason = reasons.get(exc.status_code, N_("If you typed the web address, check it is correct."))
         return await _error_page(request, exc.status_code, i18n.gettext(title), i18n.gettext(reason))
+
+    async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
+        title = N_("The request is too large")
+        message = N_("This page accepts at most %(limit)s. If you are sending a file, make it smaller.")
+        err = DomainError(message, limit=human_size(exc.limit))
+        err.status, err.code, err.title = 413, "too_large", title
+        if _is_api(request):
+            return problem(request, err)
+        return await _error_page(request, 413, i18n.gettext(title), i18n.translate(message, err.params))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -337,12 +350,15 @@ def create_app(
         "language of `Accept-Language` (English or Simplified Chinese).",
         docs_url=None,
         redoc_url=None,
+        # Every route: no control or text-direction characters, no integer the database cannot hold.
+        dependencies=[Depends(check_request)],
     )
     app.state.db = database
     # Pages name the city and promise its rules from the data of this app's database.
     templates.globals.update(city_name=partial(city_name, database), city_rules=partial(city_rules, database))
     app.state.settings = settings
     app.state.adapters = chosen
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(WebMiddleware, settings=settings)
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static")

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
+from permitcard.db import private_dir, write_private
 from permitcard.shared.ports import Port
 
 
@@ -32,11 +33,11 @@ class FileMailer:
         self.folder, self.sender = folder, sender
 
     def send(self, *, to: str, subject: str, body: str, message_id: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)  # e-mails carry personal data: only the service's user reads them (0700/0600)
         msg = _message(self.sender, to, subject, body)
         path = self.folder / f"{message_id}.eml"
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(bytes(msg))
+        write_private(tmp, bytes(msg))
         tmp.replace(path)
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
 from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
@@ -14,10 +15,12 @@ from permitcard.photos import domain, service, studios
 from permitcard.photos.schemas import PhotoList, PhotoOut
 from permitcard.shared import clock
 from permitcard.shared.audit import Actor
+from permitcard.shared.limits import allow_body
 from permitcard.shared.openapi import errors
 from permitcard.shared.schemas import ApiModel
 
 router = APIRouter(prefix="/api/v1", tags=["photos"])
+allow_body("POST", "/api/v1/photos", "photo_upload_max_bytes")
 
 
 def _out(r: service.PhotoReceipt) -> PhotoOut:
@@ -43,8 +46,8 @@ async def upload(
     The stored photo is re-encoded without any metadata. Give the returned `receipt_number` to the
     applicant."""
     data = await read_limited(file)
-    return _out(service.upload(db, actor=actor, family_name=family_name,
-                               given_names=given_names, passport_number=passport_number, image=data))
+    return _out(await run_in_threadpool(service.upload, db, actor=actor, family_name=family_name,
+                                        given_names=given_names, passport_number=passport_number, image=data))
 
 
 @router.get("/photos", response_model=PhotoList, responses=errors(401, 403, 422))

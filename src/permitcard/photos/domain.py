@@ -20,7 +20,12 @@ from permitcard.shared.errors import N_, FieldError, ValidationFailed
 
 MIN_WIDTH, MIN_HEIGHT = 354, 472
 MAX_BYTES = 1024 * 1024  # "under 1 MB"
-MAX_PIXELS = 40_000_000  # refuse decompression bombs long before Pillow's own limit
+# A card photo is printed at 358x441; a studio's camera file may be larger, but 12 megapixels (4000x3000)
+# is plenty. The declared size is checked from the header before a pixel is decoded (decoding 12 MP
+# takes ~40 MB and a fraction of a second; a 3.9 KB JPEG may declare 6000x6600 = 650 MB).
+MAX_PIXELS = 12_000_000
+# Pillow itself refuses (DecompressionBombError) anything above twice this, wherever it is used.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 JPEG_QUALITY = 90
 FIELD = "file"
 
@@ -39,8 +44,9 @@ class CheckedPhoto:
     height: int
 
 
-def photo_problems(data: bytes) -> list[str]:
-    """Every reason this file is not an acceptable card photo (message ids); empty if it is."""
+def photo_problems(data: bytes, *, max_pixels: int = MAX_PIXELS) -> list[str]:
+    """Every reason this file is not an acceptable card photo (message ids); empty if it is. Reads only
+    the header: nothing is decoded here."""
     if not data:
         return [N_("Choose a photo file to upload")]
     problems: list[str] = []
@@ -52,14 +58,15 @@ def photo_problems(data: bytes) -> list[str]:
             img = Image.open(io.BytesIO(data))
             fmt = img.format
             width, height = _upright_size(img)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning, SyntaxError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # declared far too large
+        return [*problems, N_("The photo is too large in pixels. Make it at most %(megapixels)s megapixels")]
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return [*problems, N_("The file is not a photo. Upload the JPEG file the photo studio made")]
     if fmt != "JPEG":
         problems.append(N_("The photo must be a JPEG file. This file is a %(format)s image"))
         return problems
-    if width * height > MAX_PIXELS:
-        problems.append(N_("The photo is too large in pixels. Make it at most 40 megapixels"))
+    if width * height > max_pixels:
+        problems.append(N_("The photo is too large in pixels. Make it at most %(megapixels)s megapixels"))
         return problems
     if width < MIN_WIDTH or height < MIN_HEIGHT:
         problems.append(N_("The photo must be at least 354 pixels wide and 472 pixels high"))
@@ -85,13 +92,23 @@ def _format_name(data: bytes) -> str:
         return "unknown"
 
 
-def check_photo(data: bytes) -> CheckedPhoto:
-    """The re-encoded photo, or ValidationFailed naming every problem on the ``file`` field."""
-    problems = photo_problems(data)
+def check_photo(data: bytes, *, max_pixels: int = MAX_PIXELS) -> CheckedPhoto:
+    """The re-encoded photo, or ValidationFailed naming every problem on the ``file`` field. The
+    declared size is checked (header only) before the pixels are decoded; a file whose pixels cannot
+    be decoded (truncated, corrupt) is refused as not a photo. Slow: call it off the event loop."""
+    problems = photo_problems(data, max_pixels=max_pixels)
     if problems:
         fmt = _format_name(data)
-        raise ValidationFailed([FieldError(FIELD, p, {"format": fmt}) for p in problems])
-    return reencode(data)
+        params = {"format": fmt, "megapixels": max_pixels // 1_000_000}
+        raise ValidationFailed([FieldError(FIELD, p, params) for p in problems])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return reencode(data)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValidationFailed.one(FIELD, N_(
+            "The photo file is damaged or incomplete and cannot be read. Upload the JPEG file the photo studio "
+            "made again")) from exc
 
 
 def reencode(data: bytes) -> CheckedPhoto:

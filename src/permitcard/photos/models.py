@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Integer, LargeBinary, String
+from sqlalchemy import Date, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from permitcard.db import Base
+from permitcard.shared.crypto import EncryptedBytes
 
 
 class Photo(Base):
@@ -22,8 +23,10 @@ class Photo(Base):
     family_name: Mapped[str] = mapped_column(String(100))
     given_names: Mapped[str] = mapped_column(String(200), default="")
     passport_hash: Mapped[str] = mapped_column(String(64), index=True)
-    # A fresh JPEG re-encoded from the pixels: no EXIF, GPS, ICC profile or comment survives.
-    image: Mapped[bytes] = mapped_column(LargeBinary)
+    # A fresh JPEG re-encoded from the pixels: no EXIF, GPS, ICC profile or comment survives. A face is
+    # biometric data: stored encrypted like passports (AES-256-GCM), decrypted only when a role that
+    # sees photos asks for it.
+    image: Mapped[bytes] = mapped_column(EncryptedBytes)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from permitcard.auth.deps import acting, get_db
@@ -16,10 +17,12 @@ from permitcard.photos import domain, service, studios
 from permitcard.shared import clock
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import DomainError, FieldError
+from permitcard.shared.limits import allow_body
 from permitcard.shared.web import date_parts, form_data, form_errors, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
+allow_body("POST", "/studio/photos/new", "photo_upload_max_bytes")
 _read = acting("photo.read_own")
 _upload = acting("photo.upload")
 
@@ -64,9 +67,9 @@ async def upload(request: Request, db: Database = Depends(get_db), actor: Actor 
     image = await _file_bytes(data.pop("file", None))
     values = {k: str(data.get(k) or "") for k in ("family_name", "given_names", "passport_number")}
     try:
-        receipt = service.upload(db, actor=actor, family_name=values["family_name"],
-                                 given_names=values["given_names"], passport_number=values["passport_number"],
-                                 image=image)
+        receipt = await run_in_threadpool(
+            service.upload, db, actor=actor, family_name=values["family_name"], given_names=values["given_names"],
+            passport_number=values["passport_number"], image=image)
     except DomainError as exc:
         return render(request, "photos/new.html", {"values": values}, errors=form_errors(exc, "file"),
                       status_code=exc.status)

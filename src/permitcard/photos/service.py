@@ -4,14 +4,17 @@ checks the receipt against the applicant and uses it once (SPEC §4, documents).
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from permitcard.auth import service as auth
 from permitcard.auth.views import has_permission
+from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.photos import domain, studios
 from permitcard.photos.models import Photo
@@ -62,6 +65,19 @@ def _receipt(p: Photo) -> PhotoReceipt:
                         created_at=p.created_at, used_at=p.used_at, used_for=p.used_for)
 
 
+@lru_cache
+def _decode_slots(n: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(max(1, n))
+
+
+def decode_photo(image: bytes) -> domain.CheckedPhoto:
+    """Check and re-encode a photo, at most ``photo_decode_concurrency`` at a time in the process (the
+    others wait their turn in their thread). Called in a worker thread, never on the event loop."""
+    settings = get_settings()
+    with _decode_slots(settings.photo_decode_concurrency):
+        return domain.check_photo(image, max_pixels=settings.photo_max_pixels)
+
+
 def upload(db: Database, *, actor: Actor, family_name: str, given_names: str, passport_number: str,
            image: bytes) -> PhotoReceipt:
     """A studio uploads a photo for one person; it is checked, re-encoded and given a receipt number."""
@@ -83,7 +99,7 @@ def upload(db: Database, *, actor: Actor, family_name: str, given_names: str, pa
             "Enter the passport number exactly as in the passport: letters and digits only")))
     checked = None
     try:
-        checked = domain.check_photo(image)
+        checked = decode_photo(image)
     except ValidationFailed as exc:
         errors.extend(exc.errors)
     if errors or checked is None:

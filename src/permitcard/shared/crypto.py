@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import String
+from sqlalchemy import LargeBinary, String
 from sqlalchemy.types import TypeDecorator
 
 from permitcard.config import get_settings
@@ -103,6 +103,36 @@ class Encrypted(TypeDecorator[str]):
 
     def process_result_value(self, value: Any, dialect: Any) -> str | None:
         return None if value is None else decrypt(value)
+
+
+# Binary payloads (card photos: biometric data) sealed with the same key: marker, nonce, ciphertext+tag.
+BYTES_MARKER = b"PCE1"
+_BYTES_AAD = b"permitcard-bytes"
+
+
+def encrypt_bytes(plain: bytes) -> bytes:
+    nonce = secrets.token_bytes(12)
+    return BYTES_MARKER + nonce + _cipher().encrypt(nonce, plain, _BYTES_AAD)
+
+
+def decrypt_bytes(sealed: bytes) -> bytes:
+    if not sealed.startswith(BYTES_MARKER):
+        raise ValueError("not an encrypted value")
+    body = sealed[len(BYTES_MARKER):]
+    return _cipher().decrypt(body[:12], body[12:], _BYTES_AAD)
+
+
+class EncryptedBytes(TypeDecorator[bytes]):
+    """A binary column stored encrypted (AES-256-GCM); the ORM sees the plain bytes."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> bytes | None:
+        return None if value is None else encrypt_bytes(bytes(value))
+
+    def process_result_value(self, value: Any, dialect: Any) -> bytes | None:
+        return None if value is None else decrypt_bytes(bytes(value))
 
 
 @lru_cache

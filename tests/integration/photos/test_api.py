@@ -34,9 +34,11 @@ def test_refusals_name_the_problem(db: Database, client: TestClient) -> None:
         {"field": "file", "message": "The photo must be a JPEG file. This file is a PNG image"}]
     r = _upload(client, jpeg_bytes(640, 480))
     assert r.json()["errors"][0]["message"] == "The photo must be portrait: higher than it is wide"
-    r = _upload(client, b"x" * (2 * 1024 * 1024))
+    r = _upload(client, b"x" * (1024 * 1024 + 1000))
     messages = [e["message"] for e in r.json()["errors"]]
     assert r.status_code == 422 and any("smaller than 1 MB" in m for m in messages)
+    r = _upload(client, b"x" * (2 * 1024 * 1024))  # past the route's body limit: refused while it streams
+    assert r.status_code == 413 and "at most 1.1 MB" in r.json()["detail"]
     r = client.post("/api/v1/photos", data={"family_name": "Garcia", "passport_number": "P1"})
     assert r.status_code == 422
     assert client.get("/api/v1/photos").json()["total"] == 0
