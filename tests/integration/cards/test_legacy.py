@@ -107,6 +107,10 @@ def test_legacy_cards_import_with_ssn_and_no_permit_and_a_rerun_skips(db, tmp_pa
         assert card.ssn == crow["ssn"] and card.bank_account == crow["bank_account"]
         assert card.branch_id == branch_id(db, STANDARD_BRANCH)
         assert insurance.ssn_for(s, permit_number=prow["permit_number"]) == crow["ssn"]
+        from permitcard.cards.domain import card_number
+        from permitcard.cards.producer import next_value
+
+        assert card_number(next_value(s, "card_number")) > crow["card_number"]  # never given out again
 
 
 def test_a_paper_permit_is_not_offered_the_upgrade_and_an_electronic_one_upgrades_and_invalidates(db, tmp_path):
