@@ -130,3 +130,30 @@ def csrf(client: TestClient) -> str:
     if not client.cookies.get("pc_csrf"):
         client.get("/")
     return str(client.cookies.get("pc_csrf"))
+
+
+def sign_up_link(db: Database, email: str, template: str = "signup_confirm") -> str:
+    """The link of the newest sign-up message to ``email`` (read from the outbox, before delivery)."""
+    from sqlalchemy import select
+
+    from permitcard.shared.models import OutboxMessage
+
+    with db.uow(write=False) as s:
+        for payload in s.execute(select(OutboxMessage.payload).where(OutboxMessage.topic == "notification.send")
+                                 .order_by(OutboxMessage.id.desc())).scalars():
+            if payload.get("to") == email and payload.get("template") == template:
+                return str(payload["params"].get("url") or payload["params"].get("login_url"))
+    raise AssertionError(f"no {template} message to {email}")
+
+
+def api_sign_up(client: TestClient, email: str, password: str = PASSWORD, display_name: str = "") -> str:
+    """An applicant signs up through the API as a person would: asks, opens the e-mailed link, confirms.
+    Keeps the session cookie and the CSRF header on the client; returns the CSRF token."""
+    r = client.post("/api/v1/accounts", json={"email": email, "password": password,
+                                              "display_name": display_name or email.split("@")[0]})
+    assert r.status_code == 202, r.text
+    token = sign_up_link(client.app.state.db, email).rsplit("/", 1)[1]  # type: ignore[attr-defined]
+    r = client.post("/api/v1/accounts/confirm", json={"token": token})
+    assert r.status_code == 201, r.text
+    client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return str(r.json()["csrf_token"])

@@ -1,7 +1,7 @@
 """permit: the end date the 30-day expiry reminder was sent for (sent once, not every day)
 
 Revision ID: b7c0a0000002
-Revises: 5a1d7e0c9b21
+Revises: b7c0a0000001
 Create Date: 2026-11-28 16:10:00
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'b7c0a0000002'
-down_revision: str | None = '5a1d7e0c9b21'
+down_revision: str | None = 'b7c0a0000001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

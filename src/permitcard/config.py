@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
+    # Sessions one account may hold at once (devices); a new sign-in ends the oldest beyond it.
+    session_max_per_user: int = 10
 
     # Rules a city or the ministry can change (validity limits, fees, working days, SSN codes,
     # same-day branches) are not settings: they are rows per city in the policy context.

@@ -75,6 +75,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800, **kwargs)
 
 
+_local = threading.local()
+
+
+def in_unit_of_work() -> bool:
+    """Whether this thread is inside a unit of work (slow work such as password hashing must not be:
+    it would hold a connection and, on SQLite, the write lock)."""
+    return getattr(_local, "depth", 0) > 0
+
+
 class Database:
     """Owns the engine and hands out units of work."""
 
@@ -112,9 +121,11 @@ class Database:
         lock = self._write_lock if write else contextlib.nullcontext()
         with lock:
             session = self._writer_factory() if write else self._factory()
+            _local.depth = getattr(_local, "depth", 0) + 1
             try:
                 yield session
             finally:
+                _local.depth -= 1
                 # A writer that did not commit is rolled back (its objects expire); a reader is
                 # just closed, so what it loaded stays readable after the block.
                 if write and session.in_transaction():

@@ -4,7 +4,6 @@ domain errors become HTTP."""
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from functools import partial
 from http.cookies import SimpleCookie
@@ -28,7 +27,18 @@ from permitcard.policy import service as policy
 from permitcard.shared import audit, clock, i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
-from permitcard.shared.web import CSRF_COOKIE, PACKAGE_DIR, CsrfFailed, problem, render, templates
+from permitcard.shared.web import (
+    CSRF_COOKIE,
+    CSRF_COOKIE_ATTRIBUTES,
+    PACKAGE_DIR,
+    CsrfFailed,
+    csrf_binding,
+    csrf_valid,
+    problem,
+    render,
+    templates,
+)
+from permitcard.shared.web import new_csrf as new_csrf_token
 
 log = logging.getLogger("permitcard")
 
@@ -195,17 +205,43 @@ def _install_error_handlers(app: FastAPI) -> None:
                            i18n.gettext("Try again later. Nothing you saved before has been lost."))
 
 
+HOST_PREFIX = "__Host-"
+
+
+def host_only_cookie(header: str) -> str:
+    """A Set-Cookie header as production sends it: the ``__Host-`` prefix, Secure, Path=/ and no Domain
+    (RFC 6265bis §4.1.3.2), so no sibling site can set or overwrite it and it never travels in clear."""
+    first, _, rest = header.partition(";")
+    name, _, value = first.strip().partition("=")
+    kept = [a.strip() for a in rest.split(";") if a.strip()
+            and a.strip().split("=", 1)[0].strip().lower() not in ("domain", "path", "secure")]
+    if not name.startswith(HOST_PREFIX):
+        name = HOST_PREFIX + name
+    return "; ".join([f"{name}={value}", *kept, "Path=/", "Secure"])
+
+
+def _host_only_request_cookies(raw: str) -> str:
+    """The request's cookies without the prefix, keeping only the prefixed ones (a cookie without it
+    may have been planted by another site of the domain, over http)."""
+    parts = [p.strip() for p in raw.split(";")]
+    return "; ".join(p[len(HOST_PREFIX):] for p in parts if p.startswith(HOST_PREFIX))
+
+
 class WebMiddleware:
-    """Pure ASGI: the request's language, a CSRF cookie for every visitor, security headers."""
+    """Pure ASGI: the request's language, a CSRF token bound to the session for every visitor, security
+    headers; in production (or with PERMITCARD_COOKIE_SECURE) every cookie is ``__Host-`` and Secure."""
 
     def __init__(self, app: Callable[..., Awaitable[None]], settings: Settings) -> None:
         self.app = app
-        self.secure = settings.cookie_secure
+        self.secure = settings.cookie_secure or settings.is_production
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.secure:
+            scope["headers"] = [(k, _host_only_request_cookies(v.decode("latin-1")).encode("latin-1"))
+                                if k == b"cookie" else (k, v) for k, v in scope.get("headers", [])]
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         cookies: dict[str, str] = {}
         if "cookie" in headers:
@@ -217,8 +253,9 @@ class WebMiddleware:
             cookies = {k: m.value for k, m in jar.items()}
         i18n.set_locale(i18n.negotiate(cookies.get(i18n.COOKIE), headers.get("accept-language")))
         new_csrf = None
-        if CSRF_COOKIE not in cookies:
-            new_csrf = secrets.token_urlsafe(32)
+        binding = csrf_binding(cookies)
+        if not csrf_valid(cookies.get(CSRF_COOKIE), binding):  # none yet, or from another session
+            new_csrf = new_csrf_token(binding)
             scope.setdefault("state", {})["new_csrf"] = new_csrf
         path: str = scope.get("path", "")
         static = path.startswith(("/static/", "/static-docs/"))
@@ -239,9 +276,12 @@ class WebMiddleware:
                                   b"script-src 'self'; frame-ancestors 'none'; form-action 'self'"))
                 if self.secure:
                     h.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
-                if new_csrf:
-                    flags = "; Path=/; SameSite=Strict; HttpOnly" + ("; Secure" if self.secure else "")
-                    h.append((b"set-cookie", f"{CSRF_COOKIE}={new_csrf}{flags}".encode()))
+                csrf_prefix = f"{CSRF_COOKIE}=".encode()
+                if new_csrf and not any(k == b"set-cookie" and v.startswith(csrf_prefix) for k, v in h):
+                    h.append((b"set-cookie", f"{CSRF_COOKIE}={new_csrf}{CSRF_COOKIE_ATTRIBUTES}".encode()))
+                if self.secure:
+                    h = [(k, host_only_cookie(v.decode("latin-1")).encode("latin-1")) if k == b"set-cookie"
+                         else (k, v) for k, v in h]
                 message["headers"] = h
             await send(message)
 

@@ -102,3 +102,19 @@ def _permit_lifecycle(db: Database) -> object:
     from permitcard.permits import lifecycle
 
     return lifecycle.run(db)
+
+
+@periodic("auth.purge_sessions", every=900)
+def _purge_expired_sessions(db: Database) -> int:
+    """Delete sessions past their idle or absolute limit (also done for the account at each sign-in)."""
+    from permitcard.auth.service import sessions
+
+    return sessions.purge_expired(db)
+
+
+@periodic("throttle.forget_old", every=3600)
+def _forget_old_attempt_counters(db: Database) -> int:
+    """Forget attempt counters quiet for a day and no longer blocking."""
+    from permitcard.shared import throttle
+
+    return throttle.forget_old(db)

@@ -46,6 +46,7 @@ MOBILE = {"width": 375, "height": 812}
 
 LANGS = ["en", "zh-Hans"]
 LIVE: dict[str, Path] = {}  # the live server's var folder (its mail drop is var/mail)
+LIVE_DB: dict[str, str] = {}  # the live server's database URL
 LIVE_ENV: dict[str, str] = {}  # the live server's environment (to run `permitcard` commands against its database)
 
 
@@ -114,6 +115,7 @@ def live_server() -> Iterator[str]:
                     else f"sqlite:///{tmp}/e2e.db")
     env = _server_env(tmp, port, database_url)
     LIVE["var_dir"] = tmp
+    LIVE_DB["url"] = database_url  # for a test that stands in for a CLI (e.g. a paper permit)
     LIVE_ENV.clear()
     LIVE_ENV.update(env)
     log = tmp / "server.log"

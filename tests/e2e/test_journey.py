@@ -33,6 +33,7 @@ from tests.e2e.conftest import (
     assert_accessible,
     html_lang,
     login,
+    mail_to,
     new_page,
     page_routes,
     shot,
@@ -347,12 +348,18 @@ def studio_uploads_photo(j: Journey, w: Worker, tmp_path: Any, *, first: bool) -
 
 
 def worker_signs_up_and_links(j: Journey, w: Worker, who: str, *, first: bool) -> Any:
-    j.need("GET /signup", "POST /signup", "GET /my/link", "POST /my/link", "GET /my")
+    j.need("GET /signup", "POST /signup", "GET /signup/sent", "GET /signup/confirm/{}", "POST /signup/confirm/{}",
+           "GET /my/link", "POST /my/link", "GET /my")
     page = j.page(who)
     page.goto("/signup")
     page.get_by_label(j.t("Your name"), exact=True).fill(w.full_name)
     page.get_by_label(j.t("E-mail address"), exact=True).fill(w.email)
     page.get_by_label(j.t("Create a password"), exact=True).fill(w.password)
+    click(page, j.t("Create account"))
+    assert page.url.endswith("/signup/sent"), page.url  # the same answer whether the address has an account
+    j.check(page, "worker-signup-sent", axe=first)
+    mail = mail_to(w.email, containing="/signup/confirm/")
+    page.goto(re.search(r"http\S+/signup/confirm/\S+", mail).group(0))  # type: ignore[union-attr]
     click(page, j.t("Create account"))
     assert page.url.endswith("/my/link"), page.url
     j.check(page, "worker-link-permit", axe=first)

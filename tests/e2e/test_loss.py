@@ -19,7 +19,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import MOBILE, assert_accessible, html_lang, login, new_page, shot, text_for
+from tests.e2e.conftest import (
+    MOBILE,
+    assert_accessible,
+    html_lang,
+    login,
+    mail_to,
+    new_page,
+    shot,
+    text_for,
+)
 from tests.insurance_factories import jpeg_bytes
 
 TODAY = date(2026, 11, 27)  # the live server's clock (conftest CLOCK_START)
@@ -80,7 +89,10 @@ def person_with_active_card(base_url: str, lang: str) -> dict[str, Any]:
                                                "passport_number": passport},
                        files={"file": ("me.jpg", jpeg_bytes(), "image/jpeg")})["receipt_number"]
     api.c.cookies.clear()
-    signup = api.post("/api/v1/accounts", json={"email": email, "password": password, "display_name": given})
+    r = api.c.post("/api/v1/accounts", json={"email": email, "password": password, "display_name": given})
+    assert r.status_code == 202, r.text
+    token = mail_to(email, containing="/signup/confirm/").split("/signup/confirm/")[1].split()[0]
+    signup = api.post("/api/v1/accounts/confirm", json={"token": token})
     api.c.headers["X-CSRF-Token"] = signup["csrf_token"]
     api.post("/api/v1/me/permit-link", json={"family_name": family, "given_names": given,
                                              "permit_number": approved["permit_number"], "passport_number": passport})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -13,9 +14,10 @@ from tests.e2e.conftest import DESKTOP, MOBILE, assert_accessible, html_lang, sh
 HTML_LANG = {"en": "en", "zh-Hans": "zh-Hans"}
 
 
-def _sign_in_wrong_password(page: Any, lang: str) -> None:
+def _sign_in_wrong_password(page: Any, lang: str, email: str = "") -> None:
+    # An address of its own each time: five wrong passwords for one account make it wait (the throttle).
     page.goto("/login")
-    page.get_by_label(text_for(lang, "E-mail address")).fill("hr@example.com")
+    page.get_by_label(text_for(lang, "E-mail address")).fill(email or f"hr-{secrets.token_hex(4)}@example.com")
     page.get_by_label(text_for(lang, "Password")).fill("not-the-password")
     page.get_by_role("main").get_by_role("button", name=text_for(lang, "Sign in"), exact=True).click()
     page.locator("[data-error-summary]").wait_for()
@@ -51,13 +53,14 @@ def test_public_page_has_no_accessibility_violations(make_page: Callable[..., An
 
 
 def test_wrong_password_shows_a_focused_error_summary_and_keeps_the_email(page: Any, lang: str) -> None:
-    _sign_in_wrong_password(page, lang)
+    email = f"hr-{secrets.token_hex(4)}@example.com"
+    _sign_in_wrong_password(page, lang, email)
     summary = page.locator("[data-error-summary]")
     assert summary.get_by_role("heading").inner_text() == text_for(lang, "There is a problem")
     assert text_for(lang, "The e-mail address or password is not right") in summary.inner_text()
     expect(page.locator("[data-error-summary]")).to_be_focused()  # no string eval: the CSP forbids it
     assert page.title().startswith(text_for(lang, "Error:"))
-    assert page.get_by_label(text_for(lang, "E-mail address")).input_value() == "hr@example.com"
+    assert page.get_by_label(text_for(lang, "E-mail address")).input_value() == email
     assert page.get_by_label(text_for(lang, "Password")).input_value() == ""
     # The summary's entry takes you to the field to correct.
     summary.get_by_role("link").first.click()

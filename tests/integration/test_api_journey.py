@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from permitcard.auth.domain import Role
 from permitcard.shared import clock
 from tests.card_factories import seed_branches
-from tests.factories import api_login, make_user
+from tests.factories import api_login, api_sign_up, make_user
 from tests.insurance_factories import jpeg_bytes
 from tests.permit_factories import employer_with_user
 
@@ -88,10 +88,7 @@ def test_paper_channel_through_the_api(client: TestClient, emails: dict[str, str
     permit_number, ssn, receipt = _through_registry_and_insurance(client, emails, "SILVA", "ANA CLARA", "BR1234567")
 
     client.cookies.clear()
-    signup = client.post("/api/v1/accounts", json={"email": "ana@example.com", "password": "sugar loaf at noon",
-                                                   "display_name": "Ana Clara Silva"})
-    assert signup.status_code == 201, signup.text
-    client.headers["X-CSRF-Token"] = signup.json()["csrf_token"]
+    api_sign_up(client, "ana@example.com", "sugar loaf at noon", "Ana Clara Silva")
     wrong = client.post("/api/v1/me/permit-link", json={"family_name": "SILVA", "given_names": "ANA CLARA",
                                                         "permit_number": permit_number, "passport_number": "X1"})
     wrong_name = client.post("/api/v1/me/permit-link", json={"family_name": "SOUZA", "given_names": "ANA CLARA",

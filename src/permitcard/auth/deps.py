@@ -17,11 +17,12 @@ from permitcard.auth import service
 from permitcard.auth.domain import has_permission
 from permitcard.auth.service import CurrentUser
 from permitcard.db import Database
+from permitcard.shared import web
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import Forbidden, Unauthenticated
 from permitcard.shared.web import check_api_csrf
 
-SESSION_COOKIE = "pc_session"
+SESSION_COOKIE = web.SESSION_COOKIE
 
 
 # Dependencies that touch no database are `async def`: FastAPI runs sync dependencies in the

@@ -25,6 +25,15 @@ class SignUp(BaseModel):
     display_name: str = Field(default="", max_length=200)
 
 
+class SignUpSent(BaseModel):
+    status: str = "sent"
+    detail: str
+
+
+class SignUpConfirm(BaseModel):
+    token: str = Field(max_length=2000)
+
+
 class LinkPermit(BaseModel):
     family_name: str = Field(max_length=100)
     given_names: str = Field(default="", max_length=100)

@@ -15,9 +15,10 @@ from permitcard.db import Database
 from permitcard.ecard import service
 from permitcard.ecard.errors import EcardSignInNeeded
 from permitcard.ecard.sessions import ACCESS, PENDING, SESSION, Holder
+from permitcard.shared import web
 from permitcard.shared.web import check_api_csrf
 
-ECARD_COOKIE = "pc_ecard"
+ECARD_COOKIE = web.ECARD_COOKIE
 bearer_scheme = HTTPBearer(auto_error=False, scheme_name="ecardBearer",
                            description="An e-card access token from `POST /api/v1/ecard/tokens` (10 minutes).")
 

@@ -68,19 +68,6 @@ class CodeState:
         return not self.used and now < self.expires_at and self.attempts < CODE_MAX_TRIES
 
 
-# --- attempts: growing delays per account and per address --------------------------------------------
-
-FREE_FAILURES = 5  # this many failures cost nothing
-MAX_DELAY = timedelta(hours=1)
-
-
-def delay_after(failures: int) -> timedelta:
-    """The wait earned by ``failures`` failed attempts: none for the first few, then 30 s doubling to 1 h."""
-    if failures < FREE_FAILURES:
-        return timedelta(0)
-    return min(MAX_DELAY, timedelta(seconds=30 * 2 ** min(failures - FREE_FAILURES, 20)))
-
-
 # --- the e-card follows the physical card -------------------------------------------------------------
 
 ACCOUNT_PENDING, ACCOUNT_VERIFIED = "pending", "verified"

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from permitcard.shared.errors import N_, DomainError, RuleViolation
+from permitcard.shared.throttle import TooManyAttempts
+
+__all__ = ["AlreadyRegistered", "BadEcardCredentials", "CodeRejected", "DetailsDoNotMatch", "EcardSignInNeeded",
+           "EcardSuspended", "TooManyAttempts"]  # TooManyAttempts: the one throttle's refusal
 
 
 class DetailsDoNotMatch(RuleViolation):
@@ -38,15 +42,3 @@ class CodeRejected(RuleViolation):
 class EcardSuspended(RuleViolation):
     code = "ecard_suspended"
     title = N_("Your e-card is suspended because your social security card is suspended.")
-
-
-class TooManyAttempts(DomainError):
-    """Too many failed attempts from this account or address: wait (``retry_after`` seconds)."""
-
-    status = 429
-    code = "too_many_attempts"
-    title = N_("Too many attempts. Wait %(seconds)s seconds, then try again.")
-
-    def __init__(self, retry_after: int) -> None:
-        self.retry_after = max(1, int(retry_after))
-        super().__init__(self.title, seconds=self.retry_after)

@@ -66,17 +66,6 @@ class EcardToken(Base):
     ip: Mapped[str] = mapped_column(String(64), default="")
 
 
-class EcardAttempt(Base):
-    """Failed attempts per key (``login:acct:<hash>``, ``code:ip:<addr>`` …) and the delay they earned."""
-
-    __tablename__ = "ecard_attempt"
-
-    key: Mapped[str] = mapped_column(String(120), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
 class EcardQrSeen(Base):
     """Nonces of QR tokens the online verification has seen, kept until a while after they expire, so a
     token shown again after its expiry is recognised as replayed."""

@@ -19,15 +19,15 @@ from permitcard.ecard.deps import ECARD_COOKIE, page_holder
 from permitcard.ecard.errors import TooManyAttempts
 from permitcard.ecard.service import Holder
 from permitcard.shared.errors import DomainError
-from permitcard.shared.web import form_data, form_errors, redirect, render
+from permitcard.shared.web import form_data, form_errors, redirect, render, set_session_cookies
 
 router = APIRouter(include_in_schema=False)
 
 
-def _set_session(response: Response, token: str) -> Response:
-    settings = get_settings()
-    response.set_cookie(ECARD_COOKIE, token, httponly=True, samesite="lax", secure=settings.cookie_secure,
-                        max_age=settings.ecard_session_minutes * 60 * 4, path="/")
+def _set_session(request: Request, response: Response, token: str | None) -> Response:
+    """Set the e-card's page session (None: end it); the CSRF token rotates with it."""
+    set_session_cookies(request, response, {ECARD_COOKIE: token},
+                        max_age=get_settings().ecard_session_minutes * 60 * 4)
     return response
 
 
@@ -61,7 +61,7 @@ async def register(request: Request, db: Database = Depends(get_db)) -> Response
                                   password_again=data.get("password_again", ""), ip=client_ip(request))
     except DomainError as exc:
         return _form_page(request, "ecard/register.html", exc, "family_name", {"values": _without_secrets(data)})
-    return _set_session(redirect("/ecard/verify?sent=1"), started.token)
+    return _set_session(request, redirect("/ecard/verify?sent=1"), started.token)
 
 
 @router.get("/ecard/verify", response_class=HTMLResponse)
@@ -84,7 +84,7 @@ async def verify(request: Request, db: Database = Depends(get_db),
                                 ip=client_ip(request))
     except DomainError as exc:
         return _form_page(request, "ecard/verify.html", exc, "code", {"sent": False})
-    return _set_session(redirect("/ecard"), token) if token else redirect("/ecard")
+    return _set_session(request, redirect("/ecard"), token) if token else redirect("/ecard")
 
 
 @router.post("/ecard/verify/resend", response_class=HTMLResponse)
@@ -114,7 +114,7 @@ async def login(request: Request, db: Database = Depends(get_db)) -> Response:
     except DomainError as exc:
         return _form_page(request, "ecard/login.html", exc, "number",
                           {"values": _without_secrets(data), "signed_out": False})
-    return _set_session(redirect("/ecard" if started.verified else "/ecard/verify"), started.token)
+    return _set_session(request, redirect("/ecard" if started.verified else "/ecard/verify"), started.token)
 
 
 @router.post("/ecard/logout")
@@ -123,9 +123,7 @@ async def logout(request: Request, db: Database = Depends(get_db),
     await form_data(request)
     if holder is not None:
         await _threaded(service.sign_out, db, holder=holder, ip=client_ip(request))
-    response = redirect("/ecard/login?signed_out=1")
-    response.delete_cookie(ECARD_COOKIE, path="/")
-    return response
+    return _set_session(request, redirect("/ecard/login?signed_out=1"), None)
 
 
 # --- the e-card ----------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from permitcard.ecard.models import EcardAccount, EcardAttempt, EcardCode, EcardQrSeen, EcardToken
+from permitcard.ecard.models import EcardAccount, EcardCode, EcardQrSeen, EcardToken
 
 
 def account(s: Session, account_id: int) -> EcardAccount | None:
@@ -48,14 +48,6 @@ def revoke_all(s: Session, account_id: int, now: datetime, *, keep: str | None =
     if keep:
         stmt = stmt.where(EcardToken.token_hash != keep)
     return int(s.execute(stmt.values(revoked_at=now)).rowcount)  # type: ignore[attr-defined]
-
-
-def attempts(s: Session, keys: list[str]) -> list[EcardAttempt]:
-    return list(s.execute(select(EcardAttempt).where(EcardAttempt.key.in_(keys))).scalars())
-
-
-def attempt(s: Session, key: str) -> EcardAttempt | None:
-    return s.get(EcardAttempt, key)
 
 
 def seen_nonce(s: Session, nonce: str) -> EcardQrSeen | None:

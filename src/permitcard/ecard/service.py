@@ -22,8 +22,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
@@ -54,7 +52,7 @@ from permitcard.ecard.sessions import (
     sign_out,
 )
 from permitcard.insurance import service as insurance
-from permitcard.shared import audit, clock, i18n, ids, outbox, state
+from permitcard.shared import audit, clock, i18n, ids, outbox, passwords, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index, mask
 from permitcard.shared.errors import N_, FieldError, ValidationFailed
@@ -63,8 +61,9 @@ from permitcard.shared.registry import REFUSAL_MESSAGES, RegistryRefusal, regist
 __all__ = ["Holder", "Started", "TokenPair", "change_password", "forget_expired", "holder_for", "issue_tokens",
            "new_pair_for", "refresh", "register", "resend_code", "sign_in", "sign_out", "verify_code"]
 
-password_hasher = PasswordHasher()
-_DUMMY_HASH = password_hasher.hash(secrets.token_urlsafe(16))
+# Every hash and check through the one place (off the event loop, outside any unit of work, bounded);
+# tests count the hashes through this name.
+password_hasher = passwords
 
 
 @dataclass(frozen=True)
@@ -279,20 +278,24 @@ def _account_for_number(s: Session, number: str) -> EcardAccount | None:
     return account
 
 
-def _authenticate(s: Session, *, number: str, password: str, ip: str, names: list[str]) -> EcardAccount:
-    account = _account_for_number(s, number or "")
-    try:
-        password_hasher.verify(account.password_hash if account else _DUMMY_HASH, password or "")
-        ok = account is not None
-    except (VerificationError, InvalidHashError):
-        ok = False
-    if not ok or account is None:
-        limits.failed(s, names)
-        audit.record(s, actor=_anon(ip), action="ecard_account.sign_in_failed", target_type="ecard_account",
-                     target_id=account.id if account else "-")
-        s.commit()
+def _authenticate(db: Database, *, number: str, password: str, ip: str, names: list[str]) -> int:
+    """The account id when the password is right. The attempt is counted first (429 while blocked); the
+    password is checked outside any unit of work."""
+    limits.attempt(db, names)
+    with db.uow(write=False) as s:
+        account = _account_for_number(s, number or "")
+        account_id, stored = (account.id, account.password_hash) if account is not None else (None, None)
+    if not password_hasher.verify(stored, password) or account_id is None:
+        audit.record_security(db, actor=_anon(ip), action="ecard_account.sign_in_failed",
+                              target_type="ecard_account", target_id=account_id or "-")
         raise BadEcardCredentials()
-    limits.succeeded(s, names)
+    return account_id
+
+
+def _signed_in_account(s: Session, account_id: int, names: list[str]) -> EcardAccount:
+    limits.succeeded(s, names, counted=True)
+    account = repo.account(s, account_id)
+    assert account is not None
     return account
 
 
@@ -300,9 +303,9 @@ def _authenticate(s: Session, *, number: str, password: str, ip: str, names: lis
 def sign_in(db: Database, *, number: str, password: str, ip: str = "") -> Started:
     """The page session of an e-card (a pending one goes on to the code)."""
     names = limits.keys("login", account=blind_index(number or "-"), ip=ip)
+    account_id = _authenticate(db, number=number, password=password, ip=ip, names=names)
     with db.uow() as s:
-        limits.check(s, names)
-        account = _authenticate(s, number=number, password=password, ip=ip, names=names)
+        account = _signed_in_account(s, account_id, names)
         verified = account.state == domain.ACCOUNT_VERIFIED
         token = sessions.new_token(s, account, kind=SESSION if verified else PENDING, ip=ip)
         audit.record(s, actor=Actor(None, "applicant", f"e-card {account.id}", ip, permit_number=account.permit_number),
@@ -316,9 +319,9 @@ def sign_in(db: Database, *, number: str, password: str, ip: str = "") -> Starte
 def issue_tokens(db: Database, *, number: str, password: str, ip: str = "") -> TokenPair:
     """For a mobile app: a 10-minute bearer access token and a refresh token (verified e-cards only)."""
     names = limits.keys("login", account=blind_index(number or "-"), ip=ip)
+    account_id = _authenticate(db, number=number, password=password, ip=ip, names=names)
     with db.uow() as s:
-        limits.check(s, names)
-        account = _authenticate(s, number=number, password=password, ip=ip, names=names)
+        account = _signed_in_account(s, account_id, names)
         if account.state != domain.ACCOUNT_VERIFIED:
             s.commit()
             raise EcardSignInNeeded(N_("Finish the real-name verification of your e-card first"))
@@ -352,18 +355,17 @@ def change_password(db: Database, *, holder: Holder, current: str, new: str, new
         raise ValidationFailed.one("new_password_again", N_("The two passwords are not the same"))
     new_hash = password_hasher.hash(new)
     names = limits.keys("login", account=f"id{holder.account_id}", ip=ip)
+    limits.attempt(db, names)
+    with db.uow(write=False) as s:
+        current_account = repo.account(s, holder.account_id)
+        assert current_account is not None
+        stored = current_account.password_hash
+    if not password_hasher.verify(stored, current):
+        audit.record_security(db, actor=holder.actor(ip), action="ecard_account.password_change_failed",
+                              target_type="ecard_account", target_id=holder.account_id)
+        raise ValidationFailed.one("current_password", N_("Your current e-card password is not right"))
     with db.uow() as s:
-        limits.check(s, names)
-        account = repo.account(s, holder.account_id)
-        assert account is not None
-        try:
-            password_hasher.verify(account.password_hash, current or "")
-        except (VerificationError, InvalidHashError):
-            limits.failed(s, names)
-            audit.record(s, actor=holder.actor(ip), action="ecard_account.password_change_failed",
-                         target_type="ecard_account", target_id=account.id)
-            s.commit()
-            raise ValidationFailed.one("current_password", N_("Your current e-card password is not right")) from None
+        account = _signed_in_account(s, holder.account_id, names)
         now = clock.now()
         account.password_hash, account.password_changed_at = new_hash, now
         revoked = repo.revoke_all(s, account.id, now, keep=holder.token_hash if holder.token_kind == SESSION else None)

@@ -18,9 +18,14 @@ class RegistrationRefused(RuleViolation):
 
 
 class NotYourEmployee(RuleViolation):
+    """The one answer an employer gets for any permit that is not one of its own employees': unknown
+    number or notice, another company's worker, a name or passport that does not match it. Never
+    which: that would tell an employer whether another company's worker has this name and passport."""
+
     code = "not_your_employee"
     title = N_(
-        "This work permit is held with another employer. Only the worker's own employer can register them"
+        "These details do not match a work permit of one of your company's employees. Check the work "
+        "permit or notice number, the name as in the passport and the passport number."
     )
 
 

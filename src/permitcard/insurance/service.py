@@ -24,11 +24,11 @@ from permitcard.insurance.events import RegistrationDecided, SsnAssigned
 from permitcard.insurance.models import InsurancePerson, InsuranceRegistration
 from permitcard.notifications.service import notify
 from permitcard.policy import service as policy
-from permitcard.shared import audit, clock, i18n, ids, outbox, state
+from permitcard.shared import audit, clock, i18n, ids, outbox, state, throttle
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import blind_index, mask
 from permitcard.shared.errors import N_, Conflict, FieldError, Forbidden, ValidationFailed
-from permitcard.shared.registry import REFUSAL_MESSAGES, PermitInfo, RegistryRefusal, registry_for
+from permitcard.shared.registry import REFUSAL_MESSAGES, PermitInfo, PermitRegistry, RegistryRefusal, registry_for
 
 _NOTICE_RE = re.compile(r"^[A-Z0-9-]{4,40}$")
 _PASSPORT_RE = re.compile(r"^[A-Z0-9<]{3,32}$")
@@ -150,6 +150,8 @@ def register(
             auth_service.approved_uscc(s, actor.employer_id)
         registry = registry_for(s)
         number = data.permit_number
+        if channel == "employer":
+            _must_be_own_employee(s, actor, data, registry)
         if data.notice_number:
             found = registry.by_notice(data.notice_number)
             if found is not None and number and found.permit_number != number:
@@ -171,13 +173,32 @@ def register(
             result = _refuse(s, reg, actor=actor, reason=refusal.reason)
             s.commit()
             return result
-        if channel == "employer":
-            employer = accounts.employer(s, actor.employer_id or 0)
-            if employer is None or employer.uscc != info.employer_uscc:
-                raise NotYourEmployee()
         result = _assign(s, reg, actor=actor, info=info, data=data)
         s.commit()
         return result
+
+
+def _lookup_keys(actor: Actor) -> list[str]:
+    return throttle.keys("employer-lookup", account=f"employer{actor.employer_id}", ip=actor.ip,
+                         account_free=throttle.FREE_FAILURES_PER_ADDRESS)
+
+
+def _must_be_own_employee(s: Session, actor: Actor, data: _Input, registry: PermitRegistry) -> None:
+    """An employer hears about its own employees' permits only. Any other number or notice (unknown,
+    another company's, whatever name and passport typed) gets one answer, counted by the throttle per
+    employer and per address, and recorded as a security event."""
+    names = _lookup_keys(actor)
+    throttle.check(s, names)
+    employer = accounts.employer(s, actor.employer_id or 0)
+    permits = ([registry.by_notice(data.notice_number)] if data.notice_number else []) + (
+        [registry.get(data.permit_number)] if data.permit_number else [])
+    if employer is not None and permits and all(p is not None and p.employer_uscc == employer.uscc for p in permits):
+        return
+    throttle.failed(s, names)
+    audit.record(s, actor=actor, action="security.permit_lookup_refused", target_type="employer",
+                 target_id=actor.employer_id or "", note="not a permit of this employer's employees")
+    s.commit()
+    raise NotYourEmployee()
 
 
 def _new_registration(s: Session, *, actor: Actor, channel: str, data: _Input,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.db import Database
-from permitcard.permits import service, views
+from permitcard.permits import change_api, service, views
 from permitcard.permits.schemas import (
     ApplicationListOut,
     NoticeOut,
@@ -131,3 +131,6 @@ def verify(body: VerifyIn, db: Database = Depends(get_db),
                          message=i18n.translate(exc.message, exc.params))
     permit = VerifiedPermit(**{k: getattr(info, k) for k in VerifiedPermit.model_fields})
     return VerifyOut(confirmed=True, permit=permit)
+
+
+router.include_router(change_api.router)

@@ -35,7 +35,8 @@ class PermitPerson(Base):
 
 
 class PermitApplication(Base):
-    """An employer's application; ``kind`` is 'new' now (extension, modification, cancellation later)."""
+    """An employer's application: ``kind`` new, extension, modification, cancellation or electronic.
+    A change application carries the permit's data as it will be after the change."""
 
     __tablename__ = "permit_application"
     __table_args__ = (
@@ -70,6 +71,11 @@ class PermitApplication(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Changes (extension, modification, cancellation, electronic): the day the change happened
+    # (modification) or the contract ended (cancellation), and how many days after the last on-time
+    # day (10 working days) it was filed; 0 when on time.
+    change_date: Mapped[date | None] = mapped_column(Date)
+    days_late: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The permit this application issued (new) or changes (later kinds).
     permit_id: Mapped[int | None] = mapped_column(ForeignKey("permit.id"), index=True)
 

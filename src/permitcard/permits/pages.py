@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.db import Database
-from permitcard.permits import domain, notice_pages, service, views
+from permitcard.permits import change_pages, domain, notice_pages, service, views
 from permitcard.permits.domain import CATEGORY_LABELS, STATE_LABELS, WAITING, ApplicationInput, State
 from permitcard.shared import csvexport, i18n
 from permitcard.shared.audit import Actor
@@ -24,6 +24,7 @@ from permitcard.shared.web import Form, date_parts, form_data, form_errors, redi
 
 router = APIRouter(include_in_schema=False)
 router.include_router(notice_pages.router)
+router.include_router(change_pages.router)
 
 _employer_read = acting("permit.read_employer")
 _employer_write = acting("permit.apply")
@@ -279,6 +280,8 @@ def _status_page(request: Request, db: Database, actor: Actor, application_id: i
                  values: dict[str, str] | None = None, errors: list[FieldError] | None = None,
                  status_code: int = 200, message: str = "") -> Response:
     view = views.get_application(db, actor=actor, application_id=application_id)
+    if view.kind != "new":  # a change of a permit has its own page
+        return redirect(f"/employer/permit-changes/{view.id}")
     ctx = _form_context(values if values is not None else _raw_values(view.data()))
     ctx.update({"app": view, "rows": summary_rows(view), "timeline": _timeline(db, actor, view.id),
                 "state_label": state_label, "message": message,

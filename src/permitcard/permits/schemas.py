@@ -46,7 +46,7 @@ class PermitDecisionIn(BaseModel):
 class PermitApplicationOut(BaseModel):
     id: int
     reference: str
-    kind: str
+    kind: Literal["new", "extension", "modification", "cancellation", "electronic"]
     state: str
     version: int
     employer_id: int
@@ -69,6 +69,8 @@ class PermitApplicationOut(BaseModel):
     decided_at: datetime | None
     permit_number: str | None
     notice_number: str | None
+    change_date: date | None = Field(default=None, description="Changes: the day of the change or contract end")
+    days_late: int = Field(default=0, description="Changes: days filed after the 10th working day (0: on time)")
 
     @classmethod
     def of(cls, v: ApplicationView, *, full_passport: bool) -> PermitApplicationOut:

@@ -21,7 +21,7 @@ from permitcard.auth.views import Role, has_permission
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.notifications.service import notify
-from permitcard.permits import domain
+from permitcard.permits import change_approval, domain
 from permitcard.permits import repository as repo
 from permitcard.permits.domain import Action, ApplicationInput, State
 from permitcard.permits.errors import AlreadyHoldsPermit
@@ -75,6 +75,8 @@ class ApplicationView:
     decided_at: datetime | None
     permit_number: str | None
     notice_number: str | None
+    change_date: date | None = None  # changes: the day of the change (or the contract's end)
+    days_late: int = 0  # changes: days after the last on-time day (10 working days)
 
     @property
     def full_name(self) -> str:
@@ -150,7 +152,8 @@ def application_view(s: Session, a: PermitApplication,
         contract_start_date=a.contract_start_date, contract_end_date=a.contract_end_date,
         requested_end_date=a.requested_end_date, officer_note=a.officer_note,
         created_by_user_id=a.created_by_user_id, submitted_at=a.submitted_at, decided_at=a.decided_at,
-        permit_number=permit_number, notice_number=notice_number)
+        permit_number=permit_number, notice_number=notice_number, change_date=a.change_date,
+        days_late=a.days_late or 0)
 
 
 def _summary(a: PermitApplication) -> dict[str, Any]:
@@ -207,6 +210,11 @@ def _unique(s: Session, make: Any, taken: Any) -> str:
     raise Conflict()
 
 
+# For the other use cases of this context (change_service).
+acting_employer = _employer
+unique_value = _unique
+
+
 # ------------------------------------------------------------------ employer commands
 
 
@@ -242,6 +250,8 @@ def resubmit(db: Database, *, actor: Actor, application_id: int, version: int,
     with db.uow() as s:
         employer = _employer(s, actor)
         a = load_application(s, actor, application_id)
+        if a.kind != "new":
+            raise RuleViolation(N_("This is a change of a permit: correct it on the change's own page."))
         domain.APPLICATION.next_state(a.state, Action.RESUBMIT)  # refuse before validating the answers
         d = _validated(s, data, employer)
         values = {**d.as_dict(), "passport_hash": blind_index(d.passport_number), "submitted_at": clock.now()}
@@ -277,14 +287,16 @@ def decide(db: Database, *, actor: Actor, application_id: int, version: int, act
         if a.version != version:
             raise Conflict()
         domain.APPLICATION.next_state(a.state, chosen)
-        if chosen == Action.APPROVE:
+        if chosen == Action.APPROVE and a.kind in ("new", "extension", "modification"):
             _check_limit_in_force(s, a)
         now = clock.now()
         values: dict[str, Any] = {"officer_note": reason}
         if chosen != Action.RETURN:
             values["decided_at"] = now
         after: dict[str, Any] = {"reason": reason}
-        if chosen == Action.APPROVE:
+        if chosen == Action.APPROVE and a.kind != "new":
+            after |= change_approval.apply_change(s, actor, a)
+        elif chosen == Action.APPROVE:
             permit, person = _issue_permit(s, actor, a)
             values["permit_id"] = permit.id
             after |= {"permit_number": person.permit_number, "notice_number": permit.notice_number}
@@ -362,11 +374,13 @@ def _notify_decision(s: Session, a: PermitApplication, view: ApplicationView) ->
     if user is None:
         return
     base = get_settings().base_url.rstrip("/")
-    notify(s, to=user.email, template="permit_decided", locale=a.locale,
+    new = a.kind == "new"
+    notify(s, to=user.email, template="permit_decided" if new else "permit_change_decided", locale=a.locale,
            dedupe_key=f"permit_application:{a.id}:v{a.version}",
-           params={"reference": a.reference, "state": a.state, "reason": a.officer_note,
+           params={"reference": a.reference, "state": a.state, "reason": a.officer_note, "kind": a.kind,
                    "name": view.full_name, "permit_number": view.permit_number or "",
-                   "notice_number": view.notice_number or "", "url": f"{base}/employer/permits/{a.id}"})
+                   "notice_number": view.notice_number or "",
+                   "url": f"{base}/employer/{'permits' if new else 'permit-changes'}/{a.id}"})
 
 
 # ------------------------------------------------------------------ reading

@@ -166,3 +166,9 @@ def verify_signature(message: bytes, signature_b64: str) -> bool:
     except Exception:
         return False
     return True
+
+
+def csrf_mac(message: str) -> str:
+    """The keyed hash binding a CSRF token to the session it was issued for (base64url, 128 bits)."""
+    digest = hmac.new(_derive("csrf-binding"), message.encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")

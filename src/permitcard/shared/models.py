@@ -108,3 +108,15 @@ class CalendarDay(Base):
     day_date: Mapped[date] = mapped_column(Date, primary_key=True)
     is_workday: Mapped[bool] = mapped_column(Boolean)
     name: Mapped[str] = mapped_column(String(100), default="")
+
+
+class AttemptCounter(Base):
+    """Failed attempts per key (``login:acct:<blind index>``, ``login:ip:<addr>``, ``code:acct:7`` …) and the
+    delay they earned (``shared.throttle``). Rows, so every web process sees the same counts."""
+
+    __tablename__ = "attempt_counter"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -13,6 +13,7 @@ DESCRIPTIONS = {
     404: "Not found (or not yours)",
     409: "Conflict: the record changed, or the action is not possible in its current state",
     422: "Invalid input or a business rule refuses it; `errors` names each field",
+    429: "Too many attempts from this account or address: wait the seconds of the `Retry-After` header",
 }
 
 

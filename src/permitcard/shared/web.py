@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from permitcard.shared import i18n
@@ -24,6 +24,12 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 CSRF_COOKIE = "pc_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+# The cookies that say who is signed in: the account's session and the e-card's page session. A CSRF
+# token is bound to their values, so it changes at every sign-in and sign-out and is good in no other
+# session. (In production every cookie carries the __Host- prefix: ``main.WebMiddleware``.)
+SESSION_COOKIE = "pc_session"
+ECARD_COOKIE = "pc_ecard"
+SESSION_COOKIES = (SESSION_COOKIE, ECARD_COOKIE)
 
 
 def _loader(context_dirs: list[Path]) -> jinja2.BaseLoader:
@@ -74,11 +80,68 @@ def permit_status_label(status: str | None) -> str:
 templates = _build_env()
 
 
+# --- CSRF: a signed double-submit token bound to the session ------------------------------------------
+#
+# The token is ``<nonce>.<HMAC(key, nonce | session cookies)>``, kept in an HttpOnly SameSite=Strict
+# cookie and sent back in the form field or the X-CSRF-Token header. It is accepted only when the
+# two are equal AND its HMAC matches the session cookies the request carries: a token from another
+# session (or from before a sign-in or after a sign-out) is refused. A new one is issued whenever
+# the session cookies change (OWASP CSRF cheat sheet, "signed double-submit cookie").
+
+
+def csrf_binding(cookies: Mapping[str, str]) -> str:
+    """What a CSRF token is bound to: the values of the session cookies (empty when signed out)."""
+    return "|".join(cookies.get(name, "") for name in SESSION_COOKIES)
+
+
+def new_csrf(binding: str) -> str:
+    from permitcard.shared.crypto import csrf_mac
+
+    nonce = secrets.token_urlsafe(18)
+    return f"{nonce}.{csrf_mac(nonce + '|' + binding)}"
+
+
+def csrf_valid(token: str | None, binding: str) -> bool:
+    """Whether ``token`` was issued for the session cookies ``binding``."""
+    from permitcard.shared.crypto import csrf_mac
+
+    if not token or len(token) > 200 or token.count(".") != 1:
+        return False
+    nonce, mac = token.split(".")
+    return hmac.compare_digest(mac, csrf_mac(nonce + "|" + binding))
+
+
+# Secure and the __Host- prefix are added to every cookie by ``main.WebMiddleware`` where they apply.
+CSRF_COOKIE_ATTRIBUTES = "; Path=/; SameSite=Strict; HttpOnly"
+
+
 def csrf_token(request: Request) -> str:
-    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    """The token to put in this response's forms (or give an API client): the request's own, or the
+    one the middleware issues with this response when the request's is missing or stale."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if csrf_valid(cookie, csrf_binding(request.cookies)):
+        return str(cookie)
+    token = getattr(request.state, "new_csrf", None)
     if not token:
-        token = secrets.token_urlsafe(32)
+        token = new_csrf(csrf_binding(request.cookies))
         request.state.new_csrf = token
+    return str(token)
+
+
+def set_session_cookies(request: Request, response: Response, values: Mapping[str, str | None], *,
+                        max_age: int) -> str:
+    """Set (a value) or end (None) session cookies, and rotate the CSRF token to match: the new token,
+    bound to the session cookies as they are now, is returned (API clients send it back)."""
+    request_cookies = dict(request.cookies)
+    for name, value in values.items():
+        if value is None:
+            response.delete_cookie(name, path="/")
+            request_cookies[name] = ""
+        else:
+            response.set_cookie(name, value, httponly=True, samesite="lax", max_age=max_age, path="/")
+            request_cookies[name] = value
+    token = new_csrf(csrf_binding(request_cookies))
+    response.raw_headers.append((b"set-cookie", f"{CSRF_COOKIE}={token}{CSRF_COOKIE_ATTRIBUTES}".encode()))
     return token
 
 
@@ -88,10 +151,25 @@ class CsrfFailed(DomainError):
     title = N_("Your form expired. Go back, reload the page and send it again.")
 
 
-def check_csrf(request: Request, submitted: str | None) -> None:
+class CsrfHeaderMissing(CsrfFailed):
+    code = "csrf_header_missing"
+    title = N_("Missing CSRF header X-CSRF-Token: send the csrf_token of POST /api/v1/session or GET "
+               "/api/v1/me in it on every request that changes something.")
+
+
+class CsrfHeaderStale(CsrfFailed):
+    code = "csrf_token_stale"
+    title = N_("The X-CSRF-Token header does not belong to this session (it changes at every sign-in and "
+               "sign-out): take the csrf_token of GET /api/v1/me.")
+
+
+def check_csrf(request: Request, submitted: str | None, *, api: bool = False) -> None:
     cookie = request.cookies.get(CSRF_COOKIE)
-    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
-        raise CsrfFailed()
+    if api and not submitted:
+        raise CsrfHeaderMissing()
+    if (not cookie or not submitted or not hmac.compare_digest(cookie, submitted)
+            or not csrf_valid(cookie, csrf_binding(request.cookies))):
+        raise CsrfHeaderStale() if api else CsrfFailed()
 
 
 def bearer_token(request: Request) -> str | None:
@@ -109,7 +187,7 @@ def check_api_csrf(request: Request, *, bearer_authenticated: bool) -> None:
     header to a forged cross-site request by itself, so there is nothing to forge."""
     if bearer_authenticated or request.method in SAFE_METHODS:
         return
-    check_csrf(request, request.headers.get(CSRF_HEADER))
+    check_csrf(request, request.headers.get(CSRF_HEADER), api=True)
 
 
 async def form_data(request: Request) -> dict[str, str]:
@@ -226,6 +304,17 @@ def _qr_svg(data: str, scale: int, title: str) -> Markup:
 
 
 templates.globals["qr_svg"] = qr_svg
+
+
+def refused_page(request: Request, template: str, context: Mapping[str, Any], exc: DomainError,
+                 field_name: str) -> HTMLResponse:
+    """A form shown again with a refusal beside ``field_name``, with the refusal's status (and, for
+    429, its Retry-After)."""
+    response = render(request, template, context, errors=form_errors(exc, field_name), status_code=exc.status)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def form_errors(exc: DomainError, field_name: str) -> list[FieldError]:

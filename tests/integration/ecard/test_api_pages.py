@@ -109,6 +109,7 @@ def _page_register(client, db, info, maildir) -> None:
     assert r.status_code == 303 and r.headers["location"] == "/ecard/verify?sent=1", r.text
     page = client.get("/ecard/verify?sent=1")
     assert "Enter the code we sent you" in page.text
+    token = csrf(client)  # a new (pending) e-card session: a new CSRF token
     r = client.post("/ecard/verify", data={"code": last_code(db, maildir), "csrf_token": token},
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/ecard"
@@ -149,7 +150,9 @@ def test_signing_in_on_the_page_and_out(client, db, person, maildir, registered)
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/ecard"
     assert client.get("/ecard").status_code == 200
-    client.post("/ecard/logout", data={"csrf_token": token})
+    # The token changed at sign-in: the one from before is refused, the new one signs out.
+    assert client.post("/ecard/logout", data={"csrf_token": token}).status_code == 403
+    client.post("/ecard/logout", data={"csrf_token": csrf(client)})
     assert client.get("/ecard", follow_redirects=False).headers["location"] == "/ecard/login"
 
 

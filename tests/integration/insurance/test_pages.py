@@ -79,7 +79,7 @@ def test_other_employer_gets_404_and_form_error(db: Database, client: TestClient
     assert client.get(detail).status_code == 404
     token = csrf(client)
     r = client.post("/employer/insurance", data={**_fields(info), "declaration": "yes", "csrf_token": token})
-    assert r.status_code == 422 and "held with another employer" in r.text
+    assert r.status_code == 422 and "do not match a work permit of one of your company" in r.text
 
 
 def test_applicant_page(db: Database, client: TestClient) -> None:

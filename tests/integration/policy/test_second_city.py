@@ -21,7 +21,7 @@ from permitcard.db import Database
 from permitcard.seed import seed_city
 from permitcard.shared import clock
 from tests.card_factories import seed_branches
-from tests.factories import api_login, make_user
+from tests.factories import api_login, api_sign_up, make_user
 from tests.insurance_factories import jpeg_bytes
 from tests.permit_factories import employer_with_user
 
@@ -133,9 +133,7 @@ def test_the_journey_in_a_second_city(client: TestClient, chengdu: dict[str, str
     assert photo.status_code == 201, photo.text
 
     client.cookies.clear()
-    signup = client.post("/api/v1/accounts", json={"email": "bia@example.com", "password": "pandas eat bamboo",
-                                                   "display_name": "Beatriz Souza"})
-    client.headers["X-CSRF-Token"] = signup.json()["csrf_token"]
+    api_sign_up(client, "bia@example.com", "pandas eat bamboo", "Beatriz Souza")
     linked = client.post("/api/v1/me/permit-link", json={"family_name": "Souza", "given_names": "Beatriz",
                                                          "permit_number": permit_number,
                                                          "passport_number": "BR5550001"})

@@ -41,9 +41,11 @@ def test_a_code_is_usable_once_for_10_minutes_and_5_tries():
     assert not domain.CodeState(expires_at=fresh.expires_at, attempts=0, used=True).usable(now)
 
 
-def test_delays_grow_after_the_free_failures_up_to_an_hour():
-    assert [domain.delay_after(n).total_seconds() for n in range(4, 9)] == [0, 30, 60, 120, 240]
-    assert domain.delay_after(50) == timedelta(hours=1)
+def test_delays_grow_after_the_free_failures_up_to_15_minutes_never_for_good():
+    from permitcard.shared import throttle
+
+    assert [throttle.delay_after(n).total_seconds() for n in range(4, 9)] == [0, 30, 60, 120, 240]
+    assert throttle.delay_after(50) == throttle.delay_after(10_000) == timedelta(minutes=15)
 
 
 def test_the_e_card_follows_the_physical_card():

@@ -53,7 +53,7 @@ def register_employer(body: EmployerRegistration, request: Request, response: Re
     data = body.model_dump(exclude={"email", "password"})
     token, _user, employer = employers.register(db, data=data, email=body.email, password=body.password,
                                                 ip=client_ip(request))
-    set_session_cookie(response, token)
+    set_session_cookie(request, response, token)
     return _employer(employer)
 
 
@@ -116,8 +116,7 @@ def accept_invitation(body: AcceptInvitation, request: Request, response: Respon
     if stage != "full":
         service.sign_out(db, token=token)
         raise SecondFactorNotEnrolled()
-    set_session_cookie(response, token)
-    return me_out(request, actor)
+    return me_out(request, actor, set_session_cookie(request, response, token))
 
 
 @router.get("/accounts", response_model=list[AccountOut], responses=errors(401, 403))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from permitcard.auth import service
 from permitcard.auth.api import set_session_cookie
@@ -14,7 +15,7 @@ from permitcard.auth.pages.signin import home_for, safe_next
 from permitcard.auth.service import CurrentUser, passwords, second_factor, sessions
 from permitcard.db import Database
 from permitcard.shared.errors import DomainError, Unauthenticated
-from permitcard.shared.web import form_data, form_errors, redirect, render
+from permitcard.shared.web import form_data, form_errors, redirect, refused_page, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,12 +35,12 @@ async def password_change(request: Request, db: Database = Depends(get_db),
                           user: CurrentUser = Depends(require())) -> Response:
     data = await form_data(request)
     try:
-        passwords.change_password(db, user=user, current=data.get("current", ""), password=data.get("password", ""),
-                                  confirm=data.get("confirm", ""), session_token=request.cookies.get(SESSION_COOKIE),
-                                  ip=client_ip(request))
+        await run_in_threadpool(
+            passwords.change_password, db, user=user, current=data.get("current", ""),
+            password=data.get("password", ""), confirm=data.get("confirm", ""),
+            session_token=request.cookies.get(SESSION_COOKIE), ip=client_ip(request))
     except DomainError as exc:
-        return render(request, "auth/password_change.html", errors=form_errors(exc, "current"),
-                      status_code=exc.status)
+        return refused_page(request, "auth/password_change.html", {}, exc, "current")
     return redirect("/account?done=password")
 
 
@@ -78,15 +79,15 @@ def reset_page(token: str, request: Request, db: Database = Depends(get_db)) -> 
 async def reset(token: str, request: Request, db: Database = Depends(get_db)) -> Response:
     data = await form_data(request)
     try:
-        passwords.reset_password(db, token=token, password=data.get("password", ""), confirm=data.get("confirm", ""),
-                                 ip=client_ip(request))
+        await run_in_threadpool(passwords.reset_password, db, token=token, password=data.get("password", ""),
+                                confirm=data.get("confirm", ""), ip=client_ip(request))
     except DomainError as exc:
         if exc.status == 404:
             raise
         return render(request, "auth/password_reset.html", {"token": token}, errors=form_errors(exc, "password"),
                       status_code=exc.status)
     response = redirect("/login?reset=1")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    set_session_cookie(request, response, None)
     return response
 
 
@@ -132,7 +133,7 @@ async def factor_confirm(request: Request, db: Database = Depends(get_db),
                       errors=form_errors(exc, "code"), status_code=exc.status)
     response = redirect("/account/recovery-codes" + (f"?next={next_url}" if next_url else ""))
     if token:
-        set_session_cookie(response, token)
+        set_session_cookie(request, response, token)
     return response
 
 

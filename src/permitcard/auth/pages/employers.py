@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from permitcard.auth.api import set_session_cookie
 from permitcard.auth.deps import acting, client_ip, get_db, optional_user
@@ -32,15 +33,15 @@ def register_page(request: Request, user: CurrentUser | None = Depends(optional_
 async def register(request: Request, db: Database = Depends(get_db)) -> Response:
     data = await form_data(request)
     try:
-        token, _user, _employer = employers.register(db, data={k: data.get(k, "") for k in DETAILS},
-                                                     email=data.get("email", ""), password=data.get("password", ""),
-                                                     ip=client_ip(request))
+        token, _user, _employer = await run_in_threadpool(
+            employers.register, db, data={k: data.get(k, "") for k in DETAILS}, email=data.get("email", ""),
+            password=data.get("password", ""), ip=client_ip(request))
     except DomainError as exc:
         data.pop("password", None)
         return render(request, "auth/employer_register.html", {"values": data, "correcting": None},
                       errors=form_errors(exc, "uscc"), status_code=exc.status)
     response = redirect("/employer?registered=1")
-    set_session_cookie(response, token)
+    set_session_cookie(request, response, token)
     return response
 
 
@@ -134,8 +135,9 @@ def accept_page(token: str, request: Request, db: Database = Depends(get_db)) ->
 async def accept(token: str, request: Request, db: Database = Depends(get_db)) -> Response:
     data = await form_data(request)
     try:
-        session_token, actor, stage = invitations.accept(db, token=token, password=data.get("password", ""),
-                                                        confirm=data.get("confirm", ""), ip=client_ip(request))
+        session_token, actor, stage = await run_in_threadpool(
+            invitations.accept, db, token=token, password=data.get("password", ""), confirm=data.get("confirm", ""),
+            ip=client_ip(request))
     except DomainError as exc:
         if exc.status == 404:
             raise
@@ -143,7 +145,7 @@ async def accept(token: str, request: Request, db: Database = Depends(get_db)) -
                                                         "token": token},
                       errors=form_errors(exc, "password"), status_code=exc.status)
     response = redirect("/account/second-factor" if stage == sessions.ENROL else home_for(actor))
-    set_session_cookie(response, session_token)
+    set_session_cookie(request, response, session_token)
     return response
 
 

@@ -7,6 +7,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from permitcard.auth import service
 from permitcard.auth.api import set_session_cookie
@@ -14,10 +15,11 @@ from permitcard.auth.deps import SESSION_COOKIE, client_ip, get_db, optional_use
 from permitcard.auth.domain import Role
 from permitcard.auth.errors import BadCredentials
 from permitcard.auth.service import CurrentUser, sessions
+from permitcard.auth.service import signup as signups
 from permitcard.db import Database
 from permitcard.shared import i18n
 from permitcard.shared.errors import DomainError
-from permitcard.shared.web import form_data, form_errors, redirect, render
+from permitcard.shared.web import form_data, form_errors, redirect, refused_page, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -70,19 +72,19 @@ async def login(request: Request, db: Database = Depends(get_db)) -> Response:
     data = await form_data(request)
     next_url = safe_next(data.get("next"), "")
     try:
-        token, user, stage = service.start_sign_in(db, email=data.get("email", ""),
-                                                   password=data.get("password", ""), ip=client_ip(request))
+        token, user, stage = await run_in_threadpool(  # a password hash: never on the event loop
+            service.start_sign_in, db, email=data.get("email", ""), password=data.get("password", ""),
+            ip=client_ip(request))
     except DomainError as exc:
         data.pop("password", None)
-        return render(request, "auth/login.html", {"values": data, "next": next_url},
-                      errors=form_errors(exc, "email"), status_code=exc.status)
+        return refused_page(request, "auth/login.html", {"values": data, "next": next_url}, exc, "email")
     if stage == sessions.CODE:
         response = redirect("/login/code" + (f"?next={quote(next_url)}" if next_url else ""))
     elif stage == sessions.ENROL:
         response = redirect("/account/second-factor" + (f"?next={quote(next_url)}" if next_url else ""))
     else:
         response = redirect(next_url or home_for(user))
-    set_session_cookie(response, token)
+    set_session_cookie(request, response, token)
     return response
 
 
@@ -107,7 +109,7 @@ async def code(request: Request, db: Database = Depends(get_db)) -> Response:
         return render(request, "auth/login_code.html", {"next": next_url}, errors=form_errors(exc, "code"),
                       status_code=exc.status)
     response = redirect(next_url or home_for(user))
-    set_session_cookie(response, token)
+    set_session_cookie(request, response, token)
     return response
 
 
@@ -116,7 +118,7 @@ async def logout(request: Request, db: Database = Depends(get_db)) -> Response:
     await form_data(request)
     service.sign_out(db, token=request.cookies.get(SESSION_COOKIE), ip=client_ip(request))
     response = redirect("/login?signed_out=1")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    set_session_cookie(request, response, None)
     return response
 
 
@@ -129,16 +131,33 @@ def signup_page(request: Request) -> Response:
 async def signup(request: Request, db: Database = Depends(get_db)) -> Response:
     data = await form_data(request)
     try:
-        service.sign_up(db, email=data.get("email", ""), password=data.get("password", ""),
-                        display_name=data.get("display_name", ""), ip=client_ip(request))
+        await run_in_threadpool(signups.request_sign_up, db, email=data.get("email", ""),
+                                password=data.get("password", ""), display_name=data.get("display_name", ""),
+                                ip=client_ip(request))
     except DomainError as exc:
         data.pop("password", None)
-        return render(request, "auth/signup.html", {"values": data}, errors=form_errors(exc, "email"),
-                      status_code=exc.status)
-    token, _user, _stage = service.start_sign_in(db, email=data["email"], password=data["password"],
-                                                 ip=client_ip(request))
+        return refused_page(request, "auth/signup.html", {"values": data}, exc, "email")
+    return redirect("/signup/sent")
+
+
+@router.get("/signup/sent", response_class=HTMLResponse)
+def signup_sent(request: Request) -> Response:
+    """The one answer of a sign-up, whether the address had an account or not."""
+    return render(request, "auth/signup_sent.html", {"hours": signups.LINK_HOURS})
+
+
+@router.get("/signup/confirm/{token}", response_class=HTMLResponse)
+def signup_confirm_page(token: str, request: Request) -> Response:
+    signups.check_link(token)
+    return render(request, "auth/signup_confirm.html", {"token": token})
+
+
+@router.post("/signup/confirm/{token}", response_class=HTMLResponse)
+async def signup_confirm(token: str, request: Request, db: Database = Depends(get_db)) -> Response:
+    await form_data(request)
+    session, _user = await run_in_threadpool(signups.confirm_sign_up, db, token=token, ip=client_ip(request))
     response = redirect("/my/link")
-    set_session_cookie(response, token)
+    set_session_cookie(request, response, session)
     return response
 
 

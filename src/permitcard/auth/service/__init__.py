@@ -1,7 +1,7 @@
 """Use cases of the auth context, re-exported: accounts, sessions, passwords, the second factor,
 invitations and employers (registration, review, colleagues)."""
 
-from permitcard.auth.service import employers, invitations, passwords, second_factor, sessions
+from permitcard.auth.service import employers, invitations, passwords, second_factor, sessions, signup
 from permitcard.auth.service.accounts import (
     AccountRow,
     CurrentUser,
@@ -32,5 +32,5 @@ __all__ = [
     "create_employer", "create_user", "employer_city", "employers", "hash_password", "invitations",
     "is_common_password", "link_permit", "normalise_email",
     "passwords", "pending", "second_factor", "session_user", "sessions", "set_active", "sign_in", "sign_out",
-    "sign_up", "staff_accounts", "start_sign_in", "studio_of",
+    "sign_up", "signup", "staff_accounts", "start_sign_in", "studio_of",
 ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from argon2 import PasswordHasher
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
@@ -15,12 +14,10 @@ from permitcard.auth.domain import Role, password_problem, second_factor_require
 from permitcard.auth.errors import LinkRefused
 from permitcard.auth.models import User
 from permitcard.db import Database
-from permitcard.shared import audit, clock, i18n, ids
+from permitcard.shared import audit, clock, i18n, ids, passwords, throttle
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, FieldError, Forbidden, NotFound, RuleViolation, ValidationFailed
 from permitcard.shared.registry import RegistryRefusal, registry_for
-
-hasher = PasswordHasher()
 
 
 @dataclass(frozen=True)
@@ -64,7 +61,9 @@ def normalise_email(raw: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return hasher.hash(password)
+    """Hash a password (``shared.passwords``: never on the event loop; request paths hash before they
+    open their unit of work and pass ``password_hash`` to ``create_user``)."""
+    return passwords.hash(password)
 
 
 def account_errors(s: Session, *, email: str, password: str | None) -> tuple[str, list[FieldError]]:
@@ -86,11 +85,13 @@ def account_errors(s: Session, *, email: str, password: str | None) -> tuple[str
 
 
 def create_user(
-    s: Session, *, email: str, password: str, role: Role, display_name: str, actor: Actor,
+    s: Session, *, email: str, password: str | None, role: Role, display_name: str, actor: Actor,
     employer_id: int | None = None, branch_id: int | None = None, studio_id: int | None = None,
     city_code: str | None = None, invited_by_user_id: int | None = None, locale: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Inside the caller's unit of work (sign-up, registration, invitation, the first administrator)."""
+    """Inside the caller's unit of work (sign-up, registration, invitation, the first administrator).
+    ``password`` None: a ``password_hash`` checked and made earlier (a confirmed sign-up link)."""
     errors: list[FieldError] = []
     if role in (Role.APPLICANT, Role.EMPLOYER) and not display_name.strip():
         errors.append(FieldError("display_name", N_("Enter your name")))
@@ -100,7 +101,8 @@ def create_user(
         raise ValidationFailed(errors)
     now = clock.now()
     user = User(
-        email=email, display_name=display_name.strip() or email, password_hash=hash_password(password),
+        email=email, display_name=display_name.strip() or email,
+        password_hash=password_hash or hash_password(password or ""),
         role=role.value, employer_id=employer_id, branch_id=branch_id, studio_id=studio_id, city_code=city_code,
         invited_by_user_id=invited_by_user_id, locale=locale or i18n.get_locale(), created_at=now,
         password_changed_at=now, totp_last_step=0,
@@ -115,8 +117,9 @@ def create_user(
 
 def sign_up(db: Database, *, email: str, password: str, display_name: str, ip: str = "") -> CurrentUser:
     """Applicants create their own account; employers register (``employers.register``); staff are invited."""
+    password_hash = hash_password(password)
     with db.uow() as s:
-        user = create_user(s, email=email, password=password, role=Role.APPLICANT,
+        user = create_user(s, email=email, password=password, password_hash=password_hash, role=Role.APPLICANT,
                            display_name=display_name, actor=Actor(None, "anonymous", email, ip))
         s.commit()
         return as_current(user)
@@ -138,17 +141,23 @@ def link_permit(
     if errors:
         raise ValidationFailed(errors)
     assert number is not None
+    names = throttle.keys("link", account=f"user{user.id}", ip=ip)
     with db.uow() as s:
+        throttle.check(s, names)
         try:
             registry_for(s).verify(permit_number=number, family_name=family_name, given_names=given_names,
                                    passport_number=passport_number, require_valid=False)
-        except RegistryRefusal as exc:
-            raise LinkRefused() from exc
-        owner = repo.user_by_permit(s, number)
+            owner = repo.user_by_permit(s, number)
+            if owner is not None and owner.id != user.id:
+                raise RegistryRefusal("", reason="linked_elsewhere")
+        except RegistryRefusal:  # one answer whatever did not match, counted by the throttle
+            throttle.failed(s, names)
+            audit.record(s, actor=user.actor(ip), action="security.permit_link_refused", target_type="user",
+                         target_id=user.id)
+            s.commit()
+            raise LinkRefused() from None
         account = s.get(User, user.id)
         assert account is not None
-        if owner is not None and owner.id != account.id:
-            raise LinkRefused()
         if account.permit_number and account.permit_number != number:
             raise RuleViolation(N_("This account is already linked to another work permit"))
         before = {"permit_number": account.permit_number}

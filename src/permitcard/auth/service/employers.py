@@ -24,12 +24,12 @@ from permitcard.auth.domain import (
 from permitcard.auth.errors import EmployerNotApproved
 from permitcard.auth.models import Employer, User
 from permitcard.auth.service import sessions
-from permitcard.auth.service.accounts import CurrentUser, account_errors, as_current, create_user
+from permitcard.auth.service.accounts import CurrentUser, account_errors, as_current, create_user, hash_password
 from permitcard.auth.service.invitations import approved_employer_of
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.notifications.service import notify
-from permitcard.shared import audit, clock, ids, state
+from permitcard.shared import audit, clock, ids, state, throttle
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, FieldError, Forbidden, NotFound, RuleViolation, ValidationFailed
 
@@ -122,14 +122,20 @@ def register(db: Database, *, data: dict[str, str], email: str, password: str, i
              ) -> tuple[str, CurrentUser, EmployerView]:
     """An employer registers itself with its first HR account, and is signed in; it waits for review."""
     values, errors = clean_details(data)
+    password_hash = hash_password(password)  # before the unit of work: a hash must not hold its lock
+    names = throttle.keys("employer-register", account=None, ip=ip)
     with db.uow() as s:
+        throttle.check(s, names)
         _email, more = account_errors(s, email=email, password=password)
         errors += more
         if errors:
+            if any(e.field == "email" for e in more):  # trying addresses one after another is slowed down
+                throttle.failed(s, names)
+                s.commit()
             raise ValidationFailed(errors)
         actor = Actor(None, "anonymous", email, ip)
         employer = _new_employer(s, values, actor=actor)
-        user = create_user(s, email=email, password=password, role=Role.EMPLOYER,
+        user = create_user(s, email=email, password=password, password_hash=password_hash, role=Role.EMPLOYER,
                            display_name=values["contact_name"], actor=actor, employer_id=employer.id)
         employer.registered_by_user_id = user.id
         token = sessions.new_session(s, user, ip=ip)

@@ -23,7 +23,14 @@ from permitcard.auth.domain import (
 from permitcard.auth.errors import EmployerNotApproved, LinkExpired
 from permitcard.auth.models import Invitation
 from permitcard.auth.service import sessions
-from permitcard.auth.service.accounts import CurrentUser, account_errors, as_current, aware, create_user
+from permitcard.auth.service.accounts import (
+    CurrentUser,
+    as_current,
+    aware,
+    create_user,
+    hash_password,
+    normalise_email,
+)
 from permitcard.auth.service.passwords import check_new_password
 from permitcard.config import get_settings
 from permitcard.db import Database
@@ -73,10 +80,16 @@ def _send(s: Session, *, actor: Actor, email: str, display_name: str, role: Role
     errors = list(extra or [])
     if not display_name.strip():
         errors.append(FieldError("display_name", N_("Enter the person's name")))
-    email, more = account_errors(s, email=email, password=None)
-    errors = more + errors
+    try:
+        email = normalise_email(email)
+    except ValidationFailed as exc:
+        errors = exc.errors + errors
     if errors:
         raise ValidationFailed(errors)
+    # An address that has an account gets the same answer (an invitation like any other), never "an
+    # account with this e-mail address already exists"; its owner is told instead, and the invitation
+    # cannot be accepted.
+    existing = repo.user_by_email(s, email)
     now = clock.now()
     for earlier in repo.open_invitations(s):
         if earlier.email == email:  # a new invitation replaces the one not yet used
@@ -93,10 +106,17 @@ def _send(s: Session, *, actor: Actor, email: str, display_name: str, role: Role
     audit.record(s, actor=actor, action="invitation.sent", target_type="invitation", target_id=inv.id,
                  after={"email": email, "role": role.value, "employer_id": employer_id, "branch_id": branch_id,
                         "studio_id": studio_id, "city_code": city_code})
+    base = get_settings().base_url
+    if existing is not None:
+        notify(s, to=existing.email, template="invitation_existing", locale=existing.locale or inv.locale,
+               dedupe_key=f"invitation:{inv.id}", params={"name": existing.display_name, "inviter": actor.label,
+                                                          "login_url": f"{base}/login",
+                                                          "reset_url": f"{base}/password/forgot"})
+        return inv
     notify(s, to=email, template="invitation", locale=inv.locale, dedupe_key=f"invitation:{inv.id}",
            params={"name": inv.display_name, "inviter": actor.label, "role": ROLE_LABELS[role],
                    "binding": _binding_text(s, inv), "days": INVITATION_DAYS,
-                   "url": f"{get_settings().base_url}/invitations/{token}"})
+                   "url": f"{base}/invitations/{token}"})
     return inv
 
 
@@ -177,11 +197,17 @@ def accept(db: Database, *, token: str, password: str, confirm: str | None = Non
            ip: str = "") -> tuple[str, CurrentUser, str]:
     """The invitee sets their password; the account is made with the invitation's role and binding.
     Returns a session: full, or pending ``enrol`` for staff, who set up their second factor next."""
+    with db.uow(write=False) as s:
+        invited = _open(s, token).email
+        if repo.user_by_email(s, invited) is not None:  # the address has an account: the invitation is void
+            raise LinkExpired()
+        check_new_password(password, confirm, invited)
+    password_hash = hash_password(password)  # outside the unit of work: a hash must not hold its lock
     with db.uow() as s:
         inv = _open(s, token)
-        check_new_password(password, confirm, inv.email)
         actor = Actor(None, "anonymous", inv.email, ip)
-        user = create_user(s, email=inv.email, password=password, role=Role(inv.role), display_name=inv.display_name,
+        user = create_user(s, email=inv.email, password=password, password_hash=password_hash, role=Role(inv.role),
+                           display_name=inv.display_name,
                            actor=actor, employer_id=inv.employer_id, branch_id=inv.branch_id, studio_id=inv.studio_id,
                            city_code=inv.city_code, invited_by_user_id=inv.invited_by_user_id, locale=inv.locale)
         inv.accepted_at, inv.user_id = clock.now(), user.id

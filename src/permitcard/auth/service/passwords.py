@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -14,11 +13,12 @@ from permitcard.auth import repository as repo
 from permitcard.auth.domain import is_common, new_token, password_problem, token_hash
 from permitcard.auth.errors import LinkExpired
 from permitcard.auth.models import PasswordReset, User
-from permitcard.auth.service.accounts import CurrentUser, as_current, aware, hash_password, hasher
+from permitcard.auth.service.accounts import CurrentUser, as_current, aware
+from permitcard.auth.service.sessions import count_attempt, throttle_keys
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.notifications.service import notify
-from permitcard.shared import audit, clock
+from permitcard.shared import audit, clock, passwords, throttle
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, FieldError, ValidationFailed
 
@@ -35,29 +35,39 @@ def check_new_password(password: str, confirm: str | None, email: str) -> None:
         raise ValidationFailed.one("confirm", N_("The two passwords are not the same"))
 
 
-def set_password(s: Session, user: User, password: str) -> None:
-    user.password_hash = hash_password(password)
+def set_password(s: Session, user: User, password_hash: str) -> None:
+    """Store a password hashed beforehand (``passwords.hash``, outside the unit of work)."""
+    user.password_hash = password_hash
     user.password_changed_at = clock.now()
 
 
 def change_password(db: Database, *, user: CurrentUser, current: str, password: str, confirm: str | None = None,
                     session_token: str | None = None, ip: str = "") -> None:
-    """The signed-in person changes their password; their other sessions end."""
+    """The signed-in person changes their password; their other sessions end. The current password is
+    throttled like a sign-in and checked outside any unit of work."""
+    errors: list[FieldError] = []
+    try:
+        check_new_password(password, confirm, user.email)
+    except ValidationFailed as exc:
+        errors += exc.errors
+    names = throttle_keys("password", account=str(user.id), ip=ip)
+    count_attempt(db, names, ip=ip, label=user.email)
+    with db.uow(write=False) as s:
+        found = repo.user_by_id(s, user.id)
+        assert found is not None
+        stored = found.password_hash
+    if not passwords.verify(stored, current):
+        errors.insert(0, FieldError("current", N_("Your current password is not right")))
+        audit.record_security(db, actor=user.actor(ip), action="security.password_check_failed",
+                              target_type="user", target_id=user.id)
+    if errors:
+        raise ValidationFailed(errors)
+    new_hash = passwords.hash(password)
     with db.uow() as s:
+        throttle.succeeded(s, names, counted=True)
         account = repo.user_by_id(s, user.id)
         assert account is not None
-        errors: list[FieldError] = []
-        try:
-            hasher.verify(account.password_hash, current or "")
-        except (VerificationError, InvalidHashError):
-            errors.append(FieldError("current", N_("Your current password is not right")))
-        try:
-            check_new_password(password, confirm, account.email)
-        except ValidationFailed as exc:
-            errors += exc.errors
-        if errors:
-            raise ValidationFailed(errors)
-        set_password(s, account, password)
+        set_password(s, account, new_hash)
         repo.end_sessions(s, account.id, keep=token_hash(session_token) if session_token else None)
         audit.record(s, actor=user.actor(ip), action="user.password_changed", target_type="user",
                      target_id=account.id)
@@ -104,13 +114,19 @@ def check_reset(db: Database, *, token: str) -> None:
 def reset_password(db: Database, *, token: str, password: str, confirm: str | None = None,
                    ip: str = "") -> CurrentUser:
     """Sets the new password once; every session of the account ends."""
-    with db.uow() as s:
+    with db.uow(write=False) as s:
         reset = _open_reset(s, token)
         user = repo.user_by_id(s, reset.user_id)
         if user is None or not user.is_active:
             raise LinkExpired()
         check_new_password(password, confirm, user.email)
-        set_password(s, user, password)
+    new_hash = passwords.hash(password)  # outside the unit of work
+    with db.uow() as s:
+        reset = _open_reset(s, token)
+        user = repo.user_by_id(s, reset.user_id)
+        if user is None or not user.is_active:
+            raise LinkExpired()
+        set_password(s, user, new_hash)
         reset.used_at = clock.now()
         repo.end_sessions(s, user.id)
         audit.record(s, actor=Actor(user.id, user.role, user.email, ip), action="user.password_reset",

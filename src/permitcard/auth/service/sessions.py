@@ -7,11 +7,10 @@ once the code is right. The API takes the code in the sign-in request itself.
 
 from __future__ import annotations
 
-import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.orm import Session
 
 from permitcard.auth import repository as repo
@@ -19,35 +18,95 @@ from permitcard.auth.domain import new_token, second_factor_required, token_hash
 from permitcard.auth.errors import BadCode, BadCredentials, SecondFactorNotEnrolled, SecondFactorRequired
 from permitcard.auth.models import User, UserSession
 from permitcard.auth.service import second_factor
-from permitcard.auth.service.accounts import CurrentUser, as_current, aware, hash_password, hasher
+from permitcard.auth.service.accounts import CurrentUser, as_current, aware
 from permitcard.config import get_settings
 from permitcard.db import Database
-from permitcard.shared import audit, clock
+from permitcard.shared import audit, clock, passwords, throttle
 from permitcard.shared.audit import Actor
+from permitcard.shared.crypto import blind_index
+from permitcard.shared.throttle import TooManyAttempts
 
-# Verified against when the e-mail is unknown, so both answers take the same time.
-_DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 PENDING_MINUTES = 10
 FULL, CODE, ENROL = "full", "code", "enrol"
 
 
-def _password_user(s: Session, email: str, password: str) -> User:
-    user = repo.user_by_email(s, email or "")
+def throttle_keys(kind: str, *, account: str, ip: str) -> list[str]:
+    """The counters of a password check: the account (a keyed hash of the e-mail typed, known or not,
+    so the throttle says nothing about which addresses have accounts) and the address."""
+    return throttle.keys(kind, account=blind_index((account or "").strip().lower() or "-"), ip=ip)
+
+
+def count_attempt(db: Database, names: list[str], *, ip: str, label: str = "") -> None:
+    """Count a password attempt before checking it: 429 (audited) while the account or address waits."""
     try:
-        hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
-    except (VerificationError, InvalidHashError):
-        raise BadCredentials() from None
+        throttle.attempt(db, names)
+    except TooManyAttempts as exc:
+        audit.record_security(db, actor=Actor.anonymous(ip, label=label), action="security.attempts_throttled",
+                              target_type="throttle", target_id=names[0].split(":", 1)[0],
+                              after={"retry_after": exc.retry_after})
+        raise
+
+
+@dataclass(frozen=True)
+class _Checked:
+    user_id: int
+    names: list[str]
+    new_hash: str | None  # the password again, hashed with today's parameters
+
+
+def _check_password(db: Database, email: str, password: str, ip: str) -> _Checked:
+    """Throttled, then checked outside any unit of work (the hash must not hold the write lock)."""
+    names = throttle_keys("login", account=email, ip=ip)
+    count_attempt(db, names, ip=ip)
+    with db.uow(write=False) as s:
+        user = repo.user_by_email(s, email or "")
+        user_id, stored, active = (user.id, user.password_hash, user.is_active) if user else (None, None, False)
+    if not passwords.verify(stored, password) or user_id is None or stored is None or not active:
+        raise BadCredentials()
+    new_hash = passwords.hash(password) if passwords.needs_rehash(stored) else None
+    return _Checked(user_id, names, new_hash)
+
+
+def _password_user(s: Session, checked: _Checked) -> User:
+    """The account whose password was right, inside the unit of work that signs it in."""
+    throttle.succeeded(s, checked.names, counted=True)
+    user = repo.user_by_id(s, checked.user_id)
     if user is None or not user.is_active:
         raise BadCredentials()
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if checked.new_hash:
+        user.password_hash = checked.new_hash
     return user
+
+
+def _expired(now: datetime) -> ColumnElement[bool]:
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    return or_(UserSession.expires_at < now, UserSession.last_seen_at < now - idle)
+
+
+def _make_room(s: Session, user_id: int, now: datetime) -> None:
+    """Before a new session: the user's expired ones go, and the oldest beyond the cap end (a sign-in
+    on a new device ends the one least recently started, never the new one)."""
+    s.execute(delete(UserSession).where(UserSession.user_id == user_id, _expired(now)))
+    keep = max(1, get_settings().session_max_per_user) - 1
+    live = s.execute(select(UserSession.token_hash).where(UserSession.user_id == user_id)
+                     .order_by(UserSession.created_at.desc(), UserSession.token_hash)).scalars().all()
+    if len(live) > keep:
+        s.execute(delete(UserSession).where(UserSession.token_hash.in_(live[keep:])))
+
+
+def purge_expired(db: Database) -> int:
+    """Delete every session past its idle or absolute limit (the worker's periodic job)."""
+    with db.uow() as s:
+        gone = s.execute(delete(UserSession).where(_expired(clock.now())))
+        s.commit()
+        return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def new_session(s: Session, user: User, *, ip: str, stage: str = FULL) -> str:
     settings = get_settings()
     token = new_token()
     now = clock.now()
+    _make_room(s, user.id, now)
     lifetime = timedelta(hours=settings.session_absolute_hours) if stage == FULL else timedelta(minutes=PENDING_MINUTES)
     s.add(UserSession(token_hash=token_hash(token), user_id=user.id, stage=stage, created_at=now, last_seen_at=now,
                       expires_at=now + lifetime, ip=ip[:64]))
@@ -90,13 +149,16 @@ def sign_in(db: Database, *, email: str, password: str, ip: str = "", code: str 
 
 
 def _sign_in(db: Database, *, email: str, password: str, ip: str, code: str | None) -> tuple[str, CurrentUser]:
+    checked = _check_password(db, email, password, ip)
     with db.uow() as s:
-        user = _password_user(s, email, password)
+        user = _password_user(s, checked)
         stage = _stage_after_password(user)
         if stage == ENROL:
+            s.commit()  # the password was right: the throttle gives the attempt back
             raise SecondFactorNotEnrolled()
         if stage == CODE:
             if not (code or "").strip():
+                s.commit()
                 raise SecondFactorRequired()
             try:
                 second_factor.check(s, user=user, code=code or "", actor=as_current(user).actor(ip))
@@ -118,8 +180,9 @@ def start_sign_in(db: Database, *, email: str, password: str, ip: str = "") -> t
 
 
 def _start_sign_in(db: Database, *, email: str, password: str, ip: str) -> tuple[str, CurrentUser, str]:
+    checked = _check_password(db, email, password, ip)
     with db.uow() as s:
-        user = _password_user(s, email, password)
+        user = _password_user(s, checked)
         stage = _stage_after_password(user)
         token = new_session(s, user, ip=ip, stage=stage)
         s.commit()

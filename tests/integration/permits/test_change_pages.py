@@ -1,0 +1,94 @@
+"""Permit changes as a browser uses them: forms with errors beside the field, the officer's queue and
+decision, the status page, the history page."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fastapi.testclient import TestClient
+
+from permitcard.auth.domain import Role
+from permitcard.db import Database
+from permitcard.shared import clock
+from tests.factories import csrf, make_user, page_login
+from tests.integration.permits.test_pages import form_of
+from tests.permit_change_factories import issued_permit, make_paper
+from tests.permit_factories import employer_with_user
+
+ON = date(2026, 3, 2)
+
+
+def test_extension_pages_officer_queue_and_history(db: Database, client: TestClient) -> None:
+    info, _e, _u = issued_permit(db, on=ON, employer=employer_with_user(db, email="hr-pg@example.com"))
+    make_user(db, Role.PERMIT_OFFICER, "officer-pg@example.com")
+    body = form_of({"permit_number": info.permit_number, "requested_end_date": date(2027, 9, 1),
+                    "contract_end_date": date(2028, 1, 1), "passport_expiry_date": date(2027, 6, 1)})
+    with clock.frozen(info.valid_to - timedelta(days=100)):
+        page_login(client, "hr-pg@example.com")
+        assert "Change a work permit" in client.get("/employer/permits").text
+        r = client.get(f"/employer/permit-changes/extension?permit={info.permit_number}")
+        assert r.status_code == 200 and info.permit_number in r.text
+        token = csrf(client)
+        r = client.post("/employer/permit-changes/extension", data={**body, "csrf_token": token})
+        assert r.status_code == 422 and 'id="permit_number-error"' in r.text
+        assert "June 30, 2026" in r.text and "August 29, 2026" in r.text
+        assert 'value="2027"' in r.text  # nothing typed is lost
+    with clock.frozen(info.valid_to - timedelta(days=60)):
+        page_login(client, "hr-pg@example.com")  # a new day, a new session
+        token = csrf(client)
+        r = client.post("/employer/permit-changes/extension", data={**body, "csrf_token": token})
+        assert r.status_code == 422 and 'id="passport_expiry_date-error"' in r.text
+        body |= form_of({"passport_expiry_date": date(2030, 1, 1)})
+        r = client.post("/employer/permit-changes/extension", data={**body, "csrf_token": token},
+                        follow_redirects=False)
+        assert r.status_code == 303, r.text
+        status = r.headers["location"]
+        app_id = int(status.rsplit("/", 1)[1])
+        assert "Submitted" in client.get(status).text
+        assert client.get(f"/employer/permits/{app_id}", follow_redirects=False).headers["location"] == status
+        page_login(client, "officer-pg@example.com")
+        queue = client.get("/officer/permits").text
+        assert "Extension" in queue
+        detail = client.get(f"/officer/permits/{app_id}").text
+        assert "New last day of the permit" in detail and "September 1, 2027" in detail
+        r = client.post(f"/officer/permits/{app_id}/decision",
+                        data={"action": "approve", "reason": "", "version": "1", "csrf_token": csrf(client)},
+                        follow_redirects=False)
+        assert r.status_code == 303
+        history = client.get(f"/permits/{info.permit_number}/history")
+        assert history.status_code == 200 and "Version 2: Extension" in history.text
+        assert "September 1, 2027" in history.text and "hr-pg@example.com" in history.text
+        page_login(client, "hr-pg@example.com")
+        r = client.post("/employer/permit-changes/modification", data={
+            **form_of({"permit_number": info.permit_number, "change_date": clock.today() - timedelta(days=40)}),
+            "employer_uscc": "91441900MA4W00000X", "csrf_token": csrf(client)})
+        assert r.status_code == 422 and 'id="employer_uscc-error"' in r.text
+        assert "the new employer files a new application" in r.text
+
+
+def test_change_pages_in_chinese_and_refusals(db: Database, client: TestClient) -> None:
+    info, _e, _u = issued_permit(db, on=ON, employer=employer_with_user(db, email="hr-zh@example.com"))
+    other = issued_permit(db, on=ON, employer=employer_with_user(db, email="hr-zh2@example.com"),
+                           family_name="OTHER")[0]
+    make_paper(db, info.permit_number)
+    with clock.frozen(ON + timedelta(days=30)):
+        page_login(client, "hr-zh@example.com")
+        client.cookies.set("lang", "zh_Hans")
+        token = csrf(client)
+        r = client.post("/employer/permit-changes/electronic",
+                        data={"permit_number": other.permit_number, "csrf_token": token})
+        unknown = client.post("/employer/permit-changes/electronic",
+                              data={"permit_number": "WP20260000000000", "csrf_token": token})
+        assert r.status_code == unknown.status_code == 422
+        assert 'id="permit_number-error"' in r.text and "员工" in r.text
+        r = client.post("/employer/permit-changes/cancellation",
+                        data={"permit_number": info.permit_number, "change_date-day": "31",
+                              "change_date-month": "2", "change_date-year": "2026", "csrf_token": token})
+        assert r.status_code == 422 and 'id="change_date-error"' in r.text
+        r = client.post("/employer/permit-changes/electronic",
+                        data={"permit_number": info.permit_number, "csrf_token": token}, follow_redirects=False)
+        assert r.status_code == 303
+        page = client.get(r.headers["location"]).text
+        assert "纸质" in page
+        assert client.get("/employer/permit-changes/nonsense").status_code == 404
+        assert client.get(f"/permits/{other.permit_number}/history").status_code == 404
