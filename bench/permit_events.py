@@ -169,6 +169,7 @@ def main() -> None:
     from permitcard.devtools.generate import generate
     from permitcard.migrate import upgrade
 
+    load = os.getloadavg()
     bootstrap()
     upgrade(DB_URL)
     engine = make_engine(DB_URL)
@@ -195,7 +196,8 @@ def main() -> None:
         f"{args.events:,} `PermitChanged` events over {len(targets):,} permits carried by cards "
         f"(a population of {args.people:,} generated people), Python {platform.python_version()} on "
         f"{os.cpu_count()} cores. **The machine was shared with other helpers' test suites while this ran** "
-        "(load average 5–7 on 2 cores): compare the ratio, not the absolute numbers.", "",
+        f"(load average {load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end): compare the ratio, "
+        "not the absolute numbers.", "",
         "| path | events/s | ratio |", "|---|---:|---:|", *lines,
         f"| raw batched SQL (1,000 per statement, no audit, no guard) | {raw:,.0f} | 1.00× |", "",
         f"Target: ≥ 0.25× — {'met' if best >= 0.25 else 'NOT met'} (best {best:.2f}×).", "",
