@@ -36,9 +36,14 @@ def write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) 
 
 def legacy_employer(db: Database) -> str:
     """A registered employer; its unified social credit code."""
+    return legacy_employer_ids(db)[0]
+
+
+def legacy_employer_ids(db: Database) -> tuple[str, int, int]:
+    """A registered employer: (unified social credit code, employer id, its HR user's id)."""
     uscc = _valid_uscc(uuid.uuid4().int % 10**10)
-    employer_with_user(db, uscc=uscc)
-    return uscc
+    employer_id, user_id = employer_with_user(db, uscc=uscc)
+    return uscc, employer_id, user_id
 
 
 def permit_row(uscc: str, **overrides: Any) -> dict[str, Any]:
@@ -78,9 +83,22 @@ def cards_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
     return write_csv(path, CARD_COLUMNS, rows)
 
 
-def make_electronic(db: Database, permit_number: str) -> None:
-    """What the employer's "electronic permit" request does to a paper permit (permchange builds the real
-    path; the lead wires it in after merging): the permit is on the social security record from now on."""
+def make_electronic(db: Database, permit_number: str, employer: tuple[int, int]) -> None:
+    """The employer asks for the electronic permit of the still-valid paper permit and an officer approves
+    it (the real path): the permit is on the social security record from now on, nothing else changed."""
+    from permitcard.permits import change_service
+    from permitcard.permits import service as permits
+    from tests.permit_factories import employer_actor, officer_actor
+
+    app = change_service.file_change(db, actor=employer_actor(*employer), kind="electronic",
+                                     data={"permit_number": permit_number})
+    done = permits.decide(db, actor=officer_actor(), application_id=app.id, version=app.version,
+                          action="approve", reason="")
+    assert done.state == "approved"
+
+
+def force_electronic(db: Database, permit_number: str) -> None:
+    """The origin flag alone, for a live server's database the test reaches directly."""
     with db.uow() as s:
         person_id = s.scalar(select(PermitPerson.id).where(PermitPerson.permit_number == permit_number))
         s.execute(update(Permit).where(Permit.person_id == person_id).values(origin="electronic"))

@@ -3,8 +3,8 @@
 A paper permit and a card from before the integration are imported with `permitcard import-legacy`
 (the real command, against the live server's database). The holder signs up and links the permit: the
 home page shows the old card and explains that a paper permit stays valid and needs nothing. Once the
-permit is electronic (the employer's request is permchange's; here a test helper sets it), the home page
-offers the free upgrade; the holder applies online; the agency approves and the branch hands the new card
+permit is electronic (the employer asks for the electronic permit and an officer approves, JSON API), the
+home page offers the free upgrade; the holder applies online; the agency approves and the branch hands the new card
 over (JSON API); the old card is then invalidated for good and the new one carries the permit.
 
 Screenshots: test-artifacts/screenshots/upgrade-<lang>-<nn>-<step>.png (and at 375 px); axe on every page.
@@ -28,12 +28,13 @@ from tests.e2e.conftest import (
     assert_accessible,
     html_lang,
     login,
+    mail_to,
     new_page,
     shot,
 )
 from tests.e2e.test_loss import Api, Walk, click
 from tests.insurance_factories import jpeg_bytes
-from tests.legacy_factories import card_row, cards_csv, make_electronic, permit_row, permits_csv
+from tests.legacy_factories import card_row, cards_csv, permit_row, permits_csv
 
 DEMO_EMPLOYER = "91441900MA51ABCD10"
 CCB = ("clerk.ccb@example.com", "demo-clerk2-pass")
@@ -64,7 +65,10 @@ def legacy_holder(base_url: str, lang: str, tmp: Path) -> dict[str, Any]:
                        files={"file": ("me.jpg", jpeg_bytes(), "image/jpeg")})["receipt_number"]
     api.c.cookies.clear()
     api.c.headers.pop("X-CSRF-Token", None)
-    signup = api.post("/api/v1/accounts", json={"email": email, "password": password, "display_name": "Anna"})
+    r = api.c.post("/api/v1/accounts", json={"email": email, "password": password, "display_name": "Anna"})
+    assert r.status_code == 202, r.text
+    token = mail_to(email, containing="/signup/confirm/").split("/signup/confirm/")[1].split()[0]
+    signup = api.post("/api/v1/accounts/confirm", json={"token": token})
     api.c.headers["X-CSRF-Token"] = signup["csrf_token"]
     api.post("/api/v1/me/permit-link", json={"family_name": family, "given_names": prow["given_names"],
                                              "permit_number": prow["permit_number"],
@@ -100,8 +104,6 @@ def _main(page: Any) -> str:
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
 def test_legacy_card_holder_upgrades_once_the_permit_is_electronic(browser: Any, live_server: str, lang: str,
                                                                     tmp_path: Path) -> None:
-    from permitcard.db import Database
-
     p = legacy_holder(live_server, lang, tmp_path)
     w = UpgradeWalk(lang)
     worker = new_page(browser, live_server, lang)
@@ -118,7 +120,13 @@ def test_legacy_card_holder_upgrades_once_the_permit_is_electronic(browser: Any,
                    "upgrade here.") in text
         assert worker.get_by_role("button", name=w.t("Apply for the free upgrade")).count() == 0
 
-        make_electronic(Database.from_url(LIVE_ENV["DATABASE_URL"]), p["permit"]["permit_number"])
+        # The employer asks for the electronic permit of the still-valid paper permit; an officer approves.
+        api = p["api"]
+        api.login("hr@example.com", "demo-employer-pass")
+        request = api.post(f"/api/v1/permits/{p['permit']['permit_number']}/electronic-requests", json={})
+        api.login("officer@example.com", "demo-officer-pass")
+        api.post(f"/api/v1/permit-applications/{request['id']}/decision",
+                 json={"action": "approve", "version": request["version"]})
         worker.goto("/my")
         w.check(worker, "home-upgrade-offer", mobile=True)
         assert w.t("Free upgrade to a card with your work permit") in _main(worker)

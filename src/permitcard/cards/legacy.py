@@ -14,13 +14,14 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from permitcard.banks import service as banks
 from permitcard.cards import domain
 from permitcard.cards import repository as repo
 from permitcard.cards.domain import CardState
-from permitcard.cards.models import Card
+from permitcard.cards.models import Card, CardSequence
 from permitcard.db import Database
 from permitcard.insurance import service as insurance
 from permitcard.shared import audit, clock, ids
@@ -37,6 +38,15 @@ _ACCOUNT_RE = re.compile(r"^\d{12,19}$")
 
 def _local(day: date) -> datetime:
     return datetime.combine(day, time(9, 0), tzinfo=clock.SHANGHAI)
+
+
+def _reserve(s: Session, number: str) -> None:
+    """The card vendor's counter goes past an imported number, so no new card is ever given it again."""
+    used = domain.CARD_LETTERS.index(number[0]) * 10**domain.CARD_BODY_DIGITS + int(number[1:-1])
+    if s.execute(update(CardSequence).where(CardSequence.name == "card_number", CardSequence.value < used)
+                 .values(value=used)).rowcount == 0 and s.get(CardSequence, "card_number") is None:  # type: ignore[attr-defined]
+        s.add(CardSequence(name="card_number", value=used))
+        s.flush()
 
 
 def import_row(s: Session, row: dict[str, str], *, actor: Actor) -> Card:
@@ -81,6 +91,7 @@ def import_row(s: Session, row: dict[str, str], *, actor: Actor) -> Card:
                 issued_at=_local(issued), activated_at=_local(activated) if activated else None)
     s.add(card)
     s.flush()
+    _reserve(s, number)
     audit.record(s, actor=actor, action="card.imported", target_type="card", target_id=card.id,
                  after={"card_number": number, "branch_id": branch.id, "state": card.state, "ssn": ssn,
                         "bank_account": account, "issued_on": issued.isoformat()},

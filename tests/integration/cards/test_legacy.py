@@ -25,10 +25,13 @@ from tests.legacy_factories import (
     card_row,
     cards_csv,
     legacy_employer,
+    legacy_employer_ids,
     make_electronic,
     permit_row,
     permits_csv,
 )
+
+HR: list[tuple[int, int]] = [(0, 0)]  # the employer of the last imported holder: (employer id, HR user id)
 
 
 def _statuses(report) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
@@ -83,7 +86,8 @@ def test_a_file_without_the_columns_is_refused_as_a_whole(db, tmp_path: Path):
 
 def _imported_holder(db, tmp_path: Path):  # type: ignore[no-untyped-def]
     seed_branches(db)
-    uscc = legacy_employer(db)
+    uscc, employer_id, hr_id = legacy_employer_ids(db)
+    HR[0] = (employer_id, hr_id)
     prow = permit_row(uscc)
     permit_legacy.import_file(db, permits_csv(tmp_path / "p.csv", [prow]))
     crow = card_row(prow)
@@ -107,6 +111,10 @@ def test_legacy_cards_import_with_ssn_and_no_permit_and_a_rerun_skips(db, tmp_pa
         assert card.ssn == crow["ssn"] and card.bank_account == crow["bank_account"]
         assert card.branch_id == branch_id(db, STANDARD_BRANCH)
         assert insurance.ssn_for(s, permit_number=prow["permit_number"]) == crow["ssn"]
+        from permitcard.cards.domain import card_number
+        from permitcard.cards.producer import next_value
+
+        assert card_number(next_value(s, "card_number")) > crow["card_number"]  # never given out again
 
 
 def test_a_paper_permit_is_not_offered_the_upgrade_and_an_electronic_one_upgrades_and_invalidates(db, tmp_path):
@@ -120,7 +128,7 @@ def test_a_paper_permit_is_not_offered_the_upgrade_and_an_electronic_one_upgrade
         cards.apply_online(db, actor=holder, branch_id=branch_id(db, STANDARD_BRANCH), photo_receipt=receipt,
                            passport_number=info.passport_number)
 
-    make_electronic(db, prow["permit_number"])
+    make_electronic(db, prow["permit_number"], HR[0])
     overview = views.my_overview(db, actor=holder)
     assert overview.eligibility.eligible and overview.eligibility.kind == "upgrade"
     assert overview.eligibility.fee_fen == 0
@@ -172,7 +180,7 @@ def test_the_upgrade_at_a_branch_counter_is_refused_for_paper_and_goes_through_o
     clerk = bank_clerk(db, INSTANT_BRANCH)
     with pytest.raises(NotEligible):
         paper_application(db, clerk, info, receipt, channel="instant")
-    make_electronic(db, prow["permit_number"])
+    make_electronic(db, prow["permit_number"], HR[0])
     app = paper_application(db, clerk, info, receipt, channel="instant")
     assert app.kind == "upgrade" and app.fee_fen == 0
     app = cards.produce_instant(db, actor=clerk, application_id=app.id, version=app.version)
