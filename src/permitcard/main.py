@@ -24,7 +24,7 @@ from permitcard.auth.domain import Role
 from permitcard.config import Settings, get_settings
 from permitcard.db import Database
 from permitcard.policy import service as policy
-from permitcard.shared import audit, clock, forms, i18n, labels
+from permitcard.shared import audit, clock, forms, i18n, labels, passwords
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, TOO_LONG, TOO_SHORT, DomainError, FieldError, ValidationFailed
 from permitcard.shared.inputs import check_request
@@ -281,6 +281,7 @@ class WebMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        passwords.serving_request.set(True)  # this task serves a request: no password hash on its loop
         if self.secure:
             scope["headers"] = [(k, _host_only_request_cookies(v.decode("latin-1")).encode("latin-1"))
                                 if k == b"cookie" else (k, v) for k, v in scope.get("headers", [])]

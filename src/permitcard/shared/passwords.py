@@ -10,6 +10,7 @@ inside the CPU and starve everything else); the others wait their turn in their 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import secrets
 import threading
@@ -25,11 +26,19 @@ SLOTS = max(1, os.cpu_count() or 1)
 _slots = threading.BoundedSemaphore(SLOTS)
 
 
+# Set by the web app's middleware for each request (and copied into the threads it hands work to): a
+# hash with a running event loop in this thread while serving a request is on the event loop. (Other
+# code may run beside a loop it does not serve, e.g. a browser driver's in tests.)
+serving_request: contextvars.ContextVar[bool] = contextvars.ContextVar("permitcard_serving_request", default=False)
+
+
 class HashingMisplaced(RuntimeError):
     """A programming error: a password hashed on the event loop or inside a unit of work."""
 
 
 def _not_on_event_loop() -> None:
+    if not serving_request.get():
+        return
     try:
         asyncio.get_running_loop()
     except RuntimeError:

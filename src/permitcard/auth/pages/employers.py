@@ -15,7 +15,7 @@ from permitcard.auth.service import CurrentUser, employers, invitations, session
 from permitcard.db import Database
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError
-from permitcard.shared.web import form_data, form_errors, redirect, render
+from permitcard.shared.web import form_data, form_errors, redirect, refused_page, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,8 +38,8 @@ async def register(request: Request, db: Database = Depends(get_db)) -> Response
             password=data.get("password", ""), ip=client_ip(request))
     except DomainError as exc:
         data.pop("password", None)
-        return render(request, "auth/employer_register.html", {"values": data, "correcting": None},
-                      errors=form_errors(exc, "uscc"), status_code=exc.status)
+        return refused_page(request, "auth/employer_register.html", {"values": data, "correcting": None}, exc,
+                            "uscc")
     response = redirect("/employer?registered=1")
     set_session_cookie(request, response, token)
     return response
