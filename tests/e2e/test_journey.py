@@ -65,6 +65,19 @@ class Worker:
     def full_name(self) -> str:
         return f"{self.given_names} {self.family_name}"
 
+    @property
+    def mrz_family(self) -> str:
+        """The family name as the registry keeps it: the passport's MRZ letters (García López -> GARCIA LOPEZ)."""
+        from permitcard.shared.names import passport_name
+
+        return passport_name(self.family_name) or self.family_name
+
+    @property
+    def mrz_given(self) -> str:
+        from permitcard.shared.names import passport_name
+
+        return passport_name(self.given_names) or self.given_names
+
 
 def workers_for(lang: str) -> tuple[Worker, Worker]:
     tag = secrets.token_hex(3).upper()
@@ -216,7 +229,7 @@ def file_permit_application(j: Journey, w: Worker, *, first: bool) -> int:
     click(page, j.t("Continue"))
     # Check your answers: what was typed, in the reader's language.
     text = main_text(page)
-    assert w.family_name in text and w.given_names in text and w.passport in text
+    assert w.mrz_family in text and w.mrz_given in text and w.passport in text
     change = page.get_by_role("button", name=f"{j.t('Change')} {j.t('Family name')}")
     assert change.is_visible()
     assert change.evaluate("b => getComputedStyle(b).color") != "rgb(255, 255, 255)", "the Change buttons are white"
@@ -234,8 +247,8 @@ def officer_approves(j: Journey, w: Worker, application_id: int, *, first: bool)
     j.need("GET /officer/permits", "GET /officer/permits/{}", "POST /officer/permits/{}/decision")
     page = j.staff("officer", "officer@example.com", "demo-officer-pass")
     page.goto("/officer/permits")
-    row = page.get_by_role("row").filter(has_text=w.family_name)
-    assert row.count() == 1, f"{w.family_name} is not in the officer's queue"
+    row = page.get_by_role("row").filter(has_text=w.mrz_family)
+    assert row.count() == 1, f"{w.mrz_family} is not in the officer's queue"
     j.check(page, "officer-queue", axe=first)
     with page.expect_navigation():
         row.get_by_role("link").first.click()
@@ -260,7 +273,7 @@ def employer_opens_notice(j: Journey, w: Worker, application_id: int, *, first: 
     assert m, page.url
     w.notice_number = m.group(1)
     text = main_text(page)
-    assert w.family_name.upper() in text.upper()
+    assert w.mrz_family in text.upper()
     # The notice is bilingual whatever the reader's language: English labels with the Chinese beside.
     w.permit_number = page.locator(".summary-row").filter(has_text="Work permit number").locator("dd").inner_text()
     assert re.fullmatch(r"[0-9A-Z]{6,32}", w.permit_number), w.permit_number
@@ -273,7 +286,7 @@ def employer_opens_notice(j: Journey, w: Worker, application_id: int, *, first: 
     try:
         visitor.goto(url)
         text = main_text(visitor)
-        assert w.family_name.upper() in text.upper()
+        assert w.mrz_family in text.upper()
         assert j.t("Valid") in text
         assert w.passport not in text, "the public check shows the passport number"
         j.check(visitor, "public-verification", axe=first)
@@ -422,7 +435,7 @@ def agency_approves(j: Journey, w: Worker, application_id: int) -> None:
     assert link.count() >= 1, "the application is not in the agency's queue"
     with page.expect_navigation():
         link.first.click()
-    assert w.family_name in main_text(page)
+    assert w.mrz_family in main_text(page)
     j.check(page, "agency-application")
     j.error_state(page, "agency-decision", lambda: click(page, j.t("Record the decision")))
     page.get_by_role("radio", name=j.t("Approve"), exact=True).check()
@@ -495,7 +508,7 @@ def worker_sees_active_card(j: Journey, w: Worker, who: str) -> None:
     face.wait_for()
     face_text = str(face.inner_text())
     assert w.permit_number in face_text, "the card face does not carry the permit number"
-    assert w.family_name.upper() in face_text.upper()
+    assert w.mrz_family in face_text.upper()
     assert w.position in main_text(page), "the permit information (position) is not on the card page"
     j.check(page, f"{who}-card-face")
     j.check_mobile(page, f"{who}-card-face")

@@ -370,6 +370,7 @@ class CardStatus:
     card_version: int
     application_state: str | None
     promised_date: date | None
+    promised_calendar_year: int | None = None  # approved; the date waits for this year's official calendar
 
 
 def card_status_for(s: Session, *, permit_number: str) -> CardStatus:
@@ -381,4 +382,5 @@ def card_status_for(s: Session, *, permit_number: str) -> CardStatus:
     app = max(apps, key=lambda a: a.id) if apps else None
     return CardStatus(card_id=card.id if card else None, card_state=card.state if card else None,
                       card_version=card.version if card else 0, application_state=app.state if app else None,
-                      promised_date=app.promised_date if app else None)
+                      promised_date=app.promised_date if app else None,
+                      promised_calendar_year=app.promised_calendar_year if app else None)

@@ -87,6 +87,7 @@ class EcardView:
     ssn_masked: str
     promised_date: date | None
     can_report_loss: bool
+    promised_calendar_year: int | None = None  # the promised date waits for this year's official calendar
 
     @property
     def name(self) -> str:
@@ -98,11 +99,12 @@ def loss_reporting_available() -> bool:
     return callable(getattr(cards, "report_loss", None))
 
 
-def _facts(s: Session, permit_number: str) -> tuple[domain.CardFacts, date | None]:
+def _facts(s: Session, permit_number: str) -> tuple[domain.CardFacts, date | None, int | None]:
     status = cards_views.card_status_for(s, permit_number=permit_number)
     return domain.CardFacts(card_id=status.card_id, card_state=status.card_state, card_version=status.card_version,
                             application_state=status.application_state,
-                            promised_date_known=status.promised_date is not None), status.promised_date
+                            promised_date_known=status.promised_date is not None), status.promised_date, \
+        status.promised_calendar_year
 
 
 def ecard(db: Database, *, holder: Holder) -> EcardView:
@@ -110,13 +112,14 @@ def ecard(db: Database, *, holder: Holder) -> EcardView:
         raise EcardSignInNeeded()
     with db.uow(write=False) as s:
         permit = registry_for(s).get(holder.permit_number)
-        facts, promised = _facts(s, holder.permit_number)
+        facts, promised, waits_for_year = _facts(s, holder.permit_number)
         ssn = insurance.ssn_for(s, permit_number=holder.permit_number)
     service_state = domain.service_state(facts)
     return EcardView(holder=holder, permit=permit, card=facts, service_state=service_state,
                      waiting=domain.waiting_message(facts), card_state_label=domain.CARD_STATE_LABELS[facts.card_state],
                      ssn_masked=mask(ssn) if ssn else "", promised_date=promised,
-                     can_report_loss=loss_reporting_available() and facts.card_state in ("issued", "active"))
+                     can_report_loss=loss_reporting_available() and facts.card_state in ("issued", "active"),
+                     promised_calendar_year=waits_for_year)
 
 
 def reveal_ssn(db: Database, *, holder: Holder, ip: str = "") -> str:
@@ -160,7 +163,7 @@ def issue_qr(db: Database, *, holder: Holder) -> QrCode:
     if not holder.verified:
         raise EcardSignInNeeded()
     with db.uow(write=False) as s:
-        facts, _ = _facts(s, holder.permit_number)
+        facts, _, _ = _facts(s, holder.permit_number)
         lifetime = qr_lifetime_seconds(s)
     if domain.service_state(facts) == domain.SERVICE_SUSPENDED:
         raise EcardSuspended()
@@ -204,7 +207,7 @@ def verify_online(db: Database, token: str) -> Verification:
         account = repo.account_by_ref(s, claims.card_ref)
         if account is None or account.state != domain.ACCOUNT_VERIFIED:
             return Verification(ok=False, reason=qr.UNKNOWN_CARD)
-        facts, _ = _facts(s, account.permit_number)
+        facts, _, _ = _facts(s, account.permit_number)
         name = _name(account.given_names, account.family_name)
         if domain.service_state(facts) == domain.SERVICE_SUSPENDED:
             return Verification(ok=False, reason=qr.SUSPENDED, name=name, card_state=facts.card_state)

@@ -17,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from stdnum import luhn
 
 from permitcard.shared.errors import N_, FieldError, ValidationFailed
+from permitcard.shared.names import fold
 
 MIN_WIDTH, MIN_HEIGHT = 354, 472
 MAX_BYTES = 1024 * 1024  # "under 1 MB"
@@ -150,9 +151,6 @@ def normalise_receipt(raw: str) -> str | None:
 
 
 def names_equal(a: str, b: str) -> bool:
-    """Family names as in the passport: case, spaces, hyphens and apostrophes do not count."""
-
-    def norm(x: str) -> str:
-        return "".join(ch for ch in x.upper() if ch.isalnum())
-
-    return bool(norm(a)) and norm(a) == norm(b)
+    """Family names as in the passport: case, spaces, hyphens, apostrophes and diacritics (the MRZ
+    writes García as GARCIA) do not count: the one comparison of ``shared.names.fold``."""
+    return bool(fold(a)) and fold(a) == fold(b)
