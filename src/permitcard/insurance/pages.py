@@ -18,7 +18,7 @@ from permitcard.shared import csvexport
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError, NotFound
 from permitcard.shared.i18n import _
-from permitcard.shared.web import form_data, form_errors, redirect, render
+from permitcard.shared.web import form_data, form_errors, redirect, render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -128,8 +128,25 @@ def _prefill(db: Database, actor: Actor) -> dict[str, str]:
     return {"family_name": info.family_name, "given_names": info.given_names, "notice_number": info.notice_number}
 
 
+def shows_permit_number(base: Base) -> bool:
+    """Whether this audience's form has the permit number field (the applicant's has only the notice)."""
+    return base is not APPLICANT
+
+
+templates.globals["shows_permit_number"] = shows_permit_number
+
+# What an error says on a form without the permit number field (it must not name a field not shown).
+WITHOUT_PERMIT_FIELD = {
+    "Enter the notice number from the Foreign Work Permit Notice, or the work permit number":
+        N_("Enter the notice number from your Foreign Work Permit Notice"),
+}
+
+
 def _form(request: Request, base: Base, values: dict[str, str], errors: list[FieldError] | None = None,
           status_code: int = 200) -> Response:
+    if errors and not shows_permit_number(base):
+        errors = [FieldError("notice_number" if e.field == "permit_number" else e.field,
+                             WITHOUT_PERMIT_FIELD.get(e.message, e.message), e.params) for e in errors]
     return render(request, "insurance/new.html", {"base": base, "values": values}, errors=errors,
                   status_code=status_code)
 
