@@ -101,7 +101,14 @@ def test_branch_paper_form_instant_hand_over_activation(client, db):
     assert permit.passport_number in client.get("/branch/applications/new/check").text
     r = post(client, "/branch/applications/new/check", {})
     app_id = int(r.headers["location"].split("/")[3])
-    assert "Application sent" in client.get(r.headers["location"]).text
+    confirmation = client.get(r.headers["location"]).text
+    # Written for the clerk, with a printable receipt (回执) for the applicant: reference, branch, date.
+    assert "Paper application entered" in confirmation and "What to do now" in confirmation
+    receipt = confirmation.split('<section class="document receipt"', 1)[1]
+    assert "社会保障卡申请回执" in receipt and re.search(r"CA-[0-9A-Z]+|[A-Z]{2,3}-[0-9A-Z]{6,}", receipt)
+    assert "Guangfa" in receipt or "Dongguan" in receipt  # the branch
+    assert "Card ready by" in receipt and "today, at this branch" in receipt  # instant: the promised day
+    assert 'class="no-print"' in confirmation and "data-print" in confirmation
     assert "Produce the card now" in client.get("/branch").text
     detail = client.get(f"/branch/applications/{app_id}")
     version = re.search(r'name="version" value="(\d+)"', detail.text).group(1)
