@@ -252,7 +252,8 @@ async def branch_send(request: Request, db: Database = Depends(get_db),
     if not draft.get("permit_number"):
         return redirect("/branch/applications/new")
     try:
-        app = service.apply_at_branch(db, actor=actor, **_branch_args(draft))
+        app = service.apply_at_branch(db, actor=actor, **_branch_args(draft),
+                                      locale=draft.get("language") or i18n.DEFAULT)
     except DomainError as exc:
         return render(request, "cards/branch_new.html", {"branch": views.own_branch(db, actor=actor),
                       "values": draft}, errors=form_errors(exc, "permit_number"), status_code=exc.status)

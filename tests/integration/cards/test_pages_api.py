@@ -193,3 +193,31 @@ def test_api_eligibility_application_illegal_transition_and_card(client, db):
     api_login(client, own_clerk.label)
     r = client.post(f"/api/v1/card-applications/{app['id']}/confirm-receipt", json={"version": 3})
     assert r.status_code == 200 and r.json()["state"] == "ready_for_collection"
+
+
+def test_paper_application_keeps_the_language_chosen_on_the_form_for_every_e_mail(client, db):
+    """A worker who reads Chinese ticks 简体中文 on the paper form: the e-mails about it are in Chinese."""
+    from permitcard.cards.models import CardApplication
+    from permitcard.notifications.service import render_message
+    from permitcard.shared.models import OutboxMessage
+
+    permit, _ssn, receipt, _user = ready_applicant(db)
+    clerk = bank_clerk(db, INSTANT_BRANCH)
+    page_login(client, clerk.label)
+    assert 'name="language"' in client.get("/branch/applications/new").text
+    data = {"permit_number": permit.permit_number, "given_names": permit.given_names,
+            "family_name": permit.family_name, "passport_number": permit.passport_number,
+            "photo_receipt": receipt, "channel": "standard", "passport_checked": "yes", "language": "zh_Hans"}
+    assert post(client, "/branch/applications/new", data).status_code == 303
+    assert "简体中文" in client.get("/branch/applications/new/check").text
+    r = post(client, "/branch/applications/new/check", {})
+    app_id = int(r.headers["location"].split("/")[3])
+    with db.uow(write=False) as s:
+        app = s.get(CardApplication, app_id)
+        assert app is not None and app.notify_locale == "zh_Hans"
+        mails = [m.payload for m in s.execute(select(OutboxMessage)).scalars()
+                 if m.payload.get("template") == "card_received" and m.payload.get("params", {}).get("reference")
+                 == app.reference]
+    assert mails and mails[-1]["locale"] == "zh_Hans"
+    subject, _body = render_message("card_received", mails[-1]["params"], mails[-1]["locale"])
+    assert re.search(r"[\u4e00-\u9fff]", subject), subject

@@ -117,3 +117,14 @@ def test_language_switch_on_a_form_shown_with_errors_keeps_the_input_and_the_err
     assert 'value="OKONKWO-ADEYEMI"' in shown.text  # what was typed
     assert 'class="error-summary' in shown.text or "data-error-summary" in shown.text  # and the errors
     assert f'<html lang="{other}">' in shown.text
+
+
+def test_the_language_a_signed_in_person_chooses_is_kept_for_their_e_mails(db: Database, client: TestClient) -> None:
+    from permitcard.auth import repository as auth_repo
+
+    make_user(db, Role.APPLICANT, "reads.chinese@example.com")
+    page_login(client, "reads.chinese@example.com")
+    assert client.get("/lang/zh-Hans?next=/my", follow_redirects=False).status_code == 303
+    with db.uow(write=False) as s:
+        user = auth_repo.user_by_email(s, "reads.chinese@example.com")
+        assert user is not None and user.locale == "zh_Hans"
