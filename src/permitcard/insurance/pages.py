@@ -10,11 +10,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
 from permitcard.insurance import domain, service, views
-from permitcard.shared import csvexport
+from permitcard.shared import csvexport, forms
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError, NotFound
 from permitcard.shared.i18n import _
@@ -163,11 +164,17 @@ def _check_rows(base: Base, values: dict[str, str]) -> list[tuple[str, str, str]
     return rows
 
 
-async def _check(request: Request, base: Base) -> Response:
+def _form_page(base: Base) -> str:
+    return "/my/insurance" if base is APPLICANT else f"{base.path}/new"
+
+
+async def _check(request: Request, db: Database, base: Base) -> Response:
+    """The form sent: its answers go to the check page, a GET page (Post/Redirect/Get), as a draft."""
     data = await form_data(request)
     values = _values(data)
-    if data.get("change"):  # "Change" on the check page: back to the form, as typed
-        return _form(request, base, values)
+    if data.get("change"):  # "Change" on the check page: back to the form (a GET page), as typed
+        draft = await run_in_threadpool(forms.save_draft, db, path=_form_page(base), values=values, errors=[])
+        return redirect(f"{_form_page(base)}?draft={draft}")
     try:
         service.check_input(notice_number=values["notice_number"], permit_number=values["permit_number"],
                             family_name=values["family_name"], given_names=values["given_names"],
@@ -175,6 +182,15 @@ async def _check(request: Request, base: Base) -> Response:
                             permanent_residence_id=values["permanent_residence_id"])
     except DomainError as exc:
         return _form(request, base, values, form_errors(exc, "notice_number"), exc.status)
+    draft = await run_in_threadpool(forms.save_draft, db, path=f"{base.path}/new/check", values=values, errors=[])
+    return redirect(f"{base.path}/new/check?draft={draft}")
+
+
+def _check_page(request: Request, db: Database, base: Base, draft: str) -> Response:
+    found = forms.load_draft(db, draft, path=f"{base.path}/new/check") if draft else None
+    if found is None:
+        return redirect(_form_page(base))
+    values = _values(found[0])
     return render(request, "insurance/check.html", {"base": base, "values": values, "form_keys": FIELDS,
                                                     "rows": _check_rows(base, values)})
 
@@ -250,8 +266,15 @@ def employer_new(request: Request, actor: Actor = Depends(_employer_write)) -> R
 
 
 @router.post("/employer/insurance/new", response_class=HTMLResponse)
-async def employer_check(request: Request, actor: Actor = Depends(_employer_write)) -> Response:
-    return await _check(request, EMPLOYER)
+async def employer_check(request: Request, db: Database = Depends(get_db),
+                         actor: Actor = Depends(_employer_write)) -> Response:
+    return await _check(request, db, EMPLOYER)
+
+
+@router.get("/employer/insurance/new/check", response_class=HTMLResponse)
+def employer_check_page(request: Request, draft: str = "", db: Database = Depends(get_db),
+                        actor: Actor = Depends(_employer_write)) -> Response:
+    return _check_page(request, db, EMPLOYER, draft)
 
 
 @router.post("/employer/insurance", response_class=HTMLResponse)
@@ -289,8 +312,15 @@ def agency_new(request: Request, actor: Actor = Depends(_agency_write)) -> Respo
 
 
 @router.post("/agency/insurance/new", response_class=HTMLResponse)
-async def agency_check(request: Request, actor: Actor = Depends(_agency_write)) -> Response:
-    return await _check(request, AGENCY)
+async def agency_check(request: Request, db: Database = Depends(get_db),
+                       actor: Actor = Depends(_agency_write)) -> Response:
+    return await _check(request, db, AGENCY)
+
+
+@router.get("/agency/insurance/new/check", response_class=HTMLResponse)
+def agency_check_page(request: Request, draft: str = "", db: Database = Depends(get_db),
+                      actor: Actor = Depends(_agency_write)) -> Response:
+    return _check_page(request, db, AGENCY, draft)
 
 
 @router.post("/agency/insurance", response_class=HTMLResponse)
@@ -321,8 +351,15 @@ def my_insurance(request: Request, db: Database = Depends(get_db), actor: Actor 
 
 
 @router.post("/my/insurance/new", response_class=HTMLResponse)
-async def my_check(request: Request, actor: Actor = Depends(_self)) -> Response:
-    return await _check(request, APPLICANT)
+async def my_check(request: Request, db: Database = Depends(get_db),
+                   actor: Actor = Depends(_self)) -> Response:
+    return await _check(request, db, APPLICANT)
+
+
+@router.get("/my/insurance/new/check", response_class=HTMLResponse)
+def my_check_page(request: Request, draft: str = "", db: Database = Depends(get_db),
+                  actor: Actor = Depends(_self)) -> Response:
+    return _check_page(request, db, APPLICANT, draft)
 
 
 @router.post("/my/insurance", response_class=HTMLResponse)
