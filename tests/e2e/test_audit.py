@@ -24,9 +24,12 @@ def test_the_auditor_opens_a_security_event_and_an_entry_with_its_before_and_aft
         page = make_page(lang, viewport)
         login(page, "auditor@example.com", "demo-auditor-pass")
         page.goto("/audit?action=security")
-        row = page.locator("tbody tr", has_text="security.sign_in_failed").first
+        # Rows name actions and records in the reader's language; each row opens to its entry.
+        action = f"{text_for(lang, 'Security')}: {text_for(lang, 'sign-in failed')}"
+        row = page.locator("tbody tr", has_text=action).first
         expect(row).to_contain_text("agency@example.com")
-        row.get_by_role("link").click()
+        assert "security.sign_in_failed" not in page.locator("main").inner_text()
+        row.get_by_role("link", name=action).click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(text_for(lang, "Audit entry %(id)s")
                                                                      .split("%")[0].strip())
         expect(page.get_by_text(text_for(lang, "This entry is exactly as it was written: its MAC is valid."),
@@ -36,7 +39,8 @@ def test_the_auditor_opens_a_security_event_and_an_entry_with_its_before_and_aft
         assert_accessible(page, f"audit entry ({lang}, {width})")
 
         page.goto("/audit?action=user")
-        page.locator("tbody tr", has_text="user.created").first.get_by_role("link").click()
+        created = f"{text_for(lang, 'User account')}: {text_for(lang, 'created')}"
+        page.locator("tbody tr", has_text=created).first.get_by_role("link", name=created).click()
         expect(page.get_by_role("heading", level=2, name=text_for(lang, "Before and after"))).to_be_visible()
         expect(page.locator("table.audit-diff tr.changed").first).to_be_visible()
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.cards import loss_pages, service, staff_pages, views
-from permitcard.cards.domain import CHANNEL_LABELS, KIND_LABELS, STATE_LABELS, VIA_LABELS
+from permitcard.cards.domain import CHANNEL_LABELS, KIND_LABELS, STATE_LABELS, VIA_LABELS, card_name
 from permitcard.cards.drafts import clear_draft, read_draft, write_draft
 from permitcard.db import Database
 from permitcard.shared import i18n
@@ -48,6 +48,7 @@ templates.globals.update(
     promised_text=promised_text,
     card_state_label=lambda k: label(STATE_LABELS, k), card_kind_label=lambda k: label(KIND_LABELS, k),
     card_channel_label=lambda k: label(CHANNEL_LABELS, k), card_via_label=lambda k: label(VIA_LABELS, k),
+    card_name=card_name,
 )
 
 

@@ -3,11 +3,13 @@ paper intake, hand-over and activation. Included by ``cards.pages``."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.cards import service, views
@@ -15,10 +17,10 @@ from permitcard.cards.domain import STATE_LABELS, AppState, Channel
 from permitcard.cards.drafts import BRANCH_COOKIE, BRANCH_PATH, clear_draft, read_draft, write_draft
 from permitcard.cards.repository import SORTS, QueueFilter
 from permitcard.db import Database
-from permitcard.shared import csvexport, i18n
+from permitcard.shared import csvexport, forms, i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError
-from permitcard.shared.web import check_csrf, form_data, form_errors, redirect, render
+from permitcard.shared.web import check_csrf, claim_form_token, form_data, form_errors, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -250,7 +252,8 @@ async def branch_send(request: Request, db: Database = Depends(get_db),
     if not draft.get("permit_number"):
         return redirect("/branch/applications/new")
     try:
-        app = service.apply_at_branch(db, actor=actor, **_branch_args(draft))
+        app = service.apply_at_branch(db, actor=actor, **_branch_args(draft),
+                                      locale=draft.get("language") or i18n.DEFAULT)
     except DomainError as exc:
         return render(request, "cards/branch_new.html", {"branch": views.own_branch(db, actor=actor),
                       "values": draft}, errors=form_errors(exc, "permit_number"), status_code=exc.status)
@@ -290,6 +293,8 @@ async def branch_receipts(request: Request, db: Database = Depends(get_db),
     card is confirmed in its own unit of work (one that someone else moved meanwhile is reported)."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token") or ""))
+    if form.get("step") == "confirm":
+        await claim_form_token(request, str(form.get("form_token") or ""))
     chosen = _selected([str(v) for v in form.getlist("application")])
     queue = views.branch_queue(db, actor=actor)
     waiting = {a.id: a for a in queue.to_confirm}
@@ -306,4 +311,22 @@ async def branch_receipts(request: Request, db: Database = Depends(get_db),
             done.append(service.confirm_receipt(db, actor=actor, application_id=app_id, version=version))
         except DomainError as exc:
             failed.append((waiting[app_id], i18n.translate(exc.message, exc.params)))
-    return render(request, "cards/branch_receipts_done.html", {"done": done, "failed": failed})
+    result = {"done": json.dumps([[a.id, a.reference, f"{a.given_names} {a.family_name}"] for a in done]),
+              "failed": json.dumps([[a.id, a.reference, message] for a, message in failed])}
+    draft = await run_in_threadpool(forms.save_draft, db, path=RECEIPTS_DONE, values=result, errors=[])
+    return redirect(f"{RECEIPTS_DONE}?draft={draft}")
+
+
+RECEIPTS_DONE = "/branch/receipts/done"
+
+
+@router.get(RECEIPTS_DONE, response_class=HTMLResponse)
+def branch_receipts_done(request: Request, draft: str = "", db: Database = Depends(get_db),
+                         actor: Actor = Depends(acting("card.branch_work"))) -> Response:
+    """What the bulk confirmation did (a GET page: reload and Back change nothing)."""
+    found = forms.load_draft(db, draft, path=RECEIPTS_DONE) if draft else None
+    if found is None:
+        return redirect("/branch")
+    values = found[0]
+    return render(request, "cards/branch_receipts_done.html",
+                  {"done": json.loads(values.get("done", "[]")), "failed": json.loads(values.get("failed", "[]"))})

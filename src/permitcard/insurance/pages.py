@@ -10,15 +10,16 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from permitcard.auth.deps import acting, get_db
 from permitcard.db import Database
 from permitcard.insurance import domain, service, views
-from permitcard.shared import csvexport
+from permitcard.shared import csvexport, forms
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError, NotFound
 from permitcard.shared.i18n import _
-from permitcard.shared.web import form_data, form_errors, redirect, render
+from permitcard.shared.web import form_data, form_errors, redirect, render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -128,8 +129,25 @@ def _prefill(db: Database, actor: Actor) -> dict[str, str]:
     return {"family_name": info.family_name, "given_names": info.given_names, "notice_number": info.notice_number}
 
 
+def shows_permit_number(base: Base) -> bool:
+    """Whether this audience's form has the permit number field (the applicant's has only the notice)."""
+    return base is not APPLICANT
+
+
+templates.globals["shows_permit_number"] = shows_permit_number
+
+# What an error says on a form without the permit number field (it must not name a field not shown).
+WITHOUT_PERMIT_FIELD = {
+    "Enter the notice number from the Foreign Work Permit Notice, or the work permit number":
+        N_("Enter the notice number from your Foreign Work Permit Notice"),
+}
+
+
 def _form(request: Request, base: Base, values: dict[str, str], errors: list[FieldError] | None = None,
           status_code: int = 200) -> Response:
+    if errors and not shows_permit_number(base):
+        errors = [FieldError("notice_number" if e.field == "permit_number" else e.field,
+                             WITHOUT_PERMIT_FIELD.get(e.message, e.message), e.params) for e in errors]
     return render(request, "insurance/new.html", {"base": base, "values": values}, errors=errors,
                   status_code=status_code)
 
@@ -146,11 +164,17 @@ def _check_rows(base: Base, values: dict[str, str]) -> list[tuple[str, str, str]
     return rows
 
 
-async def _check(request: Request, base: Base) -> Response:
+def _form_page(base: Base) -> str:
+    return "/my/insurance" if base is APPLICANT else f"{base.path}/new"
+
+
+async def _check(request: Request, db: Database, base: Base) -> Response:
+    """The form sent: its answers go to the check page, a GET page (Post/Redirect/Get), as a draft."""
     data = await form_data(request)
     values = _values(data)
-    if data.get("change"):  # "Change" on the check page: back to the form, as typed
-        return _form(request, base, values)
+    if data.get("change"):  # "Change" on the check page: back to the form (a GET page), as typed
+        draft = await run_in_threadpool(forms.save_draft, db, path=_form_page(base), values=values, errors=[])
+        return redirect(f"{_form_page(base)}?draft={draft}")
     try:
         service.check_input(notice_number=values["notice_number"], permit_number=values["permit_number"],
                             family_name=values["family_name"], given_names=values["given_names"],
@@ -158,6 +182,15 @@ async def _check(request: Request, base: Base) -> Response:
                             permanent_residence_id=values["permanent_residence_id"])
     except DomainError as exc:
         return _form(request, base, values, form_errors(exc, "notice_number"), exc.status)
+    draft = await run_in_threadpool(forms.save_draft, db, path=f"{base.path}/new/check", values=values, errors=[])
+    return redirect(f"{base.path}/new/check?draft={draft}")
+
+
+def _check_page(request: Request, db: Database, base: Base, draft: str) -> Response:
+    found = forms.load_draft(db, draft, path=f"{base.path}/new/check") if draft else None
+    if found is None:
+        return redirect(_form_page(base))
+    values = _values(found[0])
     return render(request, "insurance/check.html", {"base": base, "values": values, "form_keys": FIELDS,
                                                     "rows": _check_rows(base, values)})
 
@@ -233,8 +266,15 @@ def employer_new(request: Request, actor: Actor = Depends(_employer_write)) -> R
 
 
 @router.post("/employer/insurance/new", response_class=HTMLResponse)
-async def employer_check(request: Request, actor: Actor = Depends(_employer_write)) -> Response:
-    return await _check(request, EMPLOYER)
+async def employer_check(request: Request, db: Database = Depends(get_db),
+                         actor: Actor = Depends(_employer_write)) -> Response:
+    return await _check(request, db, EMPLOYER)
+
+
+@router.get("/employer/insurance/new/check", response_class=HTMLResponse)
+def employer_check_page(request: Request, draft: str = "", db: Database = Depends(get_db),
+                        actor: Actor = Depends(_employer_write)) -> Response:
+    return _check_page(request, db, EMPLOYER, draft)
 
 
 @router.post("/employer/insurance", response_class=HTMLResponse)
@@ -272,8 +312,15 @@ def agency_new(request: Request, actor: Actor = Depends(_agency_write)) -> Respo
 
 
 @router.post("/agency/insurance/new", response_class=HTMLResponse)
-async def agency_check(request: Request, actor: Actor = Depends(_agency_write)) -> Response:
-    return await _check(request, AGENCY)
+async def agency_check(request: Request, db: Database = Depends(get_db),
+                       actor: Actor = Depends(_agency_write)) -> Response:
+    return await _check(request, db, AGENCY)
+
+
+@router.get("/agency/insurance/new/check", response_class=HTMLResponse)
+def agency_check_page(request: Request, draft: str = "", db: Database = Depends(get_db),
+                      actor: Actor = Depends(_agency_write)) -> Response:
+    return _check_page(request, db, AGENCY, draft)
 
 
 @router.post("/agency/insurance", response_class=HTMLResponse)
@@ -304,8 +351,15 @@ def my_insurance(request: Request, db: Database = Depends(get_db), actor: Actor 
 
 
 @router.post("/my/insurance/new", response_class=HTMLResponse)
-async def my_check(request: Request, actor: Actor = Depends(_self)) -> Response:
-    return await _check(request, APPLICANT)
+async def my_check(request: Request, db: Database = Depends(get_db),
+                   actor: Actor = Depends(_self)) -> Response:
+    return await _check(request, db, APPLICANT)
+
+
+@router.get("/my/insurance/new/check", response_class=HTMLResponse)
+def my_check_page(request: Request, draft: str = "", db: Database = Depends(get_db),
+                  actor: Actor = Depends(_self)) -> Response:
+    return _check_page(request, db, APPLICANT, draft)
 
 
 @router.post("/my/insurance", response_class=HTMLResponse)

@@ -164,8 +164,9 @@ def register(
             number = actor.permit_number or ""
         reg = _new_registration(s, actor=actor, channel=channel, data=data, permit_number=number)
         try:
-            if not number:
-                raise RegistryRefusal(REFUSAL_MESSAGES["unknown"], reason="unknown")
+            if not number:  # found by neither: name what was entered (the notice number)
+                reason = "unknown_notice" if data.notice_number else "unknown"
+                raise RegistryRefusal(REFUSAL_MESSAGES[reason], reason=reason)
             info = registry.verify(permit_number=number, family_name=data.family_name,
                                    given_names=data.given_names, passport_number=data.passport_number,
                                    require_valid=True)

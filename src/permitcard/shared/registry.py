@@ -76,6 +76,9 @@ REFUSAL_MESSAGES = {
     "name_mismatch": N_("The name does not match the name on the work permit"),
     "passport_mismatch": N_("The passport number does not match the one on the work permit"),
     "not_valid": N_("The work permit is not valid (cancelled or expired)"),
+    # Asked by the number of a Foreign Work Permit Notice (the form had no permit number in it).
+    "unknown_notice": N_("No Foreign Work Permit Notice with this notice number is registered. Check the number on "
+                         "the notice."),
 }
 
 

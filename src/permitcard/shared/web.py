@@ -10,6 +10,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from fastapi import Request
@@ -250,7 +251,7 @@ def _keep_typing(request: Request, ctx: dict[str, Any], errors: list[FieldError]
             ctx["values"] = {**(ctx.get("values") or {}), **values}
             ctx["errors"] = kept
             ctx["error_for"] = {e.field: i18n.translate(e.message, e.params) for e in kept}
-        query = "&".join(f"{k}={v}" for k, v in request.query_params.multi_items() if k != forms.DRAFT_PARAM)
+        query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != forms.DRAFT_PARAM])
         ctx["lang_next"] = request.url.path + (f"?{query}" if query else "")
         ctx["lang_draft"] = ""
         return

@@ -101,7 +101,14 @@ def test_branch_paper_form_instant_hand_over_activation(client, db):
     assert permit.passport_number in client.get("/branch/applications/new/check").text
     r = post(client, "/branch/applications/new/check", {})
     app_id = int(r.headers["location"].split("/")[3])
-    assert "Application sent" in client.get(r.headers["location"]).text
+    confirmation = client.get(r.headers["location"]).text
+    # Written for the clerk, with a printable receipt (回执) for the applicant: reference, branch, date.
+    assert "Paper application entered" in confirmation and "What to do now" in confirmation
+    receipt = confirmation.split('<section class="document receipt"', 1)[1]
+    assert "社会保障卡申请回执" in receipt and re.search(r"CA-[0-9A-Z]+|[A-Z]{2,3}-[0-9A-Z]{6,}", receipt)
+    assert "Guangfa" in receipt or "Dongguan" in receipt  # the branch
+    assert "Card ready by" in receipt and "today, at this branch" in receipt  # instant: the promised day
+    assert 'class="no-print"' in confirmation and "data-print" in confirmation
     assert "Produce the card now" in client.get("/branch").text
     detail = client.get(f"/branch/applications/{app_id}")
     version = re.search(r'name="version" value="(\d+)"', detail.text).group(1)
@@ -229,3 +236,31 @@ def test_the_chinese_name_is_on_the_card_face_beside_the_passport_name(client, d
 def db_card_id(db, application_id):  # type: ignore[no-untyped-def]
     with db.uow(write=False) as s:
         return s.execute(select(Card.id).where(Card.application_id == application_id)).scalar_one()
+
+
+def test_paper_application_keeps_the_language_chosen_on_the_form_for_every_e_mail(client, db):
+    """A worker who reads Chinese ticks 简体中文 on the paper form: the e-mails about it are in Chinese."""
+    from permitcard.cards.models import CardApplication
+    from permitcard.notifications.service import render_message
+    from permitcard.shared.models import OutboxMessage
+
+    permit, _ssn, receipt, _user = ready_applicant(db)
+    clerk = bank_clerk(db, INSTANT_BRANCH)
+    page_login(client, clerk.label)
+    assert 'name="language"' in client.get("/branch/applications/new").text
+    data = {"permit_number": permit.permit_number, "given_names": permit.given_names,
+            "family_name": permit.family_name, "passport_number": permit.passport_number,
+            "photo_receipt": receipt, "channel": "standard", "passport_checked": "yes", "language": "zh_Hans"}
+    assert post(client, "/branch/applications/new", data).status_code == 303
+    assert "简体中文" in client.get("/branch/applications/new/check").text
+    r = post(client, "/branch/applications/new/check", {})
+    app_id = int(r.headers["location"].split("/")[3])
+    with db.uow(write=False) as s:
+        app = s.get(CardApplication, app_id)
+        assert app is not None and app.notify_locale == "zh_Hans"
+        mails = [m.payload for m in s.execute(select(OutboxMessage)).scalars()
+                 if m.payload.get("template") == "card_received" and m.payload.get("params", {}).get("reference")
+                 == app.reference]
+    assert mails and mails[-1]["locale"] == "zh_Hans"
+    subject, _body = render_message("card_received", mails[-1]["params"], mails[-1]["locale"])
+    assert re.search(r"[\u4e00-\u9fff]", subject), subject

@@ -98,3 +98,26 @@ def test_applicant_page(db: Database, client: TestClient) -> None:
     assert sent.status_code == 303
     assert "Your social security number" in client.get("/my/insurance").text
     assert client.get("/employer/insurance").status_code == 403
+
+
+def test_errors_name_only_fields_the_form_shows(db: Database, client: TestClient) -> None:
+    """The employer who typed a notice number that is not registered is told about the notice number;
+    the applicant's form (no permit number field) never asks for a permit number."""
+    employer_id, user_id = employer_with_user(db, email="hr-msg@example.com")
+    info = file_and_approve(db, employer_id=employer_id, user_id=user_id)
+    page_login(client, "hr-msg@example.com")
+    token = csrf(client)
+    sent = client.post("/employer/insurance", data={**_fields(info, notice_number="FN20990000001"),
+                                                    "declaration": "yes", "csrf_token": token})
+    assert "No Foreign Work Permit Notice with this notice number is registered" in sent.text
+    assert "No work permit with this number" not in sent.text
+    client.cookies.clear()
+    make_user(db, Role.APPLICANT, "me-msg@example.com")
+    page_login(client, "me-msg@example.com")
+    client.post("/my/link", data={"family_name": info.family_name, "given_names": info.given_names,
+                                  "permit_number": info.permit_number, "passport_number": info.passport_number,
+                                  "csrf_token": csrf(client)})
+    bad = client.post("/my/insurance/new", data={**_fields(info, notice_number=""), "csrf_token": csrf(client)})
+    assert bad.status_code == 422
+    assert "Enter the notice number from your Foreign Work Permit Notice" in bad.text
+    assert "work permit number" not in bad.text.split('id="main"', 1)[1].lower()

@@ -54,21 +54,31 @@ def start(request: Request, user: CurrentUser | None = Depends(optional_user)) -
     return render(request, "start.html", {"home": home_for(user) if user else None})
 
 
+async def _remember(request: Request, db: Database, locale: str) -> None:
+    """A signed-in person's choice is kept on their account: their e-mails are written in it."""
+    user = await optional_user(request, db)
+    if user is not None:
+        await run_in_threadpool(service.remember_locale, db, actor=user.actor(client_ip(request)), locale=locale)
+
+
 @router.get("/lang/{code}")
-def switch_language(code: str, next: str | None = None) -> RedirectResponse:
+async def switch_language(request: Request, code: str, next: str | None = None,
+                          db: Database = Depends(get_db)) -> RedirectResponse:
     locale = i18n.normalise(code) or i18n.DEFAULT
+    await _remember(request, db, locale)
     response = redirect(safe_next(next), status_code=303)
     response.set_cookie(i18n.COOKIE, locale, max_age=365 * 86400, samesite="lax", path="/")
     return response
 
 
 @router.post("/lang")
-async def switch_language_keeping_input(request: Request) -> RedirectResponse:
+async def switch_language_keeping_input(request: Request, db: Database = Depends(get_db)) -> RedirectResponse:
     """The switcher of a page shown for a POST: back to the form's GET page with its draft (what was
     typed and the errors), in the chosen language."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token") or ""))
     locale = i18n.normalise(str(form.get("lang") or "")) or i18n.DEFAULT
+    await _remember(request, db, locale)
     target = safe_next(str(form.get("next") or ""))
     draft = str(form.get("draft") or "")
     if draft and target != "/":

@@ -232,6 +232,19 @@ def set_active(db: Database, *, actor: Actor, user_id: int, active: bool) -> Acc
         return _row(user)
 
 
+def remember_locale(db: Database, *, actor: Actor, locale: str) -> None:
+    """The language a signed-in person chose: kept on the account, for every e-mail written to them."""
+    with db.uow() as s:
+        user = repo.user_by_id(s, actor.user_id) if actor.user_id is not None else None
+        if user is None or user.locale == locale:
+            return
+        before = {"locale": user.locale}
+        user.locale = locale
+        audit.record(s, actor=actor, action="user.locale_changed", target_type="user", target_id=user.id,
+                     before=before, after={"locale": locale})
+        s.commit()
+
+
 def studio_of(s: Session, user_id: int | None) -> int | None:
     """The photo studio an account acts for (photos checks its accreditation)."""
     user = repo.user_by_id(s, user_id) if user_id is not None else None

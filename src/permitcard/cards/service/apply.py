@@ -175,8 +175,9 @@ def validate_branch_form(*, permit_number: str, family_name: str, passport_numbe
 
 def apply_at_branch(db: Database, *, actor: Actor, permit_number: str, family_name: str, given_names: str,
                     passport_number: str, passport_checked: bool, photo_receipt: str,
-                    channel: str) -> CardApplication:
-    """A bank clerk enters a paper application at their own branch, having checked the passport."""
+                    channel: str, locale: str = i18n.DEFAULT) -> CardApplication:
+    """A bank clerk enters a paper application at their own branch, having checked the passport.
+    ``locale``: the language the applicant chose on the paper form; every message to them is in it."""
     require_role(actor, BANK)
     if actor.branch_id is None:
         raise Forbidden()
@@ -192,7 +193,8 @@ def apply_at_branch(db: Database, *, actor: Actor, permit_number: str, family_na
         permit, kind, fee = eligible_kind(s, permit.permit_number, branch.city_code)
         app = _create(s, actor=actor, permit=permit, kind=kind, fee=fee, channel=channel, via=Via.BRANCH,
                       branch=branch, photo_receipt=photo_receipt.strip(), passport_checked=True,
-                      reference=ids.reference("SSC"), locale=i18n.DEFAULT, family_name=family_name.strip())
+                      reference=ids.reference("SSC"), locale=i18n.normalise(locale) or i18n.DEFAULT,
+                      family_name=family_name.strip())
         s.commit()
         return app
 
