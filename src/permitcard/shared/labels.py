@@ -121,6 +121,12 @@ register("audit_verb", {
     "updated": N_("updated"), "used": N_("used"), "uploaded": N_("uploaded"), "verified": N_("verified"),
     "verify": N_("verified"), "withdraw": N_("withdrawn"), "withdrawn": N_("withdrawn"),
     "year_entered": N_("year entered"),
+    # permit lifecycle, legacy import, the calendar cliff, the throttle and the oracles
+    "attempts_throttled": N_("attempts throttled"), "expired": N_("expired"),
+    "expiry_reminder_sent": N_("expiry reminder sent"), "imported": N_("imported"),
+    "password_check_failed": N_("wrong password"), "permit_link_refused": N_("permit link refused"),
+    "permit_lookup_refused": N_("permit look-up refused"), "promised_date_set": N_("promised date set"),
+    "sign_up_requested": N_("sign-up requested"), "ssn_imported": N_("SSN imported"),
 })
 
 # Who acted, beside the roles (``auth`` registers those).

@@ -22,6 +22,7 @@ from permitcard.db import Base, Database, make_engine
 from permitcard.main import create_app
 from permitcard.shared import clock, i18n, passwords
 from permitcard.shared.models import AuditLog
+from permitcard.shared.throttle import TooManyAttempts
 from tests.conftest import PG_URL, fresh_pg_database, seed_default_city
 from tests.factories import PASSWORD, api_login, csrf, make_user
 
@@ -79,8 +80,7 @@ def test_the_sign_in_page_answers_429_with_a_message_in_the_readers_language(cli
                     headers={"Accept-Language": "zh-CN"}, follow_redirects=False)
     assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 31
     with i18n.use_locale("zh_Hans"):
-        expected = i18n.translate("Too many attempts. Wait %(seconds)s seconds, then try again.",
-                                  {"seconds": int(r.headers["Retry-After"])})
+        expected = i18n.translate(TooManyAttempts.title, {"seconds": int(r.headers["Retry-After"])})
     assert expected in r.text and "Too many" not in r.text
 
 

@@ -36,7 +36,7 @@ def test_extension_modification_history_over_the_api(db: Database, client: TestC
         r = client.post(f"/api/v1/permits/{number}/extensions", json=body)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "permit_number"
         message = r.json()["errors"][0]["message"]
-        assert "June 30, 2026" in message and "August 29, 2026" in message  # the first and last day
+        assert "30 June 2026" in message and "29 August 2026" in message  # the first and last day
         bad = client.post(f"/api/v1/permits/{number}/extensions", json={**body, "requested_end_date": "2031-1-1"})
         assert bad.status_code == 422
     with clock.frozen(info.valid_to - timedelta(days=60)):

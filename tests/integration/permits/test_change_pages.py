@@ -31,7 +31,7 @@ def test_extension_pages_officer_queue_and_history(db: Database, client: TestCli
         token = csrf(client)
         r = client.post("/employer/permit-changes/extension", data={**body, "csrf_token": token})
         assert r.status_code == 422 and 'id="permit_number-error"' in r.text
-        assert "June 30, 2026" in r.text and "August 29, 2026" in r.text
+        assert "30 June 2026" in r.text and "29 August 2026" in r.text
         assert 'value="2027"' in r.text  # nothing typed is lost
     with clock.frozen(info.valid_to - timedelta(days=60)):
         page_login(client, "hr-pg@example.com")  # a new day, a new session
@@ -50,14 +50,14 @@ def test_extension_pages_officer_queue_and_history(db: Database, client: TestCli
         queue = client.get("/officer/permits").text
         assert "Extension" in queue
         detail = client.get(f"/officer/permits/{app_id}").text
-        assert "New last day of the permit" in detail and "September 1, 2027" in detail
+        assert "New last day of the permit" in detail and "1 September 2027" in detail
         r = client.post(f"/officer/permits/{app_id}/decision",
                         data={"action": "approve", "reason": "", "version": "1", "csrf_token": csrf(client)},
                         follow_redirects=False)
         assert r.status_code == 303
         history = client.get(f"/permits/{info.permit_number}/history")
         assert history.status_code == 200 and "Version 2: Extension" in history.text
-        assert "September 1, 2027" in history.text and "hr-pg@example.com" in history.text
+        assert "1 September 2027" in history.text and "hr-pg@example.com" in history.text
         page_login(client, "hr-pg@example.com")
         r = client.post("/employer/permit-changes/modification", data={
             **form_of({"permit_number": info.permit_number, "change_date": clock.today() - timedelta(days=40)}),
