@@ -25,7 +25,8 @@ def test_the_auditor_opens_a_security_event_and_an_entry_with_its_before_and_aft
         login(page, "auditor@example.com", "demo-auditor-pass")
         page.goto("/audit?action=security")
         # Rows name actions and records in the reader's language; each row opens to its entry.
-        action = f"{text_for(lang, 'Security')}: {text_for(lang, 'sign-in failed')}"
+        sep = "：" if lang == "zh-Hans" else ": "
+        action = f"{text_for(lang, 'Security')}{sep}{text_for(lang, 'sign-in failed')}"
         row = page.locator("tbody tr", has_text=action).first
         expect(row).to_contain_text("agency@example.com")
         assert "security.sign_in_failed" not in page.locator("main").inner_text()
@@ -39,7 +40,7 @@ def test_the_auditor_opens_a_security_event_and_an_entry_with_its_before_and_aft
         assert_accessible(page, f"audit entry ({lang}, {width})")
 
         page.goto("/audit?action=user")
-        created = f"{text_for(lang, 'User account')}: {text_for(lang, 'created')}"
+        created = f"{text_for(lang, 'User account')}{sep}{text_for(lang, 'created')}"
         page.locator("tbody tr", has_text=created).first.get_by_role("link", name=created).click()
         expect(page.get_by_role("heading", level=2, name=text_for(lang, "Before and after"))).to_be_visible()
         expect(page.locator("table.audit-diff tr.changed").first).to_be_visible()

@@ -39,7 +39,8 @@ def label(code: object, kind: str) -> str:
     if kind == "audit_action":
         record, _, verb = text.partition(".")
         if msgid(record, "record") and msgid(verb, "audit_verb"):
-            return f"{label(record, 'record')}: {label(verb, 'audit_verb')}"
+            sep = "：" if i18n.get_locale() == "zh_Hans" else ": "
+            return f"{label(record, 'record')}{sep}{label(verb, 'audit_verb')}"
         return text
     found = msgid(text, kind)
     if found is None:
