@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -64,7 +65,12 @@ __all__ = ["Holder", "Started", "TokenPair", "change_password", "forget_expired"
            "new_pair_for", "refresh", "register", "resend_code", "sign_in", "sign_out", "verify_code"]
 
 password_hasher = PasswordHasher()
-_DUMMY_HASH = password_hasher.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against for an unknown number (same time either way); made on first use, not at import."""
+    return password_hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -282,7 +288,7 @@ def _account_for_number(s: Session, number: str) -> EcardAccount | None:
 def _authenticate(s: Session, *, number: str, password: str, ip: str, names: list[str]) -> EcardAccount:
     account = _account_for_number(s, number or "")
     try:
-        password_hasher.verify(account.password_hash if account else _DUMMY_HASH, password or "")
+        password_hasher.verify(account.password_hash if account else _dummy_hash(), password or "")
         ok = account is not None
     except (VerificationError, InvalidHashError):
         ok = False
