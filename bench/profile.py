@@ -93,6 +93,6 @@ def summary(path: str, marker: str = "insurance/api.py", top: int = 40) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--summary":
-        summary(sys.argv[2], *(sys.argv[3:4]))
+        summary(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "insurance/api.py")
     else:
         main()
