@@ -303,8 +303,12 @@ def zh_catalog() -> dict[str, str]:
 
     with po.open("rb") as fh:
         catalog = read_po(fh, locale="zh_Hans")
-    return {str(m.id): str(m.string) for m in catalog if m.id and isinstance(m.id, str) and m.string
-            and not m.fuzzy}
+    found = {str(m.id): str(m.string) for m in catalog if m.id and isinstance(m.id, str) and m.string
+             and not m.fuzzy}
+    for m in catalog:  # a message with a plural form: both English forms read as the one Chinese form
+        if isinstance(m.id, (tuple, list)) and m.string and m.string[0] and not m.fuzzy:
+            found |= {str(form): str(m.string[0]) for form in m.id}
+    return found
 
 
 def text_for(lang: str, msgid: str) -> str:

@@ -7,13 +7,18 @@ a bare ``page`` number still works (OFFSET), so old links and API clients keep w
 
 Counts stop at ``COUNT_CAP``: counting a million rows costs as much as reading them, on every
 page view. A count reads at most ``COUNT_CAP + 1`` index entries, so a page costs the same at ten
-thousand rows and at ten million; above the cap the page says "more than 10,000".
+thousand rows and at ten million; above the cap the page says "more than 10,000". A count found
+above the cap is remembered for ``AT_CAP_SECONDS`` (per process, per query and parameters): the
+next pages show "10,000+" without reading the 10,001 entries again, so a queue page of a large
+table costs what it costs at ten thousand rows (counts below the cap are read every time, exact).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,6 +30,9 @@ from sqlalchemy.orm import Session
 T = TypeVar("T")
 MAX_PER_PAGE = 100
 COUNT_CAP = 10_000
+AT_CAP_SECONDS = 30.0  # how long a count above the cap is taken as still above it
+_at_cap: dict[tuple[str, str, str], float] = {}  # (database, SQL, parameters) -> when to count again
+_at_cap_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,28 @@ def capped_count(s: Session, query: Select[Any]) -> int:
     # Only a constant per row: SQLite then counts from an index alone, without reading the rows.
     rows: Select[Any] = query.with_only_columns(literal_column("1"), maintain_column_froms=True)
     limited = rows.order_by(None).limit(COUNT_CAP + 1).subquery()
-    return int(s.execute(select(func.count()).select_from(limited)).scalar_one())
+    counting = select(func.count()).select_from(limited)
+    bind = s.get_bind()
+    compiled = counting.compile(dialect=bind.dialect)
+    key = (str(bind.engine.url), str(compiled), repr(sorted(compiled.params.items())))
+    now = time.monotonic()
+    if _at_cap.get(key, 0.0) > now:
+        return COUNT_CAP + 1
+    n = int(s.execute(counting).scalar_one())
+    with _at_cap_lock:
+        if n > COUNT_CAP:
+            if len(_at_cap) > 10_000:  # filters are many; keep the memory bounded
+                _at_cap.clear()
+            _at_cap[key] = now + AT_CAP_SECONDS
+        else:
+            _at_cap.pop(key, None)
+    return n
+
+
+def forget_counts() -> None:
+    """Count everything afresh (tests that shrink a table below the cap)."""
+    with _at_cap_lock:
+        _at_cap.clear()
 
 
 # ------------------------------------------------------------------------------------- keyset

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from permitcard.cards import repository as cards_repo
 from permitcard.cards.models import CardApplication
@@ -85,6 +85,32 @@ def test_counts_stop_at_the_cap(db: Database, monkeypatch: pytest.MonkeyPatch) -
         assert repo.count_registrations(s, RegistrationFilter()) == 6  # "more than 5"
         assert repo.count_by_state(s, RegistrationFilter()) == {"submitted": 6, "registered": 4}
     assert pagination.shown_count(6) == "5+"
+
+
+def test_a_count_above_the_cap_is_not_read_again_for_a_while(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    _registrations(db, 12, same_time=False)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 5)
+    pagination.forget_counts()
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.uow(write=False) as s:
+            assert repo.count_registrations(s, RegistrationFilter()) == 6
+            read = len(statements)
+            assert repo.count_registrations(s, RegistrationFilter()) == 6  # "5+" again, from memory
+            assert len(statements) == read
+            assert repo.count_by_state(s, RegistrationFilter())["registered"] == 4  # below the cap: read, exact
+            assert len(statements) > read
+            pagination.forget_counts()
+            assert repo.count_registrations(s, RegistrationFilter()) == 6
+            assert len(statements) > read + 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+        pagination.forget_counts()
 
 
 @pytest.mark.parametrize(("q", "expected"), [
