@@ -30,7 +30,8 @@ def _card_face_page(lang: str, family: str, given: str) -> str:
 
     use_template_dirs(template_dirs())
     card = SimpleNamespace(family_name=family, given_names=given, permit_number="WP" + "7" * 30,
-                           permit_status="valid", card_number="A12345678")
+                           permit_status="valid", card_number="A12345678",
+                           chinese_name="")
     with i18n.use_locale("zh_Hans" if lang == "zh-Hans" else "en"):
         face = templates.from_string('{% import "cards/_card.html" as c %}{{ c.card_face(card, ssn, photo) }}').render(
             card=card, ssn="944025219880412001X", photo=PHOTO)

@@ -65,7 +65,7 @@ class Api:
 def person_with_active_card(base_url: str, lang: str) -> dict[str, Any]:
     tag = secrets.token_hex(3).upper()
     family, given = ("Okonkwo-Adebayo", "Chimamanda Ngozi") if lang == "en" else ("Nguyễn", "Thị Minh Khai")
-    family = f"{family} {tag}"
+    family = f"{family} {tag}".translate(str.maketrans("0123456789", "GHJKLMNPQR"))  # names are passport letters only
     passport = f"P{tag}{secrets.randbelow(10**5):05d}"
     email, password = f"lost.{tag.lower()}@example.com", "a lost card at noon"
     api = Api(base_url)

@@ -115,6 +115,7 @@ def test_employer_registers_is_approved_and_a_colleague_files(browser: Any, live
         click(tan, j.t("Create account"))
         assert tan.url.endswith("/employer"), tan.url
         worker, _other = workers_for(lang)
+        worker.birth = (worker.birth[0], worker.birth[1], worker.birth[2] - 7)  # not the journey's worker
         application_id = file_permit_application(j, worker, first=False)
         assert application_id > 0
 

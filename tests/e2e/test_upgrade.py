@@ -50,6 +50,7 @@ def _import(kind: str, path: Path) -> str:
 def legacy_holder(base_url: str, lang: str, tmp: Path) -> dict[str, Any]:
     tag = secrets.token_hex(3).upper()
     family = f"{'MUELLER' if lang == 'en' else 'TANAKA'}{tag}"
+    family = family.translate(str.maketrans("0123456789", "GHJKLMNPQR"))  # names are passport letters only
     prow = permit_row(DEMO_EMPLOYER, family_name=family, given_names="ANNA" if lang == "en" else "YUKI",
                       nationality="DE" if lang == "en" else "JP",
                       birth_date=f"19{random.randint(60, 95)}-0{random.randint(1, 9)}-1{random.randint(0, 9)}",
