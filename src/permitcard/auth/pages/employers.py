@@ -50,8 +50,14 @@ def register_sent(request: Request) -> Response:
 
 
 @router.get("/employers/register/confirm/{token}", response_class=HTMLResponse)
-def register_confirm_page(token: str, request: Request) -> Response:
-    registration.check_link(token)
+def register_confirm_page(token: str, request: Request, db: Database = Depends(get_db)) -> Response:
+    try:
+        registration.check_link(db, token)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return refused_page(request, "auth/employer_register_confirm.html", {"token": token, "refused": True}, exc,
+                            "token")
     return render(request, "auth/employer_register_confirm.html", {"token": token})
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from sqlalchemy.orm import Session
+
 from permitcard.auth import repository as repo
 from permitcard.auth.domain import Role, new_token, password_problem, token_hash
 from permitcard.auth.errors import LinkExpired
@@ -96,8 +98,21 @@ def _open(token: str) -> dict:  # type: ignore[type-arg]
     return data
 
 
-def check_link(token: str) -> None:
-    _open(token)
+def _refuse_if_taken(s: Session, data: dict) -> None:  # type: ignore[type-arg]
+    existing = repo.user_by_email(s, data["email"])
+    if existing is not None:
+        first = s.get(Employer, existing.employer_id) if existing.employer_id is not None else None
+        made_here = first is not None and first.registered_by_user_id == existing.id
+        if made_here and first is not None and first.uscc == data["employer"].get("uscc"):
+            raise LinkExpired()  # this link's registration was made already
+        raise RuleViolation(TAKEN_MEANWHILE)
+
+
+def check_link(db: Database, token: str) -> None:
+    """Before the confirm button is shown: an expired or used link, or an address taken meanwhile, is refused."""
+    data = _open(token)
+    with db.uow(write=False) as s:
+        _refuse_if_taken(s, data)
 
 
 def confirm_registration(db: Database, *, token: str, ip: str = "") -> tuple[str, CurrentUser, EmployerView]:
@@ -107,12 +122,7 @@ def confirm_registration(db: Database, *, token: str, ip: str = "") -> tuple[str
     data = _open(token)
     values = {k: str(data["employer"].get(k, "")) for k in employers.FIELDS}
     with db.uow() as s:
-        existing = repo.user_by_email(s, data["email"])
-        if existing is not None:
-            first = s.get(Employer, existing.employer_id) if existing.employer_id is not None else None
-            if first is not None and first.registered_by_user_id == existing.id and first.uscc == values["uscc"]:
-                raise LinkExpired()  # this link's registration was made already
-            raise RuleViolation(TAKEN_MEANWHILE)
+        _refuse_if_taken(s, data)
         actor = Actor(None, "anonymous", data["email"], ip)
         employer = employers.new_employer(s, values, actor=actor)
         user = create_user(s, email=data["email"], password=None, password_hash=data["hash"], role=Role.EMPLOYER,
