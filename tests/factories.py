@@ -146,6 +146,16 @@ def sign_up_link(db: Database, email: str, template: str = "signup_confirm") -> 
     raise AssertionError(f"no {template} message to {email}")
 
 
+def register_employer(db: Database, data: dict[str, str], email: str, password: str = PASSWORD) -> Any:
+    """An employer registers as a person would (through the service): asks, then opens the e-mailed link.
+    Returns (session token, user, employer view)."""
+    from permitcard.auth.service import registration
+
+    registration.request_registration(db, data=data, email=email, password=password)
+    token = sign_up_link(db, email, "employer_register_confirm").rsplit("/", 1)[1]
+    return registration.confirm_registration(db, token=token)
+
+
 def api_sign_up(client: TestClient, email: str, password: str = PASSWORD, display_name: str = "") -> str:
     """An applicant signs up through the API as a person would: asks, opens the e-mailed link, confirms.
     Keeps the session cookie and the CSRF header on the client; returns the CSRF token."""

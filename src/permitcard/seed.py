@@ -151,8 +151,8 @@ def seed_demo(db: Database) -> list[tuple[str, str, str, str]]:
         if role != Role.EMPLOYER or _exists(db, email):
             continue
         data = dict(DEMO_EMPLOYER if employer_key == "demo" else OTHER_EMPLOYER)
-        token, _user, employer = auth.employers.register(db, data={**data, "contact_name": name}, email=email,
-                                                         password=password)
+        token, _user, employer = auth.registration.register_at_once(db, data={**data, "contact_name": name},
+                                                                  email=email, password=password)
         auth.sign_out(db, token=token)
         auth.employers.review(db, actor=officer, employer_id=employer.id, version=employer.version, action="approve")
     return [(r.value, email, password, secret) for r, email, password, _n, _e, _b, secret in DEMO_USERS]

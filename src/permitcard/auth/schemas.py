@@ -66,6 +66,10 @@ class EmployerRegistration(ApiModel):
     password: str = Field(max_length=200, description="At least 12 characters, not a common password")
 
 
+class EmployerRegistrationConfirm(ApiModel):
+    token: str = Field(max_length=8000, description="The last part of the e-mailed link")
+
+
 class EmployerCorrection(ApiModel):
     version: int
     name_en: str = Field(max_length=200)

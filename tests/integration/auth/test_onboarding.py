@@ -19,7 +19,7 @@ from permitcard.bootstrap import adapters, install
 from permitcard.notifications.adapters import FileMailer
 from permitcard.shared import outbox
 from permitcard.shared.audit import Actor
-from tests.factories import PASSWORD, api_login, csrf, make_user, page_login
+from tests.factories import PASSWORD, api_login, csrf, make_user, page_login, register_employer
 from tests.integration.permits.test_api import _json
 from tests.permit_factories import _valid_uscc, application_data
 
@@ -42,7 +42,7 @@ def _mails(db, maildir: Path, to: str) -> list:
 
 
 def _link(mail, path: str) -> str:
-    match = re.search(rf"http://\S+({path}/[A-Za-z0-9_-]+)", mail.get_content())
+    match = re.search(rf"http://\S+({path}/[A-Za-z0-9_=-]+)", mail.get_content())
     assert match, mail.get_content()
     return match.group(1)
 
@@ -58,12 +58,24 @@ def _register(client, uscc: str, email: str = "first.hr@example.com", **extra: s
     return _post(client, "/employers/register", data)
 
 
+def _confirm(client, db, maildir: Path, email: str = "first.hr@example.com"):
+    """Open the e-mailed registration link and send the registration (signed in)."""
+    [mail] = [m for m in _mails(db, maildir, email) if "/employers/register/confirm/" in m.get_content()]
+    path = _link(mail, "/employers/register/confirm")
+    assert "Finish registering the employer" in client.get(path).text
+    return _post(client, path, {})
+
+
 def test_employer_registers_is_approved_invites_a_colleague_who_files(client, db, maildir):
     code = _valid_uscc(424242)
     bad = _register(client, code[:-1] + ("0" if code[-1] != "0" else "1"))
     assert bad.status_code == 422 and "Enter a valid unified social credit code" in bad.text
 
-    assert _register(client, code).status_code == 303
+    sent = _register(client, code)
+    assert sent.status_code == 303 and sent.headers["location"] == "/employers/register/sent"
+    assert "pc_session" not in client.cookies  # nobody is signed in before the link is opened
+    done = _confirm(client, db, maildir)
+    assert done.status_code == 303 and done.headers["location"] == "/employer?registered=1"
     home = client.get("/employer")
     assert "waiting for review" in home.text
     csrf_token = client.get("/api/v1/me").json()["csrf_token"]
@@ -86,8 +98,8 @@ def test_employer_registers_is_approved_invites_a_colleague_who_files(client, db
     assert empty.status_code == 422 and "reason for the rejection" in empty.text
     assert _post(client, f"/officer/employers/{employer_id}", {"version": version, "action": "approve"}
                  ).status_code == 303
-    [decided] = _mails(db, maildir, "first.hr@example.com")
-    assert "approved" in decided["Subject"]
+    decided = _mails(db, maildir, "first.hr@example.com")
+    assert len(decided) == 2 and any("approved" in m["Subject"] for m in decided)  # the link, the decision
 
     client.cookies.clear()
     page_login(client, "first.hr@example.com")
@@ -125,7 +137,7 @@ def test_officer_asks_for_a_correction_then_rejects_and_the_code_is_free_again(d
     code = _valid_uscc(515151)
     data = {"uscc": code, "name_en": "A Co.", "name_zh": "甲公司", "address": "Dongguan", "contact_name": "Li",
             "contact_phone": "123"}
-    _t, user, e = employers.register(db, data=data, email="a.hr@example.com", password=PASSWORD)
+    _t, user, e = register_employer(db, data, "a.hr@example.com")
     e = employers.review(db, actor=officer, employer_id=e.id, version=e.version, action="request_correction",
                          reason="The Chinese name differs from the licence")
     hr = user.actor()
@@ -134,7 +146,7 @@ def test_officer_asks_for_a_correction_then_rejects_and_the_code_is_free_again(d
     e = employers.review(db, actor=officer, employer_id=e.id, version=e.version, action="reject",
                          reason="Not an employer in this city")
     assert e.state == "rejected"
-    _t2, _u2, again = employers.register(db, data=data, email="b.hr@example.com", password=PASSWORD)
+    _t2, _u2, again = register_employer(db, data, "b.hr@example.com")
     assert again.state == "submitted" and again.id != e.id
 
 

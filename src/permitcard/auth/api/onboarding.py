@@ -16,17 +16,20 @@ from permitcard.auth.schemas import (
     EmployerDecision,
     EmployerOut,
     EmployerRegistration,
+    EmployerRegistrationConfirm,
     InvitationIn,
     InvitationOut,
     Me,
     PasswordChange,
     ResetComplete,
     ResetRequest,
+    SignUpSent,
 )
-from permitcard.auth.service import CurrentUser, employers, invitations, passwords, second_factor
+from permitcard.auth.service import CurrentUser, employers, invitations, passwords, registration, second_factor
 from permitcard.auth.service.employers import EmployerView
 from permitcard.auth.service.invitations import InvitationView
 from permitcard.db import Database
+from permitcard.shared import i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import errors
 
@@ -45,14 +48,25 @@ def _invitation(v: InvitationView) -> InvitationOut:
 # --- employers ---------------------------------------------------------------------------------
 
 
-@router.post("/employers", response_model=EmployerOut, status_code=201, responses=errors(422))
-def register_employer(body: EmployerRegistration, request: Request, response: Response,
-                      db: Database = Depends(get_db)) -> EmployerOut:
-    """An employer registers itself with its first HR account (signed in at once). A permit officer
-    reviews it; until approved it cannot file applications. One code, one employer."""
+@router.post("/employers", response_model=SignUpSent, status_code=202, responses=errors(422, 429))
+def register_employer(body: EmployerRegistration, request: Request, db: Database = Depends(get_db)) -> SignUpSent:
+    """An employer registers itself with its first HR account. The answer is the same whether the address
+    already has an account or not: a message goes to the address, with the link that makes the
+    registration (`POST /api/v1/employers/confirm` with its token) or, for an address with an account,
+    how to sign in. A code already registered is refused (422). One code, one employer."""
     data = body.model_dump(exclude={"email", "password"})
-    token, _user, employer = employers.register(db, data=data, email=body.email, password=body.password,
-                                                ip=client_ip(request))
+    registration.request_registration(db, data=data, email=body.email, password=body.password,
+                                      ip=client_ip(request))
+    return SignUpSent(detail=i18n.gettext(registration.SENT))
+
+
+@router.post("/employers/confirm", response_model=EmployerOut, status_code=201, responses=errors(404, 422))
+def confirm_employer(body: EmployerRegistrationConfirm, request: Request, response: Response,
+                     db: Database = Depends(get_db)) -> EmployerOut:
+    """The token of the e-mailed registration link (the last part of `/employers/register/confirm/<token>`):
+    the employer is registered (a permit officer reviews it; until approved it cannot file applications)
+    with its first HR account, signed in at once."""
+    token, _user, employer = registration.confirm_registration(db, token=body.token, ip=client_ip(request))
     set_session_cookie(request, response, token)
     return _employer(employer)
 

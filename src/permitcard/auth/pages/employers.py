@@ -11,7 +11,7 @@ from permitcard.auth.api import set_session_cookie
 from permitcard.auth.deps import acting, client_ip, get_db, optional_user
 from permitcard.auth.domain import EMPLOYER_STATE_LABELS, EmployerState
 from permitcard.auth.pages.signin import home_for
-from permitcard.auth.service import CurrentUser, employers, invitations, sessions
+from permitcard.auth.service import CurrentUser, employers, invitations, registration, sessions
 from permitcard.db import Database
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError
@@ -33,15 +33,46 @@ def register_page(request: Request, user: CurrentUser | None = Depends(optional_
 async def register(request: Request, db: Database = Depends(get_db)) -> Response:
     data = await form_data(request)
     try:
-        token, _user, _employer = await run_in_threadpool(
-            employers.register, db, data={k: data.get(k, "") for k in DETAILS}, email=data.get("email", ""),
-            password=data.get("password", ""), ip=client_ip(request))
+        await run_in_threadpool(
+            registration.request_registration, db, data={k: data.get(k, "") for k in DETAILS},
+            email=data.get("email", ""), password=data.get("password", ""), ip=client_ip(request))
     except DomainError as exc:
         data.pop("password", None)
         return refused_page(request, "auth/employer_register.html", {"values": data, "correcting": None}, exc,
                             "uscc")
+    return redirect("/employers/register/sent")
+
+
+@router.get("/employers/register/sent", response_class=HTMLResponse)
+def register_sent(request: Request) -> Response:
+    """The one answer of a registration, whether the address had an account or not."""
+    return render(request, "auth/employer_register_sent.html", {"hours": registration.LINK_HOURS})
+
+
+@router.get("/employers/register/confirm/{token}", response_class=HTMLResponse)
+def register_confirm_page(token: str, request: Request, db: Database = Depends(get_db)) -> Response:
+    try:
+        registration.check_link(db, token)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return refused_page(request, "auth/employer_register_confirm.html", {"token": token, "refused": True}, exc,
+                            "token")
+    return render(request, "auth/employer_register_confirm.html", {"token": token})
+
+
+@router.post("/employers/register/confirm/{token}", response_class=HTMLResponse)
+async def register_confirm(token: str, request: Request, db: Database = Depends(get_db)) -> Response:
+    await form_data(request)
+    try:
+        session, _user, _employer = await run_in_threadpool(registration.confirm_registration, db, token=token,
+                                                            ip=client_ip(request))
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return refused_page(request, "auth/employer_register_confirm.html", {"token": token}, exc, "token")
     response = redirect("/employer?registered=1")
-    set_session_cookie(request, response, token)
+    set_session_cookie(request, response, session)
     return response
 
 

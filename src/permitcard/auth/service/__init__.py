@@ -1,7 +1,7 @@
 """Use cases of the auth context, re-exported: accounts, sessions, passwords, the second factor,
 invitations and employers (registration, review, colleagues)."""
 
-from permitcard.auth.service import employers, invitations, passwords, second_factor, sessions, signup
+from permitcard.auth.service import employers, invitations, passwords, registration, second_factor, sessions, signup
 from permitcard.auth.service.accounts import (
     AccountRow,
     CurrentUser,
@@ -49,6 +49,7 @@ __all__ = [
     "normalise_email",
     "passwords",
     "pending",
+    "registration",
     "remember_locale",
     "second_factor",
     "session_user",

@@ -116,7 +116,7 @@ def create_user(
 
 
 def sign_up(db: Database, *, email: str, password: str, display_name: str, ip: str = "") -> CurrentUser:
-    """Applicants create their own account; employers register (``employers.register``); staff are invited."""
+    """Applicants create their own account; employers register (``registration``); staff are invited."""
     password_hash = hash_password(password)
     with db.uow() as s:
         user = create_user(s, email=email, password=password, password_hash=password_hash, role=Role.APPLICANT,

@@ -23,13 +23,11 @@ from permitcard.auth.domain import (
 )
 from permitcard.auth.errors import EmployerNotApproved
 from permitcard.auth.models import Employer, User
-from permitcard.auth.service import sessions
-from permitcard.auth.service.accounts import CurrentUser, account_errors, as_current, create_user, hash_password
 from permitcard.auth.service.invitations import approved_employer_of
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.notifications.service import notify
-from permitcard.shared import audit, clock, ids, state, throttle
+from permitcard.shared import audit, clock, ids, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, TOO_LONG, FieldError, Forbidden, NotFound, RuleViolation, ValidationFailed
 
@@ -64,7 +62,7 @@ class EmployerView:
         return self.state == EmployerState.APPROVED
 
 
-def _view(e: Employer) -> EmployerView:
+def view(e: Employer) -> EmployerView:
     return EmployerView(e.id, e.reference, e.uscc, e.name_en, e.name_zh, e.address, e.contact_name, e.contact_phone,
                         e.state, e.version, e.review_note, e.submitted_at, e.decided_at)
 
@@ -95,7 +93,7 @@ def clean_details(data: dict[str, str], *, check_code: bool = True) -> tuple[dic
     return values, errors
 
 
-def _new_employer(s: Session, values: dict[str, str], *, actor: Actor, city_code: str | None = None) -> Employer:
+def new_employer(s: Session, values: dict[str, str], *, actor: Actor, city_code: str | None = None) -> Employer:
     """A new registration in ``city_code`` (None: the default city, whose rules then apply; auth sits
     below the policy context, so the code is kept as given)."""
     if repo.employer_by_uscc(s, values["uscc"]) is not None:
@@ -118,31 +116,6 @@ def _new_employer(s: Session, values: dict[str, str], *, actor: Actor, city_code
     return employer
 
 
-def register(db: Database, *, data: dict[str, str], email: str, password: str, ip: str = "",
-             ) -> tuple[str, CurrentUser, EmployerView]:
-    """An employer registers itself with its first HR account, and is signed in; it waits for review."""
-    values, errors = clean_details(data)
-    password_hash = hash_password(password)  # before the unit of work: a hash must not hold its lock
-    names = throttle.keys("employer-register", account=None, ip=ip)
-    with db.uow() as s:
-        throttle.check(s, names)
-        _email, more = account_errors(s, email=email, password=password)
-        errors += more
-        if errors:
-            if any(e.field == "email" for e in more):  # trying addresses one after another is slowed down
-                throttle.failed(s, names)
-                s.commit()
-            raise ValidationFailed(errors)
-        actor = Actor(None, "anonymous", email, ip)
-        employer = _new_employer(s, values, actor=actor)
-        user = create_user(s, email=email, password=password, password_hash=password_hash, role=Role.EMPLOYER,
-                           display_name=values["contact_name"], actor=actor, employer_id=employer.id)
-        employer.registered_by_user_id = user.id
-        token = sessions.new_session(s, user, ip=ip)
-        s.commit()
-        return token, as_current(user), _view(employer)
-
-
 def create_employer(s: Session, *, uscc: str, name_en: str, name_zh: str, address: str, actor: Actor,
                     contact_name: str = "", contact_phone: str = "", city_code: str | None = None) -> Employer:
     """An approved employer, registered and approved at once by the system (demo seeding, tests)."""
@@ -151,7 +124,7 @@ def create_employer(s: Session, *, uscc: str, name_en: str, name_zh: str, addres
     values, errors = clean_details(details)
     if errors:
         raise ValidationFailed(errors)
-    employer = _new_employer(s, values, actor=actor, city_code=city_code)
+    employer = new_employer(s, values, actor=actor, city_code=city_code)
     _decide(s, employer, actor=actor, action="approve", seen=employer.version, note="")
     return employer
 
@@ -190,9 +163,9 @@ def review(db: Database, *, actor: Actor, employer_id: int, version: int, action
                    params={"state": employer.state, "name": employer.name_en, "name_zh": employer.name_zh,
                            "reference": employer.reference, "reason": reason,
                            "url": f"{get_settings().base_url}/employer"})
-        view = _view(employer)
+        out = view(employer)
         s.commit()
-        return view
+        return out
 
 
 def resubmit(db: Database, *, actor: Actor, version: int, data: dict[str, str]) -> EmployerView:
@@ -205,9 +178,9 @@ def resubmit(db: Database, *, actor: Actor, version: int, data: dict[str, str]) 
         values.pop("uscc")
         _decide(s, employer, actor=actor, action="resubmit", seen=version, note="",
                 values={**values, "submitted_at": clock.now()})
-        view = _view(employer)
+        out = view(employer)
         s.commit()
-        return view
+        return out
 
 
 def _own(s: Session, actor: Actor) -> Employer:
@@ -237,7 +210,7 @@ def approved_uscc(s: Session, employer_id: int | None) -> str:
 
 def my_employer(db: Database, *, actor: Actor) -> EmployerView:
     with db.uow(write=False) as s:
-        return _view(_own(s, actor))
+        return view(_own(s, actor))
 
 
 def for_review(db: Database, *, actor: Actor, employer_id: int) -> tuple[EmployerView, list[audit.AuditLog]]:
@@ -247,7 +220,7 @@ def for_review(db: Database, *, actor: Actor, employer_id: int) -> tuple[Employe
         employer = repo.employer_by_id(s, employer_id)
         if employer is None:
             raise NotFound()
-        return _view(employer), audit.history(s, target_type="employer", target_id=employer.id)
+        return view(employer), audit.history(s, target_type="employer", target_id=employer.id)
 
 
 def review_queue(db: Database, *, actor: Actor, state: str = "") -> tuple[list[EmployerView], dict[str, int]]:
@@ -256,7 +229,7 @@ def review_queue(db: Database, *, actor: Actor, state: str = "") -> tuple[list[E
         raise Forbidden()
     states = (state,) if state in {s.value for s in EmployerState} else (EmployerState.SUBMITTED.value,)
     with db.uow(write=False) as s:
-        return [_view(e) for e in repo.employers(s, states=states)], repo.employer_counts(s)
+        return [view(e) for e in repo.employers(s, states=states)], repo.employer_counts(s)
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def _open(token: str) -> dict[str, str]:
         data = json.loads(crypto.decrypt("v1:" + token)) if token and len(token) < 2000 else None
     except Exception:
         data = None
-    if not isinstance(data, dict) or clock.now().isoformat() > str(data.get("until", "")):
+    if not isinstance(data, dict) or "kind" in data or clock.now().isoformat() > str(data.get("until", "")):
         raise LinkExpired()
     return data
 
