@@ -17,19 +17,20 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from permitcard.auth import repository as repo
-from permitcard.auth.domain import Role, new_token, password_problem, token_hash
+from permitcard.auth.domain import Role, new_token, token_hash
 from permitcard.auth.errors import LinkExpired
 from permitcard.auth.models import Employer
 from permitcard.auth.service import employers
-from permitcard.auth.service.accounts import CurrentUser, as_current, create_user, hash_password, normalise_email
+from permitcard.auth.service.accounts import CurrentUser, as_current, create_user, hash_password
 from permitcard.auth.service.employers import CODE_TAKEN, EmployerView
 from permitcard.auth.service.sessions import new_session
+from permitcard.auth.service.signup import credential_errors
 from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.notifications.service import notify
 from permitcard.shared import audit, clock, crypto, i18n, throttle
 from permitcard.shared.audit import Actor
-from permitcard.shared.errors import N_, FieldError, RuleViolation, ValidationFailed
+from permitcard.shared.errors import N_, RuleViolation, ValidationFailed
 
 LINK_HOURS = 24
 KIND = "employer"
@@ -43,15 +44,9 @@ TAKEN_MEANWHILE = N_("An account with this e-mail address was created after this
 def _fields(data: dict[str, str], email: str, password: str) -> tuple[dict[str, str], str]:
     """The registration's problems, beside their fields (none says anything about other accounts)."""
     values, errors = employers.clean_details(data)
-    try:
-        email = normalise_email(email)
-    except ValidationFailed as exc:
-        errors += exc.errors
-    problem = password_problem(password, email=email)
-    if problem:
-        errors.append(FieldError("password", problem))
-    if errors:
-        raise ValidationFailed(errors)
+    email, more = credential_errors(email, password)
+    if errors or more:
+        raise ValidationFailed(errors + more)
     return values, email
 
 

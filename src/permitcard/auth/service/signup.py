@@ -30,11 +30,10 @@ SENT = N_("We have sent a message to that address. Open the link in it to finish
           "address already has an account, the message says how to sign in.")
 
 
-def _fields(email: str, password: str, display_name: str) -> str:
-    """The typed values' problems, beside their fields (these say nothing about other accounts)."""
+def credential_errors(email: str, password: str) -> tuple[str, list[FieldError]]:
+    """The normalised address and what is wrong with it or the password, saying nothing about other
+    accounts (sign-up and employer registration both ask for these two)."""
     errors: list[FieldError] = []
-    if not display_name.strip():
-        errors.append(FieldError("display_name", N_("Enter your name")))
     try:
         email = normalise_email(email)
     except ValidationFailed as exc:
@@ -42,8 +41,17 @@ def _fields(email: str, password: str, display_name: str) -> str:
     problem = password_problem(password, email=email)
     if problem:
         errors.append(FieldError("password", problem))
-    if errors:
-        raise ValidationFailed(errors)
+    return email, errors
+
+
+def _fields(email: str, password: str, display_name: str) -> str:
+    """The typed values' problems, beside their fields (these say nothing about other accounts)."""
+    errors: list[FieldError] = []
+    if not display_name.strip():
+        errors.append(FieldError("display_name", N_("Enter your name")))
+    email, more = credential_errors(email, password)
+    if errors or more:
+        raise ValidationFailed(errors + more)
     return email
 
 
