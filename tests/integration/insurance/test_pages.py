@@ -101,15 +101,16 @@ def test_applicant_page(db: Database, client: TestClient) -> None:
 
 
 def test_errors_name_only_fields_the_form_shows(db: Database, client: TestClient) -> None:
-    """The employer who typed a notice number that is not registered is told about the notice number;
-    the applicant's form (no permit number field) never asks for a permit number."""
+    """The employer who typed a notice number that is not registered gets the one answer for any permit
+    that is not one of its employees' (no oracle), which names the fields its form shows; the applicant's
+    form (no permit number field) never asks for a permit number."""
     employer_id, user_id = employer_with_user(db, email="hr-msg@example.com")
     info = file_and_approve(db, employer_id=employer_id, user_id=user_id)
     page_login(client, "hr-msg@example.com")
     token = csrf(client)
     sent = client.post("/employer/insurance", data={**_fields(info, notice_number="FN20990000001"),
                                                     "declaration": "yes", "csrf_token": token})
-    assert "No Foreign Work Permit Notice with this notice number is registered" in sent.text
+    assert "These details do not match a work permit of one of your company&#39;s employees" in sent.text
     assert "No work permit with this number" not in sent.text
     client.cookies.clear()
     make_user(db, Role.APPLICANT, "me-msg@example.com")

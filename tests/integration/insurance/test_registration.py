@@ -101,7 +101,7 @@ def test_refused_registration_is_saved_and_assigns_nothing(db: Database) -> None
 def test_unknown_notice_and_expired_permit_are_refused(db: Database) -> None:
     info = file_and_approve(db)
     unknown = _register(db, info, agency_actor(), notice_number="NOSUCHNOTICE1", permit_number=None)
-    assert unknown.refusal_reason == "unknown"
+    assert unknown.refusal_reason == "unknown_notice"  # staff are told what was not found: the notice
     with clock.frozen(info.valid_to + timedelta(days=1)):
         expired = _register(db, info, agency_actor())
     assert expired.refusal_reason == "not_valid"
