@@ -1,5 +1,5 @@
 """The card face with the longest names allowed, in both languages, at 375 and 1280 px: the page never
-scrolls sideways, the photo and the name stay inside the card (the printing rule: cards.domain.card_name)."""
+scrolls sideways, the photo and the name stay inside the card (the printing rule: cards.card_name)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.cards import loss_pages, service, staff_pages, views
-from permitcard.cards.domain import CHANNEL_LABELS, KIND_LABELS, STATE_LABELS, VIA_LABELS, card_name
+from permitcard.cards.card_name import card_name
+from permitcard.cards.domain import CHANNEL_LABELS, KIND_LABELS, STATE_LABELS, VIA_LABELS
 from permitcard.cards.drafts import clear_draft, read_draft, write_draft
 from permitcard.db import Database
 from permitcard.shared import i18n

@@ -1,6 +1,6 @@
 """The printing rule for the name on the card face (ICAO 9303: family name whole, given names shortened first)."""
 
-from permitcard.cards.domain import CARD_NAME_MAX, card_name
+from permitcard.cards.card_name import CARD_NAME_MAX, card_name
 
 
 def test_short_name_prints_on_one_line_at_full_size() -> None:
