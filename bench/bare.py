@@ -51,6 +51,8 @@ WRITES = {
     "hand_over": "SELECT application+card+passport; UPDATE card, UPDATE application (version-guarded), "
                  "INSERT audit, INSERT outbox",
     "read_card": "SELECT card+application",
+    "extend": "SELECT permit+person by number; SELECT pending change; SELECT last approved application; "
+              "INSERT application (extension), INSERT audit",
     "activate": "SELECT card+passport; UPDATE card (version-guarded), INSERT audit, INSERT outbox",
 }
 
@@ -69,7 +71,8 @@ SCHEMA = [
        position VARCHAR(200) NOT NULL, category VARCHAR(1) NOT NULL, contract_start_date DATE NOT NULL,
        contract_end_date DATE NOT NULL, requested_end_date DATE NOT NULL, state VARCHAR(20) NOT NULL,
        version INTEGER NOT NULL, created_by_user_id INTEGER, submitted_at TIMESTAMP NOT NULL,
-       decided_at TIMESTAMP, permit_id INTEGER)""",
+       decided_at TIMESTAMP, permit_id INTEGER, kind VARCHAR(20) NOT NULL DEFAULT 'new')""",
+    "CREATE INDEX IF NOT EXISTS ix_bare_permit_application_permit ON bare_permit_application (permit_id)",
     "CREATE INDEX IF NOT EXISTS ix_bare_permit_application_state ON bare_permit_application (state, submitted_at)",
     """CREATE TABLE IF NOT EXISTS bare_permit_person (id {serial} PRIMARY KEY, permit_number VARCHAR(20) NOT NULL
        UNIQUE, family_name VARCHAR(100) NOT NULL, given_names VARCHAR(100) NOT NULL, nationality VARCHAR(2) NOT NULL,
@@ -332,6 +335,43 @@ def approve(db: DB, user: dict[str, Any], app_id: int, b: dict[str, Any]) -> dic
             "notice_number": notice}
 
 
+def extend(db: DB, user: dict[str, Any], number: str, b: dict[str, Any]) -> dict[str, Any]:
+    """The employer's extension of its valid permit, 90 to 30 days before its last day (category B: 5 years)."""
+    today, now = date.today(), _now()
+    new_end, contract_end = date.fromisoformat(b["requested_end_date"]), date.fromisoformat(b["contract_end_date"])
+    passport_expiry = date.fromisoformat(b["passport_expiry_date"])
+    with db.tx() as c:
+        p = c.one("SELECT p.id, p.employer_id, p.status, p.valid_from_date, p.valid_to_date, p.category, p.position, "
+                  "pp.family_name, pp.given_names, pp.nationality, pp.birth_date, pp.sex, pp.passport_number, "
+                  "pp.passport_hash FROM bare_permit p JOIN bare_permit_person pp ON pp.id = p.person_id "
+                  "WHERE pp.permit_number = %s ORDER BY p.issued_at DESC, p.id DESC LIMIT 1", (number,))
+        if p is None or p[1] != user["employer_id"] or p[2] != "valid":
+            raise Refused(422, "no such permit")
+        valid_from, valid_to = (v if isinstance(v, date) else date.fromisoformat(str(v)) for v in (p[3], p[4]))
+        if not 30 <= (valid_to - today).days <= 90:
+            raise Refused(422, "outside the window")
+        if new_end <= valid_to or new_end > contract_end or new_end > passport_expiry or \
+                new_end > valid_from.replace(year=valid_from.year + 5):
+            raise Refused(422, "new end refused")
+        if c.one("SELECT id FROM bare_permit_application WHERE permit_id = %s AND kind <> 'new' AND state IN "
+                 "('submitted', 'returned', 'resubmitted')", (p[0],)) is not None:
+            raise Refused(409, "a change is pending")
+        c.one("SELECT contract_end_date, passport_expiry_date FROM bare_permit_application WHERE permit_id = %s "
+              "AND state = 'approved' ORDER BY decided_at DESC LIMIT 1", (p[0],))
+        ref = "WP-" + secrets.token_hex(6).upper()
+        row = c.one(
+            "INSERT INTO bare_permit_application (reference, employer_id, family_name, given_names, nationality, "
+            "birth_date, sex, passport_number, passport_hash, passport_expiry_date, position, category, "
+            "contract_start_date, contract_end_date, requested_end_date, state, version, created_by_user_id, "
+            "submitted_at, permit_id, kind) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "'submitted', 1, %s, %s, %s, 'extension') RETURNING id",
+            (ref, user["employer_id"], p[7], p[8], p[9], p[10], p[11], p[12], p[13], passport_expiry, p[6], p[5],
+             valid_from, contract_end, new_end, user["user_id"], now, p[0]))
+        c.audit(user, "permit_application.filed", "permit_application", row[0], None,
+                {"reference": ref, "kind": "extension", "state": "submitted", "requested_end_date": str(new_end)})
+    return {"id": row[0], "reference": ref, "kind": "extension", "state": "submitted", "version": 1}
+
+
 def register(db: DB, user: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     now = _now()
     notice = str(b.get("notice_number") or "").upper()
@@ -493,7 +533,7 @@ def _error(exc: Refused) -> JSONResponse:
 def _endpoint(work: Any, *, status: int = 200, with_id: bool = False, body: bool = True) -> Any:
     async def endpoint(request: Request) -> Response:
         payload = json.loads(await request.body() or b"null") if body else None
-        obj_id = int(request.path_params["obj_id"]) if with_id else None
+        obj_id = request.path_params["obj_id"] if with_id else None  # int where the route says so
 
         def run() -> dict[str, Any]:
             db = _database()
@@ -554,6 +594,7 @@ app = Starlette(routes=[
     Route("/api/v1/permit-applications", _endpoint(file_application, status=201), methods=["POST"]),
     Route("/api/v1/permit-applications/{obj_id:int}/decision", _endpoint(approve, with_id=True), methods=["POST"]),
     Route("/api/v1/insurance-registrations", _endpoint(register, status=201), methods=["POST"]),
+    Route("/api/v1/permits/{obj_id}/extensions", _endpoint(extend, status=201, with_id=True), methods=["POST"]),
     Route("/api/v1/photos", photo_endpoint, methods=["POST"]),
     Route("/api/v1/card-applications", _endpoint(card_apply, status=201), methods=["POST"]),
     Route("/api/v1/card-applications/{obj_id:int}/produce-instant", _endpoint(produce, with_id=True),

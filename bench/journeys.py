@@ -106,11 +106,37 @@ async def run_card(conn: Conn, acc: Accounts, item: dict[str, Any], rec: Record)
     return {"card_id": card["id"]}
 
 
+async def run_extension(conn: Conn, acc: Accounts, item: dict[str, Any], rec: Record) -> dict[str, Any]:
+    """(4) The employer files the extension of a permit whose last day is 60 days away (in its window)."""
+    later = date.today() + timedelta(days=400)
+    filed = await _step(rec, "extend", conn.json(
+        "POST", f"/api/v1/permits/{item['permit_number']}/extensions",
+        {"requested_end_date": str(later), "contract_end_date": str(later),
+         "passport_expiry_date": item["passport_expiry_date"]},
+        account=acc["employer"], expect=(201,), what="file an extension"))
+    if filed["state"] != "submitted":
+        raise AssertionError(f"extension {filed['state']}")
+    return {"application_id": filed["id"]}
+
+
 # --- preparation (untimed) ------------------------------------------------------------------------
 
 
 async def prepare_registration(conn: Conn, acc: Accounts, key: int) -> dict[str, Any]:
     return await run_permit(conn, acc, {"key": key}, [])
+
+
+async def prepare_extension(conn: Conn, acc: Accounts, key: int) -> dict[str, Any]:
+    """An approved permit whose last day is 60 days away: its extension may be filed today."""
+    p = person(int(key) + 5_000_000)  # never the people of the other journeys
+    end = date.today() + timedelta(days=60)
+    p |= {"contract_start_date": str(date.today() + timedelta(days=1)), "contract_end_date": str(end),
+          "requested_end_date": str(end)}
+    filed = await conn.json("POST", "/api/v1/permit-applications", p, account=acc["employer"], expect=(201,),
+                            what="file a permit application")
+    done = await conn.json("POST", f"/api/v1/permit-applications/{filed['id']}/decision",
+                           {"action": "approve", "version": filed["version"]}, account=acc["officer"], what="approve")
+    return {"permit_number": done["permit_number"], "passport_expiry_date": p["passport_expiry_date"]}
 
 
 @lru_cache(maxsize=1)
@@ -157,4 +183,6 @@ JOURNEYS: dict[str, Journey] = {j.name: j for j in (
     Journey("card", "card at an instant branch: apply, produce, hand over, read, activate (bank clerk)",
             ("apply", "produce", "hand_over", "read_card", "activate"), ("employer", "officer", "studio", "clerk"),
             run_card, prepare_card),
+    Journey("extension", "extension of a permit filed in its window (employer)", ("extend",),
+            ("employer", "officer"), run_extension, prepare_extension),
 )}

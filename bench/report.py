@@ -381,6 +381,9 @@ def write_report(folder: Path | None = None) -> Path:
                   *journey_tables(runs, db), "",
                   f"## {DB_TITLES[db]}: each step with one client, beside its bare endpoint", "",
                   *step_tables(runs, db), ""]
+    from bench.permit_events import section
+
+    lines += section(runs)
     lines += ["## The journeys", "",
               "- **registration** — `POST /api/v1/insurance-registrations` by the employer with the notice number,",
               "  names and passport of a worker whose permit was approved (prepared: file + approve).",
@@ -391,6 +394,8 @@ def write_report(folder: Path | None = None) -> Path:
               "  `POST /api/v1/cards/{id}/activate` (prepared: permit, registration, photo by the studio).",
               "  The paper path (online application, agency decision, vendor, receipt at the branch) is not",
               "  benchmarked.",
+              "- **extension** — `POST /api/v1/permits/{number}/extensions` by the employer for a permit whose last",
+              "  day is 60 days away (prepared: file + approve with that end).",
               "",
               "The bench signs in once per database before the cells (10 sessions per role, client c uses",
               "session c mod 10; an account with a second factor has one session all clients share, a TOTP",

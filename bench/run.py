@@ -322,6 +322,7 @@ class Plan:
     sqlcount: bool
     startup_reps: int
     max_pool: int = 6000
+    events: int = 100_000  # permit events through the outbox (bench/permit_events.py); 0: none
 
 
 @dataclass
@@ -569,7 +570,7 @@ def merge_results(path: Path, new: dict[str, Any], plan: Plan) -> dict[str, Any]
     old = json.loads(path.read_text())
     ran = {(c["db"], c["journey"]) for c in new["cells"]}
     new["cells"] = [c for c in old.get("cells", []) if (c["db"], c["journey"]) not in ran] + new["cells"]
-    for key in ("startup_s", "rss", "sqlcount"):
+    for key in ("startup_s", "rss", "sqlcount", "permit_events"):
         merged = dict(old.get(key, {}))
         merged.update(new.get(key, {}))
         new[key] = merged
@@ -591,6 +592,8 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
     ap.add_argument("--load-procs", type=int, default=1, help="load-generator processes per cell")
     ap.add_argument("--no-workers2", action="store_true", help="skip the two-process PostgreSQL run")
     ap.add_argument("--no-sqlcount", action="store_true", help="skip counting SQL statements")
+    ap.add_argument("--events", type=int, default=-1,
+                    help="permit events through the outbox and the cards' handler (default 100,000; 0: skip)")
     ap.add_argument("--no-report", action="store_true", help="do not rewrite bench/REPORT.md")
     ap.add_argument("--results", default=str(RESULTS), help="folder of the results files")
     ap.add_argument("--note", default="", help="a sentence about this run for the report (the machine's load ...)")
@@ -602,6 +605,7 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
         reps=a.reps or (1 if quick else 3), duration=a.duration or (1.0 if quick else 4.0), load_procs=a.load_procs,
         workers2=not (a.no_workers2 or quick), sqlcount=not (a.no_sqlcount or quick), startup_reps=1 if quick else 3,
         max_pool=300 if quick else 6000,
+        events=a.events if a.events >= 0 else (2000 if quick else 100_000),
     )
     return plan, a
 
@@ -619,7 +623,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "versions": versions(pg), "git": _git(),
         "plan": {"clients": plan.clients, "reps": plan.reps, "duration_s": plan.duration,
                  "load_procs": plan.load_procs, "sessions_per_role": SESSIONS_PER_ROLE, "quick": a.quick},
-        "startup_s": {}, "rss": {}, "sqlcount": {}, "cells": bench.cells, "note": a.note,
+        "startup_s": {}, "rss": {}, "sqlcount": {}, "cells": bench.cells, "note": a.note, "permit_events": {},
     }
     if plan.sqlcount:
         for db in plan.dbs:
@@ -635,6 +639,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         extra = run_database(bench, db, pg)
         result["startup_s"][db] = extra["startup_s"]
         result["rss"][db] = extra["rss"]
+    if plan.events:
+        for db in plan.dbs:
+            log(f"{db}: {plan.events:,} permit events through the outbox and the cards' handler")
+            result["permit_events"][db] = _permit_events(db, pg, plan.events, write_file=not a.quick)
     result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     out_dir = Path(a.results)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -651,6 +659,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         log(f"{len(failed)} cells had failed journeys or finished none, e.g. {failed[0]['error_samples'][:1]}")
         if a.quick:
             sys.exit(1)
+    return result
+
+
+def _permit_events(db: str, pg: str | None, events: int, *, write_file: bool) -> dict[str, Any]:
+    """bench/permit_events.py in a process of its own (a fresh database, dropped at exit on PostgreSQL)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PERMITCARD_") and k != "DATABASE_URL"}
+    env.pop("BENCH_DATABASE_URL", None)
+    if db == "postgresql" and pg:
+        env["BENCH_DATABASE_URL"] = pg
+    argv = [sys.executable, "-m", "bench.permit_events", "--events", str(events), "--json",
+            *([] if write_file else ["--no-file"])]
+    out = subprocess.run(argv, env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT, check=True, capture_output=True,
+                         text=True)
+    result = dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    from bench.permit_events import best_ratio
+
+    log(f"  {db}: handler {result['handler'][str(result['worker_batch'])]:,.0f}/s, raw (same writes) "
+        f"{result['raw_same']:,.0f}/s: {best_ratio(result):.2f}×")
     return result
 
 

@@ -112,7 +112,7 @@ def count(database_url: str | None = None) -> dict[str, Any]:
                                    totp_secret=passwords[email].get("totp"))
                for role, email in journeys.ROLE_EMAILS.items()}
         out: dict[str, Any] = {}
-        for name, key in (("permit", 900_001), ("registration", 900_002), ("card", 900_003)):
+        for name, key in (("permit", 900_001), ("registration", 900_002), ("card", 900_003), ("extension", 900_004)):
             j = journeys.JOURNEYS[name]
             item = await j.prepare(conn, acc, key) if j.prepare else {"key": key}  # type: ignore[arg-type]
             conn.per_request.clear()

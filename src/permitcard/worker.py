@@ -76,7 +76,7 @@ def run(db: Database, *, once: bool = False, interval: float = 0.5, batch: int |
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    limit = batch or (25 if db.is_sqlite else outbox.BATCH)  # SQLite: short write transactions
+    limit = batch or (outbox.SQLITE_BATCH if db.is_sqlite else outbox.BATCH)  # SQLite: short write locks
     delivered = 0
     while not stop.is_set():
         _run_due_jobs(db, time.monotonic())

@@ -78,7 +78,14 @@ class _Raced(Exception):
 
 
 _COMPARED = ("permit_number", "permit_category", "employer_name_en", "employer_name_zh", "position",
-             "permit_valid_from", "permit_valid_to", "permit_status", "permit_version", "family_name", "given_names")
+             "permit_valid_from", "permit_valid_to", "permit_status", "permit_version", "family_name", "given_names",
+             "chinese_name")
+
+
+_CARD_TABLE = cast(Table, Card.__table__)
+# One statement for every batch size (an expanding parameter: cached once, no per-value coercion).
+_CARDS_OF = (select(_CARD_TABLE.c.id, *(_CARD_TABLE.c[k] for k in _COMPARED))
+             .where(_CARD_TABLE.c.permit_number.in_(bindparam("numbers", expanding=True))).order_by(_CARD_TABLE.c.id))
 
 
 def refresh_permits(s: Session, permit_numbers: list[str]) -> int:
@@ -94,8 +101,7 @@ def refresh_permits(s: Session, permit_numbers: list[str]) -> int:
     rows: list[dict[str, Any]] = []
     entries: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
     with s.no_autoflush:
-        found = s.execute(select(table.c.id, *(table.c[k] for k in _COMPARED))
-                          .where(table.c.permit_number.in_(list(infos))).order_by(table.c.id)).all()
+        found = s.execute(_CARDS_OF, {"numbers": list(infos)}).all()
     for card in found:
         permit = infos[card.permit_number]
         values = permit_values(permit)

@@ -5,6 +5,7 @@ It reads through the caller's session (the caller owns the unit of work) and nev
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ def permit_info(s: Session, permit: Permit, person: PermitPerson) -> PermitInfo:
     return _info(permit, person, accounts.employer(s, permit.employer_id))
 
 
-def _info(permit: Any, person: Any, employer: accounts.EmployerInfo | None) -> PermitInfo:
+def _info(permit: Any, person: Any, employer: accounts.EmployerInfo | None, today: date | None = None) -> PermitInfo:
     """From the ORM rows, or from one row carrying both's columns (``permit`` and ``person`` the same)."""
     return PermitInfo(
         permit_number=person.permit_number, notice_number=permit.notice_number,
@@ -31,7 +32,8 @@ def _info(permit: Any, person: Any, employer: accounts.EmployerInfo | None) -> P
         category=permit.category, employer_uscc=employer.uscc if employer else "",
         employer_name_en=employer.name_en if employer else "", employer_name_zh=employer.name_zh if employer else "",
         position=permit.position, valid_from=permit.valid_from_date, valid_to=permit.valid_to_date,
-        status=domain.effective_status(permit.status, permit.valid_to_date, clock.today()), version=permit.version,
+        status=domain.effective_status(permit.status, permit.valid_to_date, today or clock.today()),
+        version=permit.version,
         origin="paper" if permit.origin == "paper" and permit.paper_superseded_at is None else "electronic",
         chinese_name=person.chinese_name,
     )
@@ -73,8 +75,9 @@ class BuiltinRegistry:
         if missing:
             found = repo.current_permits_by_numbers(self.s, missing)
             employers = accounts.employers(self.s, {row.employer_id for row in found.values()})
+            today = clock.today()
             for number, row in found.items():
-                self._known[number] = _info(row, row, employers.get(row.employer_id))
+                self._known[number] = _info(row, row, employers.get(row.employer_id), today)
         return {n: self._known[n] for n in wanted if n in self._known}
 
     def verify(

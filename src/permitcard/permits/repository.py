@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, select
+from sqlalchemy import Select, Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from permitcard.permits.domain import State
@@ -137,11 +137,11 @@ def current_permits_by_numbers(s: Session, numbers: list[str]) -> dict[str, Any]
     found: dict[str, Any] = {}
     p, pp = Permit, PermitPerson
     rows = s.execute(select(
-        pp.permit_number, pp.family_name, pp.given_names, pp.nationality, pp.birth_date, pp.sex,
+        pp.permit_number, pp.family_name, pp.given_names, pp.chinese_name, pp.nationality, pp.birth_date, pp.sex,
         pp.passport_number, p.notice_number, p.category, p.employer_id, p.position, p.valid_from_date,
         p.valid_to_date, p.status, p.version, p.origin, p.paper_superseded_at)
-        .join(pp, p.person_id == pp.id).where(pp.permit_number.in_(numbers))
-        .order_by(pp.permit_number, p.issued_at.desc(), p.id.desc()))
+        .join(pp, p.person_id == pp.id).where(pp.permit_number.in_(bindparam("numbers", expanding=True)))
+        .order_by(pp.permit_number, p.issued_at.desc(), p.id.desc()), {"numbers": numbers})
     for row in rows:
         found.setdefault(row.permit_number, row)
     return found

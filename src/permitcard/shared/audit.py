@@ -30,6 +30,7 @@ Personal data never enters the log in clear: keys naming it are masked.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("permitcard.audit")
 
 GENESIS = "0" * 64
+_PLAIN = (str, int, float, bool, type(None))
 _SENSITIVE = ("passport", "ssn", "account", "password", "photo", "secret", "token", "code_hash")
 
 
@@ -80,6 +82,10 @@ class Actor:
 
 
 def _clean(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
+    if isinstance(value, str):  # a StrEnum: its text, as JSON would write it
+        return str.__str__(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
@@ -89,8 +95,14 @@ def _clean(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=1024)
+def _sensitive(key: str) -> bool:
+    lowered = key.lower()
+    return any(s in lowered for s in _SENSITIVE)
+
+
 def _mask_entry(key: str, value: Any) -> Any:
-    if any(s in key.lower() for s in _SENSITIVE) and isinstance(value, str):
+    if isinstance(value, str) and _sensitive(key):
         return mask(value)
     return _clean(value)
 
@@ -100,26 +112,41 @@ def _canonical(value: Any) -> str:
 
 
 def json_value(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    # Stored exactly as keyed: what the JSON column gives back must give the same MAC.
-    return None if value is None else json.loads(_canonical(_clean(value)))
+    # Stored exactly as keyed: what the JSON column gives back must give the same MAC. A flat dict of
+    # JSON scalars (most rows) already is that; anything else goes through JSON once to become it.
+    if value is None:
+        return None
+    cleaned = _clean(value)
+    if all(type(v) in _PLAIN for v in cleaned.values()):
+        return cleaned  # type: ignore[no-any-return]
+    return json.loads(_canonical(cleaned))  # type: ignore[no-any-return]
 
 
 def _utc(value: datetime) -> datetime:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+_COLUMNS = ("actor_id", "actor_role", "actor_label", "ip", "action", "target_type", "target_id", "before", "after",
+            "note", "nonce", "key_id")
+
+
+def content_mac(values: dict[str, Any], at_iso: str, key: bytes) -> str:
+    """The MAC of a row given as its column values (``at`` as UTC ISO 8601): what ``row_mac`` computes."""
+    content = {"v": 1, "at": at_iso, **{k: values[k] for k in _COLUMNS}}
+    return hmac.digest(key, _canonical(content).encode(), "sha256").hex()
+
+
 def row_content(r: AuditLog) -> bytes:
     """The canonical bytes a row's MAC covers (everything but its id, which the seals bind)."""
-    return _canonical({
-        "v": 1, "at": _utc(r.at).isoformat(), "actor_id": r.actor_id, "actor_role": r.actor_role,
-        "actor_label": r.actor_label, "ip": r.ip, "action": r.action, "target_type": r.target_type,
-        "target_id": r.target_id, "before": r.before, "after": r.after, "note": r.note, "nonce": r.nonce,
-        "key_id": r.key_id,
-    }).encode()
+    return _canonical({"v": 1, "at": _utc(r.at).isoformat(), **{k: getattr(r, k) for k in _COLUMNS}}).encode()
 
 
 def row_mac(r: AuditLog, key: bytes) -> str:
     return hmac.new(key, row_content(r), hashlib.sha256).hexdigest()
+
+
+def utc_iso(value: datetime) -> str:
+    return _utc(value).isoformat()
 
 
 def record(

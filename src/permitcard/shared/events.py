@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import typing
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -44,30 +45,32 @@ class Event:
 
     @classmethod
     def from_payload(cls: type[E], payload: dict[str, Any]) -> E:
-        hints = _hints(cast(Any, cls))
         kwargs: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            if f.name not in payload:
+        for name, decode in _decoders(cast(Any, cls)):
+            if name not in payload:
                 continue  # a field added later keeps its default for older messages
-            kwargs[f.name] = _decode(hints.get(f.name), payload[f.name])
+            value = payload[name]
+            kwargs[name] = decode(value) if decode is not None and isinstance(value, str) else value
         return cls(**kwargs)
 
 
 @functools.cache
-def _hints(cls: Any) -> dict[str, Any]:
-    """A class's resolved type hints (resolving them is slow; a worker decodes thousands of events)."""
-    return typing.get_type_hints(cls)
+def _decoders(cls: Any) -> tuple[tuple[str, Callable[[str], Any] | None], ...]:
+    """Each field and how its JSON text turns back into a value (resolving the type hints is slow, and a
+    worker decodes thousands of events: done once per class)."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, _decoder(hints.get(f.name))) for f in dataclasses.fields(cls))
 
 
-def _decode(hint: Any, value: Any) -> Any:
-    if value is None or hint is None:
-        return value
+def _decoder(hint: Any) -> Callable[[str], Any] | None:
+    if hint is None:
+        return None
     options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, _UnionType) else (hint,)
-    if datetime in options and isinstance(value, str):
-        return datetime.fromisoformat(value)
-    if date in options and isinstance(value, str):
-        return date.fromisoformat(value)
-    return value
+    if datetime in options:
+        return datetime.fromisoformat
+    if date in options:
+        return date.fromisoformat
+    return None
 
 
 _UnionType = type(int | None)

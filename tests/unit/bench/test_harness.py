@@ -104,10 +104,10 @@ def test_the_journeys_run_against_the_bare_app(tmp_path: Path) -> None:
     finally:
         bare._db = None
     # permits approved: the permit journey, and one prepared for each of the others; registrations: the
-    # registration journey's and the one prepared for the card
-    assert audits["permit_application.approve"] == 3 and audits["insurance_registration.register"] == 2
-    assert audits["card.activate"] == 1
-    assert outbox == 3 + 2 + 3  # approvals, registrations, produce/hand-over/activate
+    # registration journey's and the one prepared for the card; one extension filed
+    assert audits["permit_application.approve"] == 4 and audits["insurance_registration.register"] == 2
+    assert audits["card.activate"] == 1 and audits["permit_application.filed"] == 1
+    assert outbox == 4 + 2 + 3  # approvals, registrations, produce/hand-over/activate
 
 
 def _cell(label_rate: float, target: str, clients: int, journey: str = "registration") -> dict:
