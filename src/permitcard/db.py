@@ -54,8 +54,10 @@ def _sqlite_begin(conn: Connection) -> None:
     # A writer takes SQLite's write lock at BEGIN (waiting up to busy_timeout for another process,
     # e.g. the outbox worker). A deferred BEGIN would read first and then fail at once with
     # SQLITE_BUSY_SNAPSHOT when another process wrote in between.
-    immediate = conn.get_execution_options().get("sqlite_immediate", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    options = conn.get_execution_options()
+    if options.get("sqlite_no_begin"):
+        return  # a read of one statement: SQLite's autocommit reads it consistently on its own
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate", False) else "BEGIN")
 
 
 def private_dir(path: Path) -> None:
@@ -136,9 +138,13 @@ class Database:
             if engine.dialect.name == "sqlite":
                 self._writer_factory = sessionmaker(bind=engine.execution_options(sqlite_immediate=True),
                                                     expire_on_commit=False)
+                self._single_factory = sessionmaker(bind=engine.execution_options(sqlite_no_begin=True),
+                                                    expire_on_commit=False)
         self.is_sqlite = target.dialect.name == "sqlite"
         if not hasattr(self, "_writer_factory"):
             self._writer_factory = self._factory
+        if not hasattr(self, "_single_factory"):
+            self._single_factory = self._factory
         self._write_lock: contextlib.AbstractContextManager[Any] = (
             threading.RLock() if self.is_sqlite else contextlib.nullcontext()
         )
@@ -148,11 +154,14 @@ class Database:
         return cls(make_engine(url))
 
     @contextlib.contextmanager
-    def uow(self, *, write: bool = True) -> Iterator[Session]:
-        """One unit of work. The service commits; anything not committed is rolled back."""
+    def uow(self, *, write: bool = True, snapshot: bool = True) -> Iterator[Session]:
+        """One unit of work. The service commits; anything not committed is rolled back.
+
+        ``snapshot=False`` (readers of a single statement): on SQLite no BEGIN is sent, the statement
+        reads consistently by itself; a reader of several statements keeps its snapshot."""
         lock = self._write_lock if write else contextlib.nullcontext()
         with lock:
-            session = self._writer_factory() if write else self._factory()
+            session = self._writer_factory() if write else (self._factory() if snapshot else self._single_factory())
             _local.depth = getattr(_local, "depth", 0) + 1
             try:
                 yield session

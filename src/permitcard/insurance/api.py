@@ -42,8 +42,7 @@ def register(body: RegistrationIn, response: Response, db: Database = Depends(ge
                                   reference=result.reference, registration_id=result.id)
     if result.already_registered:
         response.status_code = 200
-    return _out(views.get_registration(db, actor=actor, registration_id=result.id),
-                already=result.already_registered)
+    return _out(views.view_of_result(result, actor), already=result.already_registered)
 
 
 @router.get("/insurance-registrations", response_model=RegistrationList, responses=errors(401, 403, 422))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, case, select
+from sqlalchemy import Select, Table, bindparam, case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -85,22 +86,37 @@ def latest_for_permit(s: Session, permit_number: str) -> list[InsuranceRegistrat
     ).scalars())
 
 
+def insert_person(s: Session, values: dict[str, Any]) -> int | None:
+    """Insert an insured person in one statement; None if the permit or the SSN is someone's already
+    (``ON CONFLICT DO NOTHING``: no savepoint, and the transaction goes on either way)."""
+    found = s.execute(_statements(s.get_bind().dialect.name)["person"], values).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+@functools.cache
+def _statements(dialect: str) -> dict[str, Any]:
+    """The registration's writes, built once per dialect (bound per call: no construction, no coercion)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    out: dict[str, Any] = {"person": insert(InsurancePerson).on_conflict_do_nothing().returning(InsurancePerson.id)}
+    for odd in (True, False):
+        column = InsuranceSsnSequence.last_odd if odd else InsuranceSsnSequence.last_even
+        first = 1 if odd else 2
+        out[f"sequence_{odd}"] = insert(InsuranceSsnSequence).values(
+            prefix=bindparam("prefix"), last_odd=1 if odd else -1, last_even=2 if not odd else 0
+        ).on_conflict_do_update(
+            index_elements=[InsuranceSsnSequence.prefix],
+            set_={column.key: case((column < first, first), else_=column + 2)},
+        ).returning(column)
+    return out
+
+
 def take_sequence(s: Session, prefix: str, *, odd: bool) -> int:
     """Take the next sequence of this prefix and parity in one statement (odd 1, 3, …; even 2, 4, …).
 
     An upsert with RETURNING: the first registration of a prefix creates its row, later ones bump
     it; the row stays locked until commit, so two registrations never get the same number."""
-    column = InsuranceSsnSequence.last_odd if odd else InsuranceSsnSequence.last_even
-    first = 1 if odd else 2
-    dialect = s.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    upsert = insert(InsuranceSsnSequence).values(
-        prefix=prefix, last_odd=1 if odd else -1, last_even=2 if not odd else 0
-    ).on_conflict_do_update(
-        index_elements=[InsuranceSsnSequence.prefix],
-        set_={column.key: case((column < first, first), else_=column + 2)},
-    ).returning(column)
-    return int(s.execute(upsert).scalar_one())
+    upsert = _statements(s.get_bind().dialect.name)[f"sequence_{odd}"]
+    return int(s.execute(upsert, {"prefix": prefix}).scalar_one())
 
 
 def _filtered(s: Session, f: RegistrationFilter, *, with_state: bool = True) -> Select[Any]:

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from permitcard.auth import service as auth_service
@@ -45,6 +44,14 @@ class RegistrationResult:
     ssn: str | None
     refusal_reason: str | None
     already_registered: bool = False
+    # What the answer shows besides: the write's own values, so nothing is read back after the commit.
+    channel: str = ""
+    credential: str = ""
+    notice_number: str = ""
+    employer_id: int | None = None
+    created_at: datetime | None = None
+    decided_at: datetime | None = None
+    version: int = 0
 
     @property
     def refusal_message(self) -> str | None:
@@ -214,20 +221,20 @@ def _new_registration(s: Session, *, actor: Actor, channel: str, data: _Input,
     return reg
 
 
-def _record_submission(s: Session, reg: InsuranceRegistration, actor: Actor) -> None:
+def _submitted(s: Session, reg: InsuranceRegistration, actor: Actor) -> state.Created:
+    """The new registration joins the unit of work; its creation's audit (written with its decision,
+    in one INSERT already decided: ``state.change(created=...)``)."""
     s.add(reg)
-    s.flush([reg])
-    audit.record(s, actor=actor, action="insurance_registration.submitted", target_type="insurance_registration",
-                 target_id=reg.id, after={"reference": reg.reference, "permit_number": reg.permit_number,
-                                          "channel": reg.channel, "credential": reg.credential,
-                                          "state": reg.state})
+    return state.Created("insurance_registration.submitted", actor, {
+        "reference": reg.reference, "permit_number": reg.permit_number, "channel": reg.channel,
+        "credential": reg.credential, "state": reg.state})
 
 
 def _refuse(s: Session, reg: InsuranceRegistration, *, actor: Actor, reason: str) -> RegistrationResult:
-    _record_submission(s, reg, actor)
+    created = _submitted(s, reg, actor)
     reason = reason if reason in REFUSAL_MESSAGES else "unknown"
     state.change(s, reg, machine=domain.REGISTRATION, action="refuse", seen=reg.version, actor=_agency_actor(actor),
-                 values={"refusal_reason": reason, "decided_at": clock.now()},
+                 values={"refusal_reason": reason, "decided_at": clock.now()}, created=created,
                  event=RegistrationDecided(registration_id=reg.id, reference=reg.reference,
                                            permit_number=reg.permit_number, state=domain.REFUSED, reason=reason))
     _notify(s, actor, reg, ssn=None)
@@ -242,20 +249,20 @@ def _assign(s: Session, reg: InsuranceRegistration, *, actor: Actor, info: Permi
                                       created_by_user_id=reg.created_by_user_id)
         if earlier is not None:  # the same registration again: nothing changes
             return _result(earlier, ssn=person.ssn, already=True)
-    if person is None:
-        person = _create_person(s, actor=actor, info=info, pr_id=data.permanent_residence_id)
+    person_id, ssn = (person.id, person.ssn) if person is not None else _create_person(
+        s, actor=actor, info=info, pr_id=data.permanent_residence_id)
     reg.permit_number = info.permit_number
-    _record_submission(s, reg, actor)
     state.change(s, reg, machine=domain.REGISTRATION, action="register", seen=reg.version,
-                 actor=_agency_actor(actor), values={"person_id": person.id, "decided_at": clock.now()},
-                 after={"ssn": person.ssn},
+                 actor=_agency_actor(actor), values={"person_id": person_id, "decided_at": clock.now()},
+                 after={"ssn": ssn}, created=_submitted(s, reg, actor),
                  event=RegistrationDecided(registration_id=reg.id, reference=reg.reference,
                                            permit_number=info.permit_number, state=domain.REGISTERED))
-    _notify(s, actor, reg, ssn=person.ssn)
-    return _result(reg, ssn=person.ssn)
+    _notify(s, actor, reg, ssn=ssn)
+    return _result(reg, ssn=ssn)
 
 
-def _create_person(s: Session, *, actor: Actor, info: PermitInfo, pr_id: str) -> InsurancePerson:
+def _create_person(s: Session, *, actor: Actor, info: PermitInfo, pr_id: str) -> tuple[int, str]:
+    """The person's SSN, assigned now (or their kept permanent residence ID): (person id, SSN)."""
     if pr_id:
         problem = domain.permanent_residence_id_problem(pr_id, nationality=info.nationality,
                                                         birth_date=info.birth_date, sex=info.sex)
@@ -264,34 +271,30 @@ def _create_person(s: Session, *, actor: Actor, info: PermitInfo, pr_id: str) ->
         if repo.person_by_ssn(s, pr_id) is not None:
             raise ValidationFailed.one("permanent_residence_id", N_(
                 "This permanent residence ID is already the social security number of someone else"))
+    source = "permanent_residence_id" if pr_id else "assigned"
     for _ in range(20):
         ssn = pr_id or _allocate(s, info)
-        person = InsurancePerson(
-            ssn=ssn, ssn_hash=blind_index(ssn), permit_number=info.permit_number,
-            family_name=info.family_name, given_names=info.given_names, nationality=info.nationality,
-            birth_date=info.birth_date, sex=info.sex, passport_number=info.passport_number,
-            passport_hash=blind_index(info.passport_number),
-            ssn_source="permanent_residence_id" if pr_id else "assigned", created_at=clock.now(),
-        )
-        try:
-            with s.begin_nested():
-                s.add(person)
-        except IntegrityError:
-            # Someone registered the same person at the same moment: theirs is the one SSN.
-            existing = repo.person_by_permit(s, info.permit_number)
-            if existing is not None:
-                return existing
-            if pr_id:
-                raise Conflict() from None
-            continue  # the number is someone's kept permanent residence ID: take the next one
-        break
+        person_id = repo.insert_person(s, {
+            "ssn": ssn, "ssn_hash": blind_index(ssn), "permit_number": info.permit_number,
+            "family_name": info.family_name, "given_names": info.given_names, "nationality": info.nationality,
+            "birth_date": info.birth_date, "sex": info.sex, "passport_number": info.passport_number,
+            "passport_hash": blind_index(info.passport_number), "ssn_source": source, "created_at": clock.now()})
+        if person_id is not None:
+            break
+        # Someone registered the same person at the same moment: theirs is the one SSN.
+        existing = repo.person_by_permit(s, info.permit_number)
+        if existing is not None:
+            return existing.id, existing.ssn
+        if pr_id:
+            raise Conflict()
+        # The number is someone's kept permanent residence ID: take the next one.
     else:
         raise Conflict()
     audit.record(s, actor=_agency_actor(actor), action="insurance_person.ssn_assigned",
-                 target_type="insurance_person", target_id=person.id,
-                 after={"permit_number": person.permit_number, "ssn": ssn, "ssn_source": person.ssn_source})
-    outbox.publish(s, SsnAssigned(permit_number=person.permit_number, person_id=person.id))
-    return person
+                 target_type="insurance_person", target_id=person_id,
+                 after={"permit_number": info.permit_number, "ssn": ssn, "ssn_source": source})
+    outbox.publish(s, SsnAssigned(permit_number=info.permit_number, person_id=person_id))
+    return person_id, ssn
 
 
 def _allocate(s: Session, info: PermitInfo) -> str:
@@ -320,7 +323,10 @@ def _notify(s: Session, actor: Actor, reg: InsuranceRegistration, *, ssn: str | 
 def _result(reg: InsuranceRegistration, *, ssn: str | None, already: bool = False) -> RegistrationResult:
     return RegistrationResult(id=reg.id, reference=reg.reference, state=reg.state, permit_number=reg.permit_number,
                               family_name=reg.family_name, given_names=reg.given_names, ssn=ssn,
-                              refusal_reason=reg.refusal_reason, already_registered=already)
+                              refusal_reason=reg.refusal_reason, already_registered=already, channel=reg.channel,
+                              credential=reg.credential, notice_number=reg.notice_number,
+                              employer_id=reg.employer_id, created_at=reg.created_at, decided_at=reg.decided_at,
+                              version=reg.version)
 
 
 # --- for other contexts, inside their unit of work ------------------------------------------------

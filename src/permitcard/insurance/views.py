@@ -14,7 +14,7 @@ from permitcard.db import Database
 from permitcard.insurance import domain
 from permitcard.insurance import repository as repo
 from permitcard.insurance.models import InsurancePerson, InsuranceRegistration
-from permitcard.insurance.service import InsuredPerson, person_summary
+from permitcard.insurance.service import InsuredPerson, RegistrationResult, person_summary
 from permitcard.shared import audit
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import mask
@@ -90,6 +90,21 @@ def _view(reg: InsuranceRegistration, person: InsurancePerson | None, actor: Act
         permit_number=reg.permit_number, notice_number=reg.notice_number, family_name=reg.family_name,
         given_names=reg.given_names, employer_id=reg.employer_id, refusal_reason=reg.refusal_reason, ssn=ssn,
         created_at=reg.created_at, decided_at=reg.decided_at, version=reg.version,
+    )
+
+
+def view_of_result(result: RegistrationResult, actor: Actor) -> RegistrationView:
+    """The answer to the registering request from what the write already has (no read-back)."""
+    ssn = result.ssn if result.state == domain.REGISTERED else None
+    if ssn and not sees_full_ssn(actor):
+        ssn = mask(ssn)
+    assert result.created_at is not None
+    return RegistrationView(
+        id=result.id, reference=result.reference, state=result.state, channel=result.channel,
+        credential=result.credential, permit_number=result.permit_number, notice_number=result.notice_number,
+        family_name=result.family_name, given_names=result.given_names, employer_id=result.employer_id,
+        refusal_reason=result.refusal_reason, ssn=ssn, created_at=result.created_at, decided_at=result.decided_at,
+        version=result.version,
     )
 
 

@@ -56,6 +56,15 @@ class Machine:
         return [str(a) for (s, a) in self.transitions if s == str(state)]
 
 
+@dataclass(frozen=True)
+class Created:
+    """The audit row of an object's creation, written just before its first move (``change(created=...)``)."""
+
+    action: str
+    actor: Actor
+    after: Mapping[str, Any]
+
+
 def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if not isinstance(v, datetime | bytes)
             and (isinstance(v, str | int | float | bool | date) or v is None)}
@@ -74,11 +83,14 @@ def change(
     note: str = "",
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
+    created: Created | None = None,
 ) -> str:
     """Move ``obj`` by ``action``; returns the new state. See the module docstring.
 
     ``event`` is the typed event to publish, or a function of the new state that makes it.
     ``before``/``after`` add fields to the audit row beyond state, version and ``values``.
+    ``created`` (an object added in this unit of work, not yet written): the audit row of its creation,
+    recorded first; the row is then inserted once, already moved (no UPDATE).
     """
     if obj.version != seen:
         raise Conflict()
@@ -87,6 +99,11 @@ def change(
     if machine.stamp:
         changes.setdefault(machine.stamp, clock.now())
     audit_before = {"state": obj.state, "version": seen, **(before or {})}
+    if created is not None and obj in s.new:
+        _insert_moved(s, obj, machine, changes)
+        audit.record(s, actor=created.actor, action=created.action, target_type=machine.name, target_id=obj.id,
+                     after=dict(created.after))
+        return _recorded(s, obj, machine, action, actor, audit_before, changes, after, note, event, new_state)
     model = type(obj)
     statement = (update(model).where(model.id == obj.id, model.version == seen)
                  .values(**changes).execution_options(synchronize_session=False))
@@ -107,9 +124,31 @@ def change(
         raise Conflict()
     for key, value in changes.items():  # what we wrote is what the row holds now: no read-back
         attributes.set_committed_value(obj, key, value)
+    return _recorded(s, obj, machine, action, actor, audit_before, changes, after, note, event, new_state)
+
+
+def _insert_moved(s: Session, obj: Any, machine: Machine, changes: Mapping[str, Any]) -> None:
+    """A new object takes its moved values before its one INSERT (the database's constraints still apply)."""
+    for key, value in changes.items():
+        setattr(obj, key, value)
+    try:
+        if machine.on_integrity_error is None:
+            s.flush([obj])
+        else:
+            with s.begin_nested():
+                s.flush([obj])
+    except IntegrityError as exc:
+        assert machine.on_integrity_error is not None
+        raise machine.on_integrity_error() from exc
+
+
+def _recorded(s: Session, obj: Any, machine: Machine, action: str, actor: Actor, audit_before: Mapping[str, Any],
+              changes: Mapping[str, Any], after: Mapping[str, Any] | None, note: str,
+              event: Event | Callable[[str], Event] | None, new_state: str) -> str:
+    """The audit row of the move and its event."""
     verb = machine.verbs.get(str(action), str(action))
     audit.record(s, actor=actor, action=f"{machine.name}.{verb}", target_type=machine.name, target_id=obj.id,
-                 before=audit_before, after={**_plain(changes), **(after or {})}, note=note)
+                 before=dict(audit_before), after={**_plain(changes), **(after or {})}, note=note)
     if event is not None:
         outbox.publish(s, event if isinstance(event, Event) else event(new_state))
     return new_state

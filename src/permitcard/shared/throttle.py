@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -86,12 +86,16 @@ def _as_utc(value: datetime) -> datetime:
     return clock.local(value)
 
 
+# Built once (every guarded request asks): no statement construction per call.
+_BLOCKED = select(AttemptCounter.blocked_until).where(AttemptCounter.key.in_(bindparam("names", expanding=True)))
+
+
 def check(s: Session, names: list[str], now: datetime | None = None) -> None:
     """Refuse (429 with Retry-After) while any of these counters is blocked."""
     now = now or clock.now()
-    rows = s.execute(select(AttemptCounter).where(AttemptCounter.key.in_(names))).scalars()
-    waits = [(_as_utc(a.blocked_until) - now).total_seconds() for a in rows
-             if a.blocked_until is not None and _as_utc(a.blocked_until) > now]
+    blocked = s.execute(_BLOCKED, {"names": names}).scalars()
+    waits = [(_as_utc(until) - now).total_seconds() for until in blocked
+             if until is not None and _as_utc(until) > now]
     if waits:
         raise TooManyAttempts(int(max(waits)) + 1)
 

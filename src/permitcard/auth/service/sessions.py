@@ -192,15 +192,15 @@ def _start_sign_in(db: Database, *, email: str, password: str, ip: str) -> tuple
 def _live(s: Session, token: str | None) -> tuple[UserSession, User] | None:
     if not token or len(token) > 200:
         return None
-    row = repo.session_by_hash(s, token_hash(token))
-    if row is None:
+    found = repo.session_and_user(s, token_hash(token))
+    if found is None:
         return None
+    row, user = found
     now = clock.now()
     idle_limit = aware(row.last_seen_at) + timedelta(minutes=get_settings().session_idle_minutes)
     if now > aware(row.expires_at) or now > idle_limit:
         return None
-    user = s.get(User, row.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         return None
     return row, user
 
@@ -252,7 +252,7 @@ def confirm_enrolment(db: Database, *, token: str | None, user_id: int, code: st
 
 def session_user(db: Database, token: str | None) -> CurrentUser | None:
     """The user of a live, full session, or None. Idle and absolute timeouts end it."""
-    with db.uow(write=False) as s:
+    with db.uow(write=False, snapshot=False) as s:  # one statement: no transaction needed around it
         found = _live(s, token)
         if found is None or found[0].stage != FULL:
             return None
