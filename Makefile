@@ -75,7 +75,8 @@ bench-ecard: install
 	$(BIN)/python -m bench.ecard
 
 # Permit events reaching the cards: EVENTS (default 100,000) through the outbox and the card handler, beside raw
-# batched SQL doing the same updates (target >= 0.25x); BENCH_DATABASE_URL=postgresql://... for PostgreSQL.
+# batched SQL doing the same writes (target >= 0.25x); BENCH_DATABASE_URL=postgresql://... for PostgreSQL.
+# `make bench` runs it too, on both databases.
 bench-permit-events: install
 	$(BIN)/python -m bench.permit_events $(if $(EVENTS),--events $(EVENTS))
 
