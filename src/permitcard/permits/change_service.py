@@ -29,7 +29,7 @@ from permitcard.permits.service import ApplicationView, application_view, load_a
 from permitcard.permits.service import acting_employer as _employer
 from permitcard.permits.service import unique_value as _unique
 from permitcard.policy import service as policy
-from permitcard.shared import audit, clock, i18n, ids, state
+from permitcard.shared import audit, clock, i18n, ids, names, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar_store import calendar_data
 from permitcard.shared.crypto import blind_index, mask
@@ -132,6 +132,12 @@ def _check_modification(current: dict[str, Any], data: Mapping[str, Any], employ
     wanted["given_names"] = _text(data.get("given_names"))  # empty: unchanged, like every other field
     wanted["passport_expiry_date"] = _date(data.get("passport_expiry_date"))
     errors: list[FieldError] = []
+    for name_field in ("given_names", "family_name"):  # passport letters, as in a new application
+        latin = names.passport_name(wanted[name_field])
+        if latin is None:
+            errors.append(FieldError(name_field, domain.LATIN_ONLY))
+        else:
+            wanted[name_field] = latin
     if len(wanted["family_name"]) > domain.NAME_MAX or len(wanted.get("given_names", "")) > domain.NAME_MAX:
         errors.append(FieldError("family_name", NP_("Names must be %(max)s character or fewer",
                                                     "Names must be %(max)s characters or fewer", "max"),

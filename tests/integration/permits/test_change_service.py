@@ -206,3 +206,21 @@ def test_modification_to_a_shorter_category_is_refused_beside_the_category(db: D
         file(db, (emp[0], emp[1]), "modification", permit_number=info.permit_number,
              change_date=ON + timedelta(days=15), category="C")
     assert set(_errors(exc)) == {"category"}
+
+
+def test_modified_names_are_passport_letters_as_in_a_new_application(db: Database) -> None:
+    info, *emp = issued_permit(db, on=ON, days=200)
+    employer = (emp[0], emp[1])
+    with clock.frozen(ON + timedelta(days=20)):
+        for bad in ("<script>alert(1)</script>", "王小明", "Smith2"):
+            with pytest.raises(ValidationFailed) as exc:
+                file(db, employer, "modification", permit_number=info.permit_number,
+                     change_date=ON + timedelta(days=15), family_name=bad)
+            assert set(_errors(exc)) == {"family_name"}
+        with pytest.raises(ValidationFailed) as exc:
+            file(db, employer, "modification", permit_number=info.permit_number,
+                 change_date=ON + timedelta(days=15), given_names="Anna<b>")
+        assert set(_errors(exc)) == {"given_names"}
+        view = file(db, employer, "modification", permit_number=info.permit_number,
+                    change_date=ON + timedelta(days=15), family_name="  müller-o'neil ")
+    assert view.family_name == "MULLER-O'NEIL"
