@@ -94,29 +94,47 @@ def test_change_pages_in_chinese_and_refusals(db: Database, client: TestClient) 
         assert client.get(f"/permits/{other.permit_number}/history").status_code == 404
 
 
-def test_language_switch_on_an_out_of_window_extension_keeps_the_dates_of_the_refusal(
-        db: Database, client: TestClient) -> None:
+
+def _switched(client: TestClient, permit_number: str, body: dict[str, str], to: str) -> str:
+    """The extension form sent with ``body`` (422), then shown again after the language switch to ``to``."""
     import re
 
+    page = f"/employer/permit-changes/extension?permit={permit_number}"
+    form_page = re.search(r'name="form_page" value="([^"]+)"', client.get(page).text)
+    assert form_page
+    shown_at = form_page.group(1).replace("&amp;", "&")
+    r = client.post("/employer/permit-changes/extension",
+                    data={**body, "csrf_token": csrf(client), "form_page": shown_at})
+    assert r.status_code == 422
+    switch = re.search(r'<form method="post" action="/lang".*?</form>', r.text, flags=re.S)
+    assert switch
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', switch.group(0)))
+    back = client.post("/lang", data=fields, follow_redirects=False)
+    assert back.status_code == 303
+    client.cookies.delete("lang")
+    client.cookies.set("lang", to)
+    shown = client.get(back.headers["location"])
+    assert shown.status_code == 200 and "%(" not in shown.text
+    return shown.text
+
+
+def test_language_switch_on_an_out_of_window_extension_keeps_the_dates_of_the_refusal(
+        db: Database, client: TestClient) -> None:
     info, _e, _u = issued_permit(db, on=ON, employer=employer_with_user(db, email="hr-pg-lang@example.com"))
     body = form_of({"permit_number": info.permit_number, "requested_end_date": date(2027, 9, 1),
                     "contract_end_date": date(2028, 1, 1), "passport_expiry_date": date(2030, 6, 1)})
     with clock.frozen(info.valid_to - timedelta(days=100)):
         page_login(client, "hr-pg-lang@example.com")
-        page = f"/employer/permit-changes/extension?permit={info.permit_number}"
-        form_page = re.search(r'name="form_page" value="([^"]+)"', client.get(page).text)
-        assert form_page
-        shown_at = form_page.group(1).replace("&amp;", "&")
-        r = client.post("/employer/permit-changes/extension",
-                        data={**body, "csrf_token": csrf(client), "form_page": shown_at})
-        assert r.status_code == 422 and "30 June 2026" in r.text
-        switch = re.search(r'<form method="post" action="/lang".*?</form>', r.text, flags=re.S)
-        assert switch
-        fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', switch.group(0)))
-        back = client.post("/lang", data=fields, follow_redirects=False)
-        assert back.status_code == 303
-        client.cookies.delete("lang")
+        shown = _switched(client, info.permit_number, body, "zh_Hans")
+    assert "2026年6月30日" in shown and "2026年8月29日" in shown
+
+
+def test_language_switch_keeps_the_plural_form_of_a_refusal(db: Database, client: TestClient) -> None:
+    info, _e, _u = issued_permit(db, on=ON, employer=employer_with_user(db, email="hr-pg-plural@example.com"))
+    body = form_of({"permit_number": info.permit_number, "requested_end_date": date(2031, 1, 1),
+                    "contract_end_date": date(2031, 1, 1), "passport_expiry_date": date(2032, 6, 1)})
+    with clock.frozen(info.valid_to - timedelta(days=60)):
+        page_login(client, "hr-pg-plural@example.com")
         client.cookies.set("lang", "zh_Hans")
-        shown = client.get(back.headers["location"])
-    assert shown.status_code == 200 and "%(" not in shown.text
-    assert "2026年6月30日" in shown.text and "2026年8月29日" in shown.text
+        shown = _switched(client, info.permit_number, body, "en")
+    assert "at most 2 years" in shown and "at most 2 year:" not in shown
