@@ -180,7 +180,8 @@ def _values(s: Session, actor: Actor, kind: Kind, permit: Permit, person: Permit
         values |= {"requested_end_date": new_end, "contract_end_date": contract_end, "passport_expiry_date": expiry}
     elif kind == Kind.MODIFICATION:
         change = rules.check_change_date("change_date", _date(data.get("change_date")), today,
-                                         earliest=permit.valid_from_date)
+                                         earliest=permit.valid_from_date,
+                                         issued=clock.local(permit.issued_at).date())
         uscc, _city = _employer(s, actor)
         values |= _check_modification(current, data, uscc)
         beyond = domain.beyond_limit(values["category"], permit.valid_from_date, permit.valid_to_date,
@@ -195,7 +196,8 @@ def _values(s: Session, actor: Actor, kind: Kind, permit: Permit, person: Permit
         values |= {"change_date": change, "days_late": _lateness(s, change)}
     elif kind == Kind.CANCELLATION:
         ended = rules.check_change_date("change_date", _date(data.get("change_date")), today,
-                                        earliest=permit.valid_from_date)
+                                        earliest=permit.valid_from_date,
+                                        issued=clock.local(permit.issued_at).date())
         values |= {"change_date": ended, "days_late": _lateness(s, ended), "contract_end_date": ended}
     elif permit.origin != "paper":
         raise ValidationFailed.one("permit_number", N_("This permit is already electronic."))

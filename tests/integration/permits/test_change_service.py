@@ -224,3 +224,20 @@ def test_modified_names_are_passport_letters_as_in_a_new_application(db: Databas
         view = file(db, employer, "modification", permit_number=info.permit_number,
                     change_date=ON + timedelta(days=15), family_name="  müller-o'neil ")
     assert view.family_name == "MULLER-O'NEIL"
+
+
+def test_a_permit_not_started_yet_can_be_cancelled_or_modified_from_the_day_it_was_issued(db: Database) -> None:
+    info, *emp = issued_permit(db, on=ON, days=300)  # issued on ON, valid from ON + 10 days
+    employer = (emp[0], emp[1])
+    with clock.frozen(ON + timedelta(days=3)):  # the worker does not come: the contract ended yesterday
+        with pytest.raises(ValidationFailed) as exc:
+            file(db, employer, "cancellation", permit_number=info.permit_number, change_date=ON - timedelta(days=1))
+        assert exc.value.errors[0].params == {"issued": ON}  # the day it was issued
+        fixed = file(db, employer, "modification", permit_number=info.permit_number,
+                     change_date=ON + timedelta(days=1), position="Senior engineer")
+        assert fixed.change_date == ON + timedelta(days=1)
+        decide(db, fixed)
+        cancelled = file(db, employer, "cancellation", permit_number=info.permit_number,
+                         change_date=ON + timedelta(days=2))
+        assert cancelled.change_date == ON + timedelta(days=2) and cancelled.days_late == 0
+        decide(db, cancelled, "reject", "Wrong date")
