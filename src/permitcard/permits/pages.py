@@ -52,6 +52,8 @@ TIMELINE_TITLES = {
     "rejected": N_("Rejected"),
     "withdrawn": N_("Withdrawn by the employer"),
 }
+# A change to an issued permit (extension, modification, ...) issues no permit: its approval makes a new version.
+CHANGE_APPROVED = N_("Approved: the change is in a new version of the permit")
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ def state_label(state: str) -> str:
     return _(STATE_LABELS.get(State(state), state)) if state in State.__members__.values() else state
 
 
-def _timeline(db: Database, actor: Actor, application_id: int) -> list[TimelineItem]:
+def _timeline(db: Database, actor: Actor, application_id: int, kind: str = "new") -> list[TimelineItem]:
     items = []
     for e in views.timeline(db, actor=actor, application_id=application_id):
         detail = ""
@@ -146,7 +148,8 @@ def _timeline(db: Database, actor: Actor, application_id: int) -> list[TimelineI
             detail = _("What to correct: %(reason)s", reason=e.reason)
         elif e.reason:
             detail = _("Reason: %(reason)s", reason=e.reason)
-        items.append(TimelineItem(e.at, _(TIMELINE_TITLES[e.action]), detail))
+        title = CHANGE_APPROVED if e.action == "approved" and kind != "new" else TIMELINE_TITLES[e.action]
+        items.append(TimelineItem(e.at, _(title), detail))
     return items
 
 
@@ -380,9 +383,11 @@ def _decision_page(request: Request, db: Database, actor: Actor, application_id:
     return render(request, "permits/officer_detail.html", {
         "app": view, "values": values or {},
         "rows": summary_rows(view, full_passport=service.can_see_passport(actor, view.employer_id)),
-        "timeline": _timeline(db, actor, view.id), "state_label": state_label,
+        "timeline": _timeline(db, actor, view.id, view.kind), "state_label": state_label,
         "can_decide": views.may_decide(actor, view), "message": message,
-        "actions": [("approve", _("Approve: issue the work permit")), ("return", _("Return for correction")),
+        "actions": [("approve", _("Approve: issue the work permit") if view.kind == "new"
+                     else _("Approve: make the change (a new version of the permit)")),
+                    ("return", _("Return for correction")),
                     ("reject", _("Reject"))],
     }, errors=errors, status_code=status_code)
 

@@ -51,10 +51,13 @@ def test_extension_pages_officer_queue_and_history(db: Database, client: TestCli
         assert "Extension" in queue
         detail = client.get(f"/officer/permits/{app_id}").text
         assert "New last day of the permit" in detail and "1 September 2027" in detail
+        assert "Approve: make the change" in detail and "issue the work permit" not in detail  # no new permit
         r = client.post(f"/officer/permits/{app_id}/decision",
                         data={"action": "approve", "reason": "", "version": "1", "csrf_token": csrf(client)},
                         follow_redirects=False)
         assert r.status_code == 303
+        decided = client.get(f"/officer/permits/{app_id}").text
+        assert "Approved: the change is in a new version" in decided and "work permit issued" not in decided
         history = client.get(f"/permits/{info.permit_number}/history")
         assert history.status_code == 200 and "Version 2: Extension" in history.text
         assert "1 September 2027" in history.text and "hr-pg@example.com" in history.text
