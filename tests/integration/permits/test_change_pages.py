@@ -141,3 +141,30 @@ def test_language_switch_keeps_the_plural_form_of_a_refusal(db: Database, client
         client.cookies.set("lang", "zh_Hans")
         shown = _switched(client, info.permit_number, body, "en")
     assert "at most 2 years" in shown and "at most 2 year:" not in shown
+
+
+def test_a_change_form_sent_twice_files_one_change_and_both_answers_point_to_it(
+        db: Database, client: TestClient) -> None:
+    import re
+
+    info, _e, _u = issued_permit(db, on=ON, employer=employer_with_user(db, email="hr-pg-twice@example.com"))
+    body = form_of({"permit_number": info.permit_number, "requested_end_date": date(2027, 9, 1),
+                    "contract_end_date": date(2028, 1, 1), "passport_expiry_date": date(2030, 6, 1)})
+    with clock.frozen(info.valid_to - timedelta(days=60)):
+        page_login(client, "hr-pg-twice@example.com")
+        form = client.get(f"/employer/permit-changes/extension?permit={info.permit_number}").text
+        token = re.search(r'name="form_token" value="([^"]+)"', form)
+        assert token, "the change form carries a one-time form token like every other form"
+        sent = {**body, "csrf_token": csrf(client), "form_token": token.group(1)}
+        answers = [client.post("/employer/permit-changes/extension", data=sent, follow_redirects=False)
+                   for _ in range(2)]  # a double click
+        assert [a.status_code for a in answers] == [303, 303]
+        assert answers[0].headers["location"] == answers[1].headers["location"]
+        status = client.get(answers[0].headers["location"]).text
+        withdraw = re.search(r'action="[^"]+/withdraw".*?name="form_token" value="([^"]+)".*?name="version" '
+                             r'value="(\d+)"', status, flags=re.S)
+        assert withdraw
+        url = answers[0].headers["location"] + "/withdraw"
+        data = {"csrf_token": csrf(client), "form_token": withdraw.group(1), "version": withdraw.group(2)}
+        twice = [client.post(url, data=data, follow_redirects=False) for _ in range(2)]
+        assert [a.status_code for a in twice] == [303, 303]
