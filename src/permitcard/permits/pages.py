@@ -198,11 +198,12 @@ def _queue(request: Request, db: Database, actor: Actor, *, base: str, default_s
 def _export(request: Request, db: Database, actor: Actor, default_state: str, filename: str) -> Response:
     state, states, q, sort, _page = _queue_args(request, default_state)
     rows = views.export_applications(db, actor=actor, states=states, q=q, sort=sort)
-    header = [_("Reference"), _("Family name"), _("Given names"), _("Nationality"), _("Position"), _("Category"),
-              _("Status"), _("Sent"), _("Decided"), _("Work permit number"), _("Employer")]
+    header = [_("Reference"), _("Kind"), _("Days late"), _("Family name"), _("Given names"), _("Nationality"),
+              _("Position"), _("Category"), _("Status"), _("Sent"), _("Decided"), _("Work permit number"),
+              _("Employer")]
     return csvexport.export(db, actor=actor, what="permit_applications", header=header, rows=[(
-        v.reference, v.family_name, v.given_names, v.nationality, v.position, v.category, state_label(v.state),
-        v.submitted_at, v.decided_at, v.permit_number or "",
+        v.reference, change_pages.kind_label(v.kind), v.days_late, v.family_name, v.given_names, v.nationality,
+        v.position, v.category, state_label(v.state), v.submitted_at, v.decided_at, v.permit_number or "",
         v.employer_name_zh if i18n.get_locale() == "zh_Hans" else v.employer_name_en) for v in rows],
         filename=filename, filters={"state": state, "q": q, "sort": sort})
 

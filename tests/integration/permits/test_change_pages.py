@@ -168,3 +168,24 @@ def test_a_change_form_sent_twice_files_one_change_and_both_answers_point_to_it(
         data = {"csrf_token": csrf(client), "form_token": withdraw.group(1), "version": withdraw.group(2)}
         twice = [client.post(url, data=data, follow_redirects=False) for _ in range(2)]
         assert [a.status_code for a in twice] == [303, 303]
+
+
+def test_the_officers_csv_export_says_the_kind_and_the_days_late(db: Database, client: TestClient) -> None:
+    import csv
+    import io
+
+    from tests.permit_change_factories import file
+
+    info, *emp = issued_permit(db, on=date(2026, 9, 1), days=300,
+                               employer=employer_with_user(db, email="hr-pg-csv@example.com"))
+    make_user(db, Role.PERMIT_OFFICER, "officer-pg-csv@example.com")
+    with clock.frozen(date(2026, 10, 19)):
+        file(db, (emp[0], emp[1]), "modification", permit_number=info.permit_number,
+             change_date=date(2026, 9, 28), position="Lead engineer")  # 3 days late
+        page_login(client, "officer-pg-csv@example.com")
+        client.cookies.set("lang", "zh_Hans")
+        r = client.get("/officer/permits.csv")
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+    change = next(row for row in rows if row["工作许可证号"] == info.permit_number and row["职位"] == "Lead engineer")
+    assert change["类型"] == "变更" and change["逾期天数"] == "3"
