@@ -4,6 +4,7 @@ decision, the status page, the history page."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -189,3 +190,18 @@ def test_the_officers_csv_export_says_the_kind_and_the_days_late(db: Database, c
     rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
     change = next(row for row in rows if row["工作许可证号"] == info.permit_number and row["职位"] == "Lead engineer")
     assert change["类型"] == "变更" and change["逾期天数"] == "3"
+
+
+def test_history_of_an_imported_paper_permit_names_its_first_version_in_words(
+        db: Database, client: TestClient, tmp_path: Path) -> None:
+    from permitcard.permits import legacy as permit_legacy
+    from tests.legacy_factories import legacy_employer, permit_row, permits_csv
+
+    row = permit_row(legacy_employer(db))
+    assert permit_legacy.import_file(db, permits_csv(tmp_path / "permits.csv", [row])).rows[0].status == "ok"
+    make_user(db, Role.AUDITOR, "auditor-pg-paper@example.com")
+    page_login(client, "auditor-pg-paper@example.com")
+    for lang, words in (("en", "Paper work permit, issued before 1 December 2024"), ("zh_Hans", "纸质")):
+        client.cookies.set("lang", lang)
+        page = client.get(f"/permits/{row['permit_number']}/history")
+        assert page.status_code == 200 and "imported_paper" not in page.text and words in page.text
