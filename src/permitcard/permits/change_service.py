@@ -33,7 +33,7 @@ from permitcard.shared import audit, clock, i18n, ids, names, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar_store import calendar_data
 from permitcard.shared.crypto import blind_index, mask
-from permitcard.shared.errors import N_, NP_, TOO_LONG, FieldError, RuleViolation, ValidationFailed
+from permitcard.shared.errors import N_, NP_, TOO_LONG, CalendarUnknown, FieldError, RuleViolation, ValidationFailed
 
 OPEN_STATES = (State.SUBMITTED, State.RETURNED, State.RESUBMITTED)
 NO_SUCH_PERMIT = N_("None of your employees holds a valid work permit with this number. Check the number.")
@@ -119,7 +119,16 @@ def _limits(s: Session, actor: Actor) -> Mapping[str, int]:
 
 
 def _lateness(s: Session, change_date: date) -> int:
-    return rules.lateness(change_date, clock.today(), calendar_data(s)).days_late
+    """Days late. A deadline in a year whose official calendar is not published yet is after today
+    when today is in an earlier year: the filing is on time (known, not guessed). Only a filing made
+    in that unpublished year itself waits for the calendar (``CalendarUnknown``)."""
+    today = clock.today()
+    try:
+        return rules.lateness(change_date, today, calendar_data(s)).days_late
+    except CalendarUnknown as exc:
+        if today.year < int(exc.params["year"]):
+            return 0
+        raise
 
 
 def _check_modification(current: dict[str, Any], data: Mapping[str, Any], employer_uscc: str) -> dict[str, Any]:

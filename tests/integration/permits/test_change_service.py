@@ -241,3 +241,11 @@ def test_a_permit_not_started_yet_can_be_cancelled_or_modified_from_the_day_it_w
                          change_date=ON + timedelta(days=2))
         assert cancelled.change_date == ON + timedelta(days=2) and cancelled.days_late == 0
         decide(db, cancelled, "reject", "Wrong date")
+
+
+def test_a_change_whose_deadline_falls_in_a_year_without_a_calendar_yet_is_accepted_on_time(db: Database) -> None:
+    info, *emp = issued_permit(db, on=date(2026, 6, 1), days=600)
+    with clock.frozen(date(2026, 12, 28)):  # the 10th working day after the change is in 2027: not published
+        app = file(db, (emp[0], emp[1]), "cancellation", permit_number=info.permit_number,
+                   change_date=date(2026, 12, 24))
+    assert app.days_late == 0 and app.change_date == date(2026, 12, 24)
