@@ -249,3 +249,15 @@ def test_a_change_whose_deadline_falls_in_a_year_without_a_calendar_yet_is_accep
         app = file(db, (emp[0], emp[1]), "cancellation", permit_number=info.permit_number,
                    change_date=date(2026, 12, 24))
     assert app.days_late == 0 and app.change_date == date(2026, 12, 24)
+
+
+def test_the_expiry_version_is_made_by_the_system_not_filed_by_the_employer(db: Database) -> None:
+    from permitcard.permits import lifecycle
+
+    info, *emp = issued_permit(db, on=ON, days=200)
+    with clock.frozen(info.valid_to + timedelta(days=1)):
+        assert lifecycle.expire_due(db) == 1
+        h = change_views.history(db, actor=employer_actor(emp[0], emp[1]), permit_number=info.permit_number)
+    expired = h.versions[0]
+    assert expired.kind == "expired" and (expired.filed_by, expired.decided_by) == ("system", "system")
+    assert h.versions[1].filed_by != "system"  # the issued version was filed by the employer's account
