@@ -193,6 +193,12 @@ def _values(s: Session, actor: Actor, kind: Kind, permit: Permit, person: Permit
                                          issued=clock.local(permit.issued_at).date())
         uscc, _city = _employer(s, actor)
         values |= _check_modification(current, data, uscc)
+        if values["passport_number"] != person.passport_number:  # one passport, one person in the registry
+            other = repo.person_by_passport(s, nationality=person.nationality,
+                                            passport_hash=blind_index(values["passport_number"]))
+            if other is not None and other.id != person.id:
+                raise ValidationFailed.one("passport_number", N_(
+                    "This passport number is registered to another person. Check the number."))
         beyond = domain.beyond_limit(values["category"], permit.valid_from_date, permit.valid_to_date,
                                      _limits(s, actor))
         if beyond is not None:

@@ -261,3 +261,14 @@ def test_the_expiry_version_is_made_by_the_system_not_filed_by_the_employer(db: 
     expired = h.versions[0]
     assert expired.kind == "expired" and (expired.filed_by, expired.decided_by) == ("system", "system")
     assert h.versions[1].filed_by != "system"  # the issued version was filed by the employer's account
+
+
+def test_a_modification_cannot_take_another_persons_passport(db: Database) -> None:
+    info, *emp = issued_permit(db, on=ON, days=200)
+    other, *_rest = issued_permit(db, on=ON, days=200, employer=(emp[0], emp[1]), family_name="OTHER",
+                                  given_names="PERSON", passport_number="OTHER1234")
+    with clock.frozen(ON + timedelta(days=20)), pytest.raises(ValidationFailed) as exc:
+        file(db, (emp[0], emp[1]), "modification", permit_number=info.permit_number,
+             change_date=ON + timedelta(days=15), passport_number=other.passport_number,
+             passport_expiry_date=date(2036, 1, 1))
+    assert set(_errors(exc)) == {"passport_number"}
