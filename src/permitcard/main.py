@@ -4,6 +4,7 @@ domain errors become HTTP."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from functools import partial
 from http.cookies import SimpleCookie
@@ -111,9 +112,15 @@ _VALIDATION_MESSAGES = {
 def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     result = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        kind = err.get("type", "")
+        # Invalid JSON is located at a character position of the body: the field is the body itself.
+        loc = [] if kind == "json_invalid" else [
+            str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
         ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, str | int)}
-        message = _VALIDATION_MESSAGES.get(err.get("type", ""), N_("This value is not valid"))
+        expected = ctx.get("expected")
+        if isinstance(expected, str):  # pydantic's "'A', 'B' or 'C'": no English word in any language
+            ctx["expected"] = ", ".join(p for p in re.split(r", | or ", expected) if p != "''")
+        message = _VALIDATION_MESSAGES.get(kind, N_("This value is not valid"))
         result.append(FieldError(".".join(loc) or "body", message, ctx))
     return result
 

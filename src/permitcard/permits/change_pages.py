@@ -46,6 +46,7 @@ HISTORY_LABELS = {
     "origin": N_("Form of the permit"),
 }
 VERSION_TITLES: dict[str, str] = {"issued": N_("Permit issued"), "expired": N_("Permit expired"),
+                                  "imported_paper": N_("Paper work permit, issued before 1 December 2024"),
                                   **{k.value: v for k, v in KIND_LABELS.items()}}
 VALUE_LABELS = {"valid": N_("Valid"), "cancelled": N_("Cancelled"), "expired": N_("Expired"),
                 "paper": N_("Paper permit"), "electronic": N_("Electronic permit")}

@@ -29,11 +29,11 @@ from permitcard.permits.service import ApplicationView, application_view, load_a
 from permitcard.permits.service import acting_employer as _employer
 from permitcard.permits.service import unique_value as _unique
 from permitcard.policy import service as policy
-from permitcard.shared import audit, clock, i18n, ids, state
+from permitcard.shared import audit, clock, i18n, ids, names, state
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar_store import calendar_data
 from permitcard.shared.crypto import blind_index, mask
-from permitcard.shared.errors import N_, NP_, TOO_LONG, FieldError, RuleViolation, ValidationFailed
+from permitcard.shared.errors import N_, NP_, TOO_LONG, CalendarUnknown, FieldError, RuleViolation, ValidationFailed
 
 OPEN_STATES = (State.SUBMITTED, State.RETURNED, State.RESUBMITTED)
 NO_SUCH_PERMIT = N_("None of your employees holds a valid work permit with this number. Check the number.")
@@ -119,7 +119,16 @@ def _limits(s: Session, actor: Actor) -> Mapping[str, int]:
 
 
 def _lateness(s: Session, change_date: date) -> int:
-    return rules.lateness(change_date, clock.today(), calendar_data(s)).days_late
+    """Days late. A deadline in a year whose official calendar is not published yet is after today
+    when today is in an earlier year: the filing is on time (known, not guessed). Only a filing made
+    in that unpublished year itself waits for the calendar (``CalendarUnknown``)."""
+    today = clock.today()
+    try:
+        return rules.lateness(change_date, today, calendar_data(s)).days_late
+    except CalendarUnknown as exc:
+        if today.year < int(exc.params["year"]):
+            return 0
+        raise
 
 
 def _check_modification(current: dict[str, Any], data: Mapping[str, Any], employer_uscc: str) -> dict[str, Any]:
@@ -132,6 +141,12 @@ def _check_modification(current: dict[str, Any], data: Mapping[str, Any], employ
     wanted["given_names"] = _text(data.get("given_names"))  # empty: unchanged, like every other field
     wanted["passport_expiry_date"] = _date(data.get("passport_expiry_date"))
     errors: list[FieldError] = []
+    for name_field in ("given_names", "family_name"):  # passport letters, as in a new application
+        latin = names.passport_name(wanted[name_field])
+        if latin is None:
+            errors.append(FieldError(name_field, domain.LATIN_ONLY))
+        else:
+            wanted[name_field] = latin
     if len(wanted["family_name"]) > domain.NAME_MAX or len(wanted.get("given_names", "")) > domain.NAME_MAX:
         errors.append(FieldError("family_name", NP_("Names must be %(max)s character or fewer",
                                                     "Names must be %(max)s characters or fewer", "max"),
@@ -174,9 +189,16 @@ def _values(s: Session, actor: Actor, kind: Kind, permit: Permit, person: Permit
         values |= {"requested_end_date": new_end, "contract_end_date": contract_end, "passport_expiry_date": expiry}
     elif kind == Kind.MODIFICATION:
         change = rules.check_change_date("change_date", _date(data.get("change_date")), today,
-                                         earliest=permit.valid_from_date)
+                                         earliest=permit.valid_from_date,
+                                         issued=clock.local(permit.issued_at).date())
         uscc, _city = _employer(s, actor)
         values |= _check_modification(current, data, uscc)
+        if values["passport_number"] != person.passport_number:  # one passport, one person in the registry
+            other = repo.person_by_passport(s, nationality=person.nationality,
+                                            passport_hash=blind_index(values["passport_number"]))
+            if other is not None and other.id != person.id:
+                raise ValidationFailed.one("passport_number", N_(
+                    "This passport number is registered to another person. Check the number."))
         beyond = domain.beyond_limit(values["category"], permit.valid_from_date, permit.valid_to_date,
                                      _limits(s, actor))
         if beyond is not None:
@@ -189,7 +211,8 @@ def _values(s: Session, actor: Actor, kind: Kind, permit: Permit, person: Permit
         values |= {"change_date": change, "days_late": _lateness(s, change)}
     elif kind == Kind.CANCELLATION:
         ended = rules.check_change_date("change_date", _date(data.get("change_date")), today,
-                                        earliest=permit.valid_from_date)
+                                        earliest=permit.valid_from_date,
+                                        issued=clock.local(permit.issued_at).date())
         values |= {"change_date": ended, "days_late": _lateness(s, ended), "contract_end_date": ended}
     elif permit.origin != "paper":
         raise ValidationFailed.one("permit_number", N_("This permit is already electronic."))

@@ -118,7 +118,8 @@ def history(db: Database, *, actor: Actor, permit_number: str) -> History:
                 out.append(VersionView(
                     permit_id=permit.id, version=v.version, kind=v.reason, at=v.created_at, changes=changes,
                     application_reference=a.reference if a else None,
-                    filed_by=_who(s, actor, a.created_by_user_id if a else None, "employer", users),
+                    # No application: the system made the version (the expiry, the legacy import).
+                    filed_by=_who(s, actor, a.created_by_user_id, "employer", users) if a else "system",
                     filed_at=a.submitted_at if a else None,
                     decided_by=_who(s, actor, decision.actor_user_id if decision else None,
                                     "permit_officer" if decision else "system", users),

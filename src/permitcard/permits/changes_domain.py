@@ -78,12 +78,20 @@ def lateness(change_date: date, filed_on: date, calendar: CalendarData | None = 
     return Lateness(last, max(0, (filed_on - last).days))
 
 
-def check_change_date(field: str, change_date: date | None, today: date, *, earliest: date) -> date:
+def check_change_date(field: str, change_date: date | None, today: date, *, earliest: date,
+                      issued: date | None = None) -> date:
+    """A modification's or a cancellation's date: not in the future, not before the permit started or,
+    for a permit issued before its first day, not before the day it was issued (a worker who never
+    came: the contract ended before the permit started)."""
     if change_date is None:
         raise ValidationFailed.one(field, N_("Enter the date of the change"))
     if change_date > today:
         raise ValidationFailed.one(field, N_("The date cannot be in the future"))
-    if change_date < earliest:
+    if issued is not None and issued < earliest:
+        if change_date < issued:
+            raise ValidationFailed.one(field, N_("The date cannot be before the permit was issued (%(issued)s)"),
+                                       issued=issued)
+    elif change_date < earliest:
         raise ValidationFailed.one(field, N_("The date cannot be before the permit started (%(start)s)"),
                                    start=earliest)
     return change_date

@@ -36,6 +36,7 @@ CATEGORY_LABELS = {
     Category.B: N_("Category B: professional"),
     Category.C: N_("Category C: other foreign workers"),
 }
+labels.register("permit_category", CATEGORY_LABELS)
 
 
 class State(StrEnum):

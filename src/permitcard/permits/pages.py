@@ -52,6 +52,8 @@ TIMELINE_TITLES = {
     "rejected": N_("Rejected"),
     "withdrawn": N_("Withdrawn by the employer"),
 }
+# A change to an issued permit (extension, modification, ...) issues no permit: its approval makes a new version.
+CHANGE_APPROVED = N_("Approved: the change is in a new version of the permit")
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ def state_label(state: str) -> str:
     return _(STATE_LABELS.get(State(state), state)) if state in State.__members__.values() else state
 
 
-def _timeline(db: Database, actor: Actor, application_id: int) -> list[TimelineItem]:
+def _timeline(db: Database, actor: Actor, application_id: int, kind: str = "new") -> list[TimelineItem]:
     items = []
     for e in views.timeline(db, actor=actor, application_id=application_id):
         detail = ""
@@ -146,7 +148,8 @@ def _timeline(db: Database, actor: Actor, application_id: int) -> list[TimelineI
             detail = _("What to correct: %(reason)s", reason=e.reason)
         elif e.reason:
             detail = _("Reason: %(reason)s", reason=e.reason)
-        items.append(TimelineItem(e.at, _(TIMELINE_TITLES[e.action]), detail))
+        title = CHANGE_APPROVED if e.action == "approved" and kind != "new" else TIMELINE_TITLES[e.action]
+        items.append(TimelineItem(e.at, _(title), detail))
     return items
 
 
@@ -195,11 +198,12 @@ def _queue(request: Request, db: Database, actor: Actor, *, base: str, default_s
 def _export(request: Request, db: Database, actor: Actor, default_state: str, filename: str) -> Response:
     state, states, q, sort, _page = _queue_args(request, default_state)
     rows = views.export_applications(db, actor=actor, states=states, q=q, sort=sort)
-    header = [_("Reference"), _("Family name"), _("Given names"), _("Nationality"), _("Position"), _("Category"),
-              _("Status"), _("Sent"), _("Decided"), _("Work permit number"), _("Employer")]
+    header = [_("Reference"), _("Kind"), _("Days late"), _("Family name"), _("Given names"), _("Nationality"),
+              _("Position"), _("Category"), _("Status"), _("Sent"), _("Decided"), _("Work permit number"),
+              _("Employer")]
     return csvexport.export(db, actor=actor, what="permit_applications", header=header, rows=[(
-        v.reference, v.family_name, v.given_names, v.nationality, v.position, v.category, state_label(v.state),
-        v.submitted_at, v.decided_at, v.permit_number or "",
+        v.reference, change_pages.kind_label(v.kind), v.days_late, v.family_name, v.given_names, v.nationality,
+        v.position, v.category, state_label(v.state), v.submitted_at, v.decided_at, v.permit_number or "",
         v.employer_name_zh if i18n.get_locale() == "zh_Hans" else v.employer_name_en) for v in rows],
         filename=filename, filters={"state": state, "q": q, "sort": sort})
 
@@ -380,9 +384,11 @@ def _decision_page(request: Request, db: Database, actor: Actor, application_id:
     return render(request, "permits/officer_detail.html", {
         "app": view, "values": values or {},
         "rows": summary_rows(view, full_passport=service.can_see_passport(actor, view.employer_id)),
-        "timeline": _timeline(db, actor, view.id), "state_label": state_label,
+        "timeline": _timeline(db, actor, view.id, view.kind), "state_label": state_label,
         "can_decide": views.may_decide(actor, view), "message": message,
-        "actions": [("approve", _("Approve: issue the work permit")), ("return", _("Return for correction")),
+        "actions": [("approve", _("Approve: issue the work permit") if view.kind == "new"
+                     else _("Approve: make the change (a new version of the permit)")),
+                    ("return", _("Return for correction")),
                     ("reject", _("Reject"))],
     }, errors=errors, status_code=status_code)
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from permitcard.shared import clock, crypto
-from permitcard.shared.errors import N_, Conflict, DomainError, FieldError
+from permitcard.shared.errors import N_, NP_, Conflict, DomainError, FieldError, Plural
 from permitcard.shared.models import FormDraft, FormSubmission
 
 TOKEN_FIELD = "form_token"  # noqa: S105 - a field name
@@ -87,8 +87,7 @@ def settle(db: Any, token: str, location: str | None) -> None:
 def save_draft(db: Any, *, path: str, values: dict[str, Any], errors: list[FieldError]) -> str:
     draft_id = secrets.token_urlsafe(18)
     payload = {"values": {k: v for k, v in values.items() if isinstance(v, str) and k not in SECRET_FIELDS},
-               "errors": [[e.field, e.message, {k: v for k, v in e.params.items() if isinstance(v, str | int)}]
-                          for e in errors]}
+               "errors": [[e.field, _message_out(e.message), _params_out(e.params)] for e in errors]}
     with db.uow() as s:
         s.execute(delete(FormDraft).where(FormDraft.created_at < clock.now() - KEEP))
         s.add(FormDraft(id=draft_id, path=path[:500], payload=crypto.encrypt(json.dumps(payload)),
@@ -104,7 +103,42 @@ def load_draft(db: Any, draft_id: str, *, path: str) -> tuple[dict[str, str], li
         if row is None or row.path != path:
             return None
         payload = json.loads(crypto.decrypt(row.payload))
-    return payload["values"], [FieldError(f, m, p) for f, m, p in payload["errors"]]
+    return payload["values"], [FieldError(f, _message_in(m), _params_in(p)) for f, m, p in payload["errors"]]
+
+
+# An error's message in a draft keeps its plural form ("at most 2 years", not "at most 2 year").
+def _message_out(message: str) -> str | list[str]:
+    return [str(message), message.plural, message.count_param] if isinstance(message, Plural) else message
+
+
+def _message_in(message: str | list[str]) -> str:
+    return NP_(*message) if isinstance(message, list) else message
+
+
+# An error's parameters in a draft: text and numbers as they are, dates (the first and last day of a
+# window, a limit) tagged so that the other language formats them again, never a raw %(placeholder)s.
+def _params_out(params: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if isinstance(v, datetime):
+            out[k] = {"datetime": v.isoformat()}
+        elif isinstance(v, date):
+            out[k] = {"date": v.isoformat()}
+        elif isinstance(v, str | int):
+            out[k] = v
+    return out
+
+
+def _params_in(params: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if isinstance(v, dict) and "datetime" in v:
+            out[k] = datetime.fromisoformat(v["datetime"])
+        elif isinstance(v, dict) and "date" in v:
+            out[k] = date.fromisoformat(v["date"])
+        else:
+            out[k] = v
+    return out
 
 
 def drop_draft(db: Any, draft_id: str) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, attributes
 
-from permitcard.shared import audit, clock, outbox
+from permitcard.shared import audit, clock, labels, outbox
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, Conflict, DomainError, IllegalTransition
 from permitcard.shared.events import Event
@@ -48,8 +48,9 @@ class Machine:
     def next_state(self, state: str, action: str) -> str:
         new_state = self.transitions.get((str(state), str(action)))
         if new_state is None:
-            raise IllegalTransition(N_("“%(action)s” is not possible while the record is “%(state)s”."),
-                                    action=str(action), state=str(state))
+            # The state in the reader's words (the code where none is registered), never the raw action.
+            raise IllegalTransition(N_("This is not possible while the record is “%(state)s”."),
+                                    action=str(action), state=labels.field_value(str(state), self.name, "state"))
         return str(new_state)
 
     def allowed(self, state: str) -> list[str]:

@@ -109,3 +109,18 @@ def test_electronic_request_and_cancellation_over_the_api(db: Database, client: 
         api_login(client, "officer-el@example.com")
         _decide(client, cancel.json())
         assert client.get(f"/api/v1/permits/{info.permit_number}").json()["status"] == "cancelled"
+
+
+def test_an_action_the_state_does_not_allow_is_refused_in_words_not_codes(db: Database, client: TestClient) -> None:
+    info, _e, _u = issued_permit(db, on=ON, employer=employer_with_user(db, email="hr-chg-state@example.com"))
+    with clock.frozen(ON + timedelta(days=20)):
+        api_login(client, "hr-chg-state@example.com")
+        mod = client.post(f"/api/v1/permits/{info.permit_number}/modifications",
+                          json={"change_date": str(ON + timedelta(days=15)), "position": "Lead"})
+        assert mod.status_code == 201, mod.text
+        r = client.post(f"/api/v1/permit-applications/{mod.json()['id']}/resubmit-change",
+                        json={"version": 1, "change_date": str(ON + timedelta(days=15)), "position": "Lead"},
+                        headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 409 and r.json()["code"] == "illegal_transition"
+    detail = r.json()["detail"]
+    assert "已提交" in detail and "submitted" not in detail and "resubmit" not in detail, detail

@@ -206,3 +206,69 @@ def test_modification_to_a_shorter_category_is_refused_beside_the_category(db: D
         file(db, (emp[0], emp[1]), "modification", permit_number=info.permit_number,
              change_date=ON + timedelta(days=15), category="C")
     assert set(_errors(exc)) == {"category"}
+
+
+def test_modified_names_are_passport_letters_as_in_a_new_application(db: Database) -> None:
+    info, *emp = issued_permit(db, on=ON, days=200)
+    employer = (emp[0], emp[1])
+    with clock.frozen(ON + timedelta(days=20)):
+        for bad in ("<script>alert(1)</script>", "王小明", "Smith2"):
+            with pytest.raises(ValidationFailed) as exc:
+                file(db, employer, "modification", permit_number=info.permit_number,
+                     change_date=ON + timedelta(days=15), family_name=bad)
+            assert set(_errors(exc)) == {"family_name"}
+        with pytest.raises(ValidationFailed) as exc:
+            file(db, employer, "modification", permit_number=info.permit_number,
+                 change_date=ON + timedelta(days=15), given_names="Anna<b>")
+        assert set(_errors(exc)) == {"given_names"}
+        view = file(db, employer, "modification", permit_number=info.permit_number,
+                    change_date=ON + timedelta(days=15), family_name="  müller-o'neil ")
+    assert view.family_name == "MULLER-O'NEIL"
+
+
+def test_a_permit_not_started_yet_can_be_cancelled_or_modified_from_the_day_it_was_issued(db: Database) -> None:
+    info, *emp = issued_permit(db, on=ON, days=300)  # issued on ON, valid from ON + 10 days
+    employer = (emp[0], emp[1])
+    with clock.frozen(ON + timedelta(days=3)):  # the worker does not come: the contract ended yesterday
+        with pytest.raises(ValidationFailed) as exc:
+            file(db, employer, "cancellation", permit_number=info.permit_number, change_date=ON - timedelta(days=1))
+        assert exc.value.errors[0].params == {"issued": ON}  # the day it was issued
+        fixed = file(db, employer, "modification", permit_number=info.permit_number,
+                     change_date=ON + timedelta(days=1), position="Senior engineer")
+        assert fixed.change_date == ON + timedelta(days=1)
+        decide(db, fixed)
+        cancelled = file(db, employer, "cancellation", permit_number=info.permit_number,
+                         change_date=ON + timedelta(days=2))
+        assert cancelled.change_date == ON + timedelta(days=2) and cancelled.days_late == 0
+        decide(db, cancelled, "reject", "Wrong date")
+
+
+def test_a_change_whose_deadline_falls_in_a_year_without_a_calendar_yet_is_accepted_on_time(db: Database) -> None:
+    info, *emp = issued_permit(db, on=date(2026, 6, 1), days=600)
+    with clock.frozen(date(2026, 12, 28)):  # the 10th working day after the change is in 2027: not published
+        app = file(db, (emp[0], emp[1]), "cancellation", permit_number=info.permit_number,
+                   change_date=date(2026, 12, 24))
+    assert app.days_late == 0 and app.change_date == date(2026, 12, 24)
+
+
+def test_the_expiry_version_is_made_by_the_system_not_filed_by_the_employer(db: Database) -> None:
+    from permitcard.permits import lifecycle
+
+    info, *emp = issued_permit(db, on=ON, days=200)
+    with clock.frozen(info.valid_to + timedelta(days=1)):
+        assert lifecycle.expire_due(db) == 1
+        h = change_views.history(db, actor=employer_actor(emp[0], emp[1]), permit_number=info.permit_number)
+    expired = h.versions[0]
+    assert expired.kind == "expired" and (expired.filed_by, expired.decided_by) == ("system", "system")
+    assert h.versions[1].filed_by != "system"  # the issued version was filed by the employer's account
+
+
+def test_a_modification_cannot_take_another_persons_passport(db: Database) -> None:
+    info, *emp = issued_permit(db, on=ON, days=200)
+    other, *_rest = issued_permit(db, on=ON, days=200, employer=(emp[0], emp[1]), family_name="OTHER",
+                                  given_names="PERSON", passport_number="OTHER1234")
+    with clock.frozen(ON + timedelta(days=20)), pytest.raises(ValidationFailed) as exc:
+        file(db, (emp[0], emp[1]), "modification", permit_number=info.permit_number,
+             change_date=ON + timedelta(days=15), passport_number=other.passport_number,
+             passport_expiry_date=date(2036, 1, 1))
+    assert set(_errors(exc)) == {"passport_number"}

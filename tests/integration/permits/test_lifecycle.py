@@ -182,3 +182,13 @@ def test_duplicated_replayed_and_out_of_order_events_never_leave_older_informati
                 AuditLog.action == "card.permit_refreshed", AuditLog.target_id == str(card.id)))
     assert (card.permit_status, card.permit_version) == ("expired", 2)
     assert refreshed == 1  # only the one real change was written and audited
+
+
+def test_the_holders_home_page_names_the_permit_category_in_words(db, client):
+    with clock.frozen(FILED):
+        permit, email, _card = _holder_with_card(db)
+        page_login(client, email)
+        client.cookies.set("lang", "zh_Hans")
+        home = client.get("/my")
+    assert home.status_code == 200
+    assert f"{permit.category}类（" in home.text  # e.g. B类（专业人才）, not the bare letter

@@ -248,3 +248,16 @@ def test_lists_in_request_schemas_are_bounded(client: TestClient) -> None:
             schema = media["schema"]
             walk(f"{method} {path}", _resolve(spec, schema) if "$ref" in schema else schema)
     assert not unbounded, unbounded
+
+
+def test_bad_json_and_a_wrong_choice_are_explained_without_english_or_positions(db: Database,
+                                                                               client: TestClient) -> None:
+    make_user(db, Role.PERMIT_OFFICER, "officer-json@example.com")
+    api_login(client, "officer-json@example.com")
+    zh = {"Accept-Language": "zh-CN", "Content-Type": "application/json"}
+    r = client.post("/api/v1/permit-applications/1/decision", content=b'{"action": ', headers=zh)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"  # not a character position
+    r = client.post("/api/v1/permit-applications/1/decision", json={"action": "maybe", "version": 1}, headers=zh)
+    assert r.status_code == 422
+    message = r.json()["errors"][0]["message"]
+    assert "'approve'" in message and " or " not in message, message
