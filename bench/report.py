@@ -360,9 +360,9 @@ def write_report(folder: Path | None = None) -> Path:
         "the cell and is not timed. Results: bench/results/<label>.json; `make bench LABEL=after` adds a",
         "column; `python -m bench.report` rewrites this file from the results.",
         "",
-        "**Machine: 2 cores shared by five engineers running test suites at the same time** — the load",
-        "average and the CPU other processes took during the cells are recorded below; figures of a quiet",
-        "machine are better. Compare labels measured under similar load.",
+        "**Machine: 2 cores**, the load generator and the database on the same cores. How busy the machine",
+        "was differs between labels (the note of each label below; the load average and the CPU other",
+        "processes took during the cells are recorded at the end): compare labels measured under similar load.",
         "",
         "## Targets (issue 6)",
         "",
@@ -453,8 +453,8 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
     out.append(f"- A registration request issues {fmt(n, digits=0)} SQL statements on SQLite "
                f"({', '.join(f'{k} {v}' for k, v in kinds.items())}) where the bare endpoint issues 8 plus "
                f"BEGIN/COMMIT; p50 {p50:.1f} ms against {fmt(bare)} ms bare. The count includes the session "
-               "look-up, pysqlite's BEGINs, the use case's savepoints and the read-back; the use case itself is "
-               "held to 9 by tests/integration/insurance/test_statement_budget.py.")
+               "look-up and SQLite's BEGIN IMMEDIATE; tests/integration/insurance/test_statement_budget.py holds "
+               "the whole request to 10 (BEGIN IMMEDIATE aside) and the use case to 10.")
     writes = run.get("sqlcount", {}).get("sqlite", {}).get("journeys", {}).get("registration", {}) \
         .get("register", {}).get("writes", {})
     head = sum(v for k, v in writes.items() if "audit_head" in k)
