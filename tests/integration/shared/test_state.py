@@ -49,7 +49,8 @@ def test_an_illegal_move_says_what_and_where_and_changes_nothing(db) -> None:
     with db.uow() as s, pytest.raises(IllegalTransition) as info:
         state.change(s, s.get(Card, card.id), machine=card_domain.CARD, action="activate", seen=card.version,
                      actor=CLERK)
-    assert info.value.status == 409 and info.value.params == {"action": "activate", "state": "produced"}
+    # The state in the reader's words (its label), never the raw code.
+    assert info.value.status == 409 and info.value.params == {"action": "activate", "state": "Produced"}
     with db.uow(write=False) as s:
         assert s.get(Card, card.id).state == "produced"
 
