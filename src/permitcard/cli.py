@@ -283,11 +283,11 @@ def verify_qr(token: str = typer.Argument(..., help="The token, or the whole ver
 @app.command("verify-audit")
 def verify_audit() -> None:
     """Check every audit entry's MAC and every seal's Merkle root, chain and signature."""
-    from permitcard.shared import audit
+    from permitcard.shared import audit_seal
     from permitcard.shared.i18n import translate
 
     with _db().uow(write=False) as s:
-        report = audit.verify(s)
+        report = audit_seal.verify(s)
     for f in report.findings:
         where = f"seal {f.seal_id}" if f.row_id is None else f"entry {f.row_id}"
         (err if f.serious else console).print(f"{'BAD' if f.serious else 'note'} {where}: "
@@ -311,9 +311,9 @@ def verify_audit() -> None:
 @audit_app.command("seal")
 def audit_seal() -> None:
     """Seal the committed audit entries into signed tree heads now (the worker does it every few seconds)."""
-    from permitcard.shared import audit
+    from permitcard.shared import audit_seal
 
-    n = audit.seal(_db())
+    n = audit_seal.seal(_db())
     console.print(f"{n} audit entries sealed")
 
 

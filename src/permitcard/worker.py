@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from permitcard.config import get_settings
 from permitcard.db import Database
-from permitcard.shared import audit, outbox
+from permitcard.shared import audit_seal, outbox
 
 log = logging.getLogger("permitcard.worker")
 
@@ -51,11 +51,11 @@ def _warn_missing_calendar(db: Database) -> int:
     return admin.warn_missing_calendar(db)
 
 
-@periodic("audit.seal", every=get_settings().audit_seal_every_seconds)
+@periodic("audit_seal.seal", every=get_settings().audit_seal_every_seconds)
 def _seal_audit_log(db: Database) -> int:
     """Seal the committed audit rows into signed tree heads (safe in several workers at once: two
     sealers of the same range cannot both write it)."""
-    return audit.seal(db)
+    return audit_seal.seal(db)
 
 
 def _run_due_jobs(db: Database, now: float) -> None:

@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from permitcard.bootstrap import import_models
 from permitcard.db import Base, Database, make_engine
 from permitcard.migrate import alembic_config, include_name, upgrade
-from permitcard.shared import audit
+from permitcard.shared import audit_seal
 from tests.conftest import PG_URL, fresh_pg_database
 
 # The revision before the keyed audit log, whatever the revisions are chained to when merged.
@@ -70,9 +70,9 @@ def test_the_audit_migration_keys_existing_rows_and_downgrading_rebuilds_the_cha
             upgrade(connection=conn)
         db = Database(engine)
         with db.uow(write=False) as s:
-            report = audit.verify(s)
+            report = audit_seal.verify(s)
         assert report.ok and (report.rows, report.unsealed) == (3, 3)
-        assert audit.seal(db, grace=0, gap_after=0) == 3
+        assert audit_seal.seal(db, grace=0, gap_after=0) == 3
         with engine.begin() as conn:
             command.downgrade(alembic_config(connection=conn), BEFORE_AUDIT_SEALS)
         with engine.connect() as conn:

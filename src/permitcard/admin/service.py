@@ -14,7 +14,7 @@ from permitcard.banks import service as banks
 from permitcard.db import Database
 from permitcard.notifications import service as notifications
 from permitcard.photos import service as photos
-from permitcard.shared import audit, clock, crypto
+from permitcard.shared import audit, audit_seal, clock, crypto
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar import CalendarData
 from permitcard.shared.calendar_store import calendar_data, enter_year, missing_next_year
@@ -52,9 +52,9 @@ def audit_actions(db: Database) -> list[str]:
         return sorted({a.split(".")[0] for a in s.execute(select(AuditLog.action).distinct()).scalars()})
 
 
-def verify_chain(db: Database) -> audit.ChainReport:
+def verify_chain(db: Database) -> audit_seal.ChainReport:
     with db.uow(write=False) as s:
-        return audit.verify(s)
+        return audit_seal.verify(s)
 
 
 # The page of the record an entry touched, and the permission that page needs.

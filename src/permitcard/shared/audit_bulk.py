@@ -11,7 +11,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from permitcard.shared import clock, crypto
-from permitcard.shared.audit import Actor, content_mac, json_value, utc_iso
+from permitcard.shared.audit import Actor, content_mac, json_value
 from permitcard.shared.models import AuditLog
 
 
@@ -21,7 +21,6 @@ def record_many(session: Session, *, actor: Actor, action: str, target_type: str
     """Append one keyed row per (target_id, before, after) in the caller's transaction. Returns how many."""
     key_id, key = crypto.audit_mac_key()
     at = clock.now()
-    at_iso = utc_iso(at)
     common = {"at": at, "actor_id": actor.user_id, "actor_role": actor.role[:32], "actor_label": actor.label[:200],
               "ip": actor.ip[:64], "action": action[:64], "target_type": target_type[:64], "note": note,
               "key_id": key_id}
@@ -29,7 +28,7 @@ def record_many(session: Session, *, actor: Actor, action: str, target_type: str
     for target_id, before, after in entries:
         row = {**common, "target_id": str(target_id)[:64], "before": json_value(before), "after": json_value(after),
                "nonce": secrets.token_hex(16)}
-        row["mac"] = content_mac(row, at_iso, key)
+        row["mac"] = content_mac(row, at, key)
         rows.append(row)
     if rows:
         session.connection().execute(insert(cast(Table, AuditLog.__table__)), rows)

@@ -12,7 +12,7 @@ from permitcard.cards import views
 from permitcard.cards.errors import NotEligible, WaitingForSsn
 from permitcard.cards.models import Card
 from permitcard.notifications.models import Notification
-from permitcard.shared import audit
+from permitcard.shared import audit, audit_seal
 from permitcard.shared.crypto import blind_index
 from permitcard.shared.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from permitcard.shared.ids import luhn_valid
@@ -80,7 +80,7 @@ def test_paper_channel_from_counter_to_active_card(db):
         "card_application.mark_ready", "card_application.hand_over"]
     assert actions(db, "card", card.id) == ["card.produced", "card.issue", "card.activate"]
     with db.uow(write=False) as s:
-        assert audit.verify(s).ok
+        assert audit_seal.verify(s).ok
         topics = [m.payload.get("template") for m in s.execute(select(OutboxMessage)).scalars()
                   if m.topic == "notification.send" and m.payload.get("to") == user.label]
     assert {"card_received", "card_approved", "card_ready"} <= set(topics)

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, event, select, text, update
 
-from permitcard.shared import audit, clock, merkle
+from permitcard.shared import audit, audit_seal, clock, merkle
 from permitcard.shared.audit import Actor
 from permitcard.shared.models import AuditLog, AuditSeal
 
@@ -29,12 +29,12 @@ def _write(db, n, action="thing.changed"):
 
 
 def _seal_all(db):
-    return audit.seal(db, grace=0, gap_after=0, limit=4)  # small batches: several seals
+    return audit_seal.seal(db, grace=0, gap_after=0, limit=4)  # small batches: several seals
 
 
 def _verify(db):
     with db.uow(write=False) as s:
-        return audit.verify(s)
+        return audit_seal.verify(s)
 
 
 def _kinds(report):
@@ -51,7 +51,7 @@ def test_a_clean_log_verifies_seals_in_signed_batches_and_masks_personal_data(db
         row = s.get(AuditLog, ids[0])
         seals = s.execute(select(AuditSeal).order_by(AuditSeal.first_id)).scalars().all()
     assert row.after["passport_number"] == "•••••5678"
-    assert seals[0].prev_root == audit.GENESIS
+    assert seals[0].prev_root == audit_seal.GENESIS
     assert all(b.prev_root == a.root and b.first_id == a.last_id + 1 for a, b in itertools.pairwise(seals))
     _write(db, 2, action="thing.later")
     report = _verify(db)
@@ -87,13 +87,13 @@ def _rewrite(db, ids):
         for r in rows:
             r.actor_label = "nobody" if r.id == ids[2] else r.actor_label
             r.mac = audit.row_mac(r, forged_key)
-        macs, prev = {r.id: r.mac for r in rows}, audit.GENESIS
+        macs, prev = {r.id: r.mac for r in rows}, audit_seal.GENESIS
         for seal in s.execute(select(AuditSeal).order_by(AuditSeal.first_id)).scalars():
             leaves = [i.to_bytes(8, "big") + bytes.fromhex(macs[i]) for i in range(seal.first_id, seal.last_id + 1)
                       if i in macs]
             seal.root, seal.prev_root = merkle.root(leaves).hex(), prev
             prev = seal.root
-            seal.signature = base64.urlsafe_b64encode(forged_signer.sign(audit.seal_message(seal))).decode()
+            seal.signature = base64.urlsafe_b64encode(forged_signer.sign(audit_seal.seal_message(seal))).decode()
         s.commit()
     return {("row_edited", i) for i in ids}
 
@@ -139,11 +139,11 @@ def test_young_rows_wait_and_a_hole_is_recorded_only_once_it_is_old(db):
         s.execute(delete(AuditLog).where(AuditLog.id == b))
         s.commit()
     with clock.frozen(start):
-        assert audit.seal(db, grace=2, gap_after=60) == 0  # too young: may still be committing
+        assert audit_seal.seal(db, grace=2, gap_after=60) == 0  # too young: may still be committing
     with clock.frozen(start + timedelta(seconds=3)):
-        assert audit.seal(db, grace=2, gap_after=60) == 1  # a; the hole at b may be an open transaction
+        assert audit_seal.seal(db, grace=2, gap_after=60) == 1  # a; the hole at b may be an open transaction
     with clock.frozen(start + timedelta(seconds=61)):
-        assert audit.seal(db, grace=2, gap_after=60) == 1  # c, the hole recorded as never committed
+        assert audit_seal.seal(db, grace=2, gap_after=60) == 1  # c, the hole recorded as never committed
     with db.uow(write=False) as s:
         last = s.execute(select(AuditSeal).order_by(AuditSeal.first_id.desc()).limit(1)).scalar_one()
     assert (last.first_id, last.last_id, last.gaps, last.tree_size) == (b, c, [[b, b]], 1)
@@ -173,13 +173,13 @@ def test_two_writers_append_without_waiting_for_each_other(committed_db):
                 audit.record(b, actor=ACTOR, action="writer.b", target_type="thing", target_id=2)
             assert time.perf_counter() - started < 1.0
             # B committed after A took the lower id: the sealer must not seal past A's open hole.
-            assert audit.seal(db, grace=0, gap_after=60) == 0
-        assert audit.seal(db, grace=0, gap_after=60) == 2
+            assert audit_seal.seal(db, grace=0, gap_after=60) == 0
+        assert audit_seal.seal(db, grace=0, gap_after=60) == 2
     finally:
         a.close()
         b.close()
     with db.uow(write=False) as s:
-        report = audit.verify(s)
+        report = audit_seal.verify(s)
         actions = s.execute(select(AuditLog.action).order_by(AuditLog.id)).scalars().all()
     assert actions == ["writer.a", "writer.b"]
     assert report.ok and report.sealed == 2 and report.findings == []
@@ -227,10 +227,10 @@ def test_the_worker_seals_the_log_as_a_scheduled_job(db):
     from permitcard import worker
 
     ids = _write(db, 2)
-    job = worker.JOBS["audit.seal"]
+    job = worker.JOBS["audit_seal.seal"]
     job.next_at = 0.0
     with clock.frozen(clock.now() + timedelta(minutes=2)):
         worker.run(db, once=True)
     with db.uow(write=False) as s:
-        report = audit.verify(s)
+        report = audit_seal.verify(s)
     assert report.ok and report.unsealed == 0 and report.latest is not None and report.latest.last_id >= ids[-1]

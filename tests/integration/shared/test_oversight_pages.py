@@ -2,7 +2,7 @@ from sqlalchemy import select, update
 
 from permitcard.auth.domain import Role
 from permitcard.permits import service as permits
-from permitcard.shared import audit
+from permitcard.shared import audit_seal
 from permitcard.shared.models import AuditLog
 from tests.factories import api_login, make_user, page_login
 from tests.permit_factories import application_data, employer_actor, employer_with_user, officer_actor
@@ -18,7 +18,7 @@ def file_and_approve_application(db):
 def test_auditor_reads_and_verifies_the_audit_log(client, db):
     make_user(db, Role.AUDITOR, "aud@example.com")
     page_login(client, "aud@example.com")
-    audit.seal(db, grace=0, gap_after=0)
+    audit_seal.seal(db, grace=0, gap_after=0)
     r = client.get("/audit?verify=1")
     assert r.status_code == 200
     assert "The log is intact" in r.text and "User account: signed in" in r.text and "Latest seal" in r.text
@@ -44,7 +44,7 @@ def test_an_entry_opens_to_its_before_and_after_the_record_and_its_seal(client, 
     assert f'href="/officer/permits/{app.id}"' in page.text  # the auditor may read the application
     assert "Beijing time (UTC+08:00)" in page.text and "its MAC is valid" in page.text
     assert "It is not sealed yet" in page.text
-    audit.seal(db, grace=0, gap_after=0)
+    audit_seal.seal(db, grace=0, gap_after=0)
     assert "It is sealed in seal" in client.get(f"/audit/{row.id}").text
     with db.uow() as s:
         s.execute(update(AuditLog).where(AuditLog.id == row.id).values(note="edited"))

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from permitcard.auth.domain import Role
 from permitcard.permits import service as permits
-from permitcard.shared import audit
+from permitcard.shared import audit, audit_seal
 from permitcard.shared.csvexport import FORMULA_STARTS
 from permitcard.shared.models import AuditLog
 from tests.card_factories import bank_clerk, paper_application, ready_applicant
@@ -50,7 +50,7 @@ def test_a_refused_request_and_a_csrf_failure_are_recorded(client, db):
     assert [(r.actor_id, r.note) for r in _rows(db, "security.csrf_failed")] == [
         (applicant, "DELETE /api/v1/session"), (applicant, "POST /logout")]
     with db.uow(write=False) as s:
-        assert audit.verify(s).ok
+        assert audit_seal.verify(s).ok
 
 
 def _poison(db):
