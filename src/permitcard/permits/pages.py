@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -15,8 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.db import Database
 from permitcard.permits import change_pages, domain, notice_pages, service, views
-from permitcard.permits.domain import CATEGORY_LABELS, STATE_LABELS, WAITING, ApplicationInput, State
-from permitcard.shared import csvexport, forms, i18n
+from permitcard.permits.domain import CATEGORY_LABELS, ApplicationInput
+from permitcard.permits.queue_pages import export_csv, int_param, queue_page, state_label
+from permitcard.shared import forms, i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import mask
 from permitcard.shared.errors import N_, Conflict, DomainError, FieldError, NotFound, ValidationFailed
@@ -42,8 +42,6 @@ DATE_MESSAGES = {
     "requested_end_date": N_("Enter the date the permit should be valid until"),
 }
 FORM_KEYS = TEXT_FIELDS + tuple(f"{p}-{part}" for p in DATE_MESSAGES for part in ("day", "month", "year"))
-SORTS = (("newest", N_("Newest first")), ("oldest", N_("Oldest first")), ("name", N_("Family name")),
-         ("state", N_("Status")))
 TIMELINE_TITLES = {
     "filed": N_("Application sent"),
     "resubmitted": N_("Corrected application sent"),
@@ -136,10 +134,6 @@ def summary_rows(
     ]
 
 
-def state_label(state: str) -> str:
-    return _(STATE_LABELS.get(State(state), state)) if state in State.__members__.values() else state
-
-
 def _timeline(db: Database, actor: Actor, application_id: int, kind: str = "new") -> list[TimelineItem]:
     items = []
     for e in views.timeline(db, actor=actor, application_id=application_id):
@@ -153,75 +147,20 @@ def _timeline(db: Database, actor: Actor, application_id: int, kind: str = "new"
     return items
 
 
-def _int(raw: str | None, default: int = 1) -> int:
-    try:
-        return max(1, min(int(raw or default), 100_000))
-    except ValueError:
-        return default
-
-
-def _queue_args(request: Request, default_state: str) -> tuple[str, tuple[str, ...], str, str, int]:
-    p = request.query_params
-    state = p.get("state", default_state)
-    if state == "waiting":
-        states: tuple[str, ...] = tuple(s.value for s in WAITING)
-    elif state in {s.value for s in State}:
-        states = (state,)
-    else:
-        state, states = "all", ()
-    sort = p.get("sort", "newest")
-    sort = sort if sort in dict(SORTS) else "newest"
-    return state, states, p.get("q", "")[:100], sort, _int(p.get("page"))
-
-
-def _queue(request: Request, db: Database, actor: Actor, *, base: str, default_state: str,
-           heading: str) -> Response:
-    state, states, q, sort, page = _queue_args(request, default_state)
-    result = views.list_applications(db, actor=actor, states=states, q=q, sort=sort,
-                                       page=page, after=request.query_params.get("after"),
-                                       before=request.query_params.get("before"))
-
-    def link(**change: Any) -> str:
-        params = {"state": state, "q": q, "sort": sort, **change}
-        return base + "?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
-
-    counts = result.counts
-    filters = [("all", _("All"), sum(counts.values())),
-               ("waiting", _("Waiting for a decision"), sum(counts.get(s.value, 0) for s in WAITING))]
-    filters += [(s.value, state_label(s.value), counts.get(s.value, 0)) for s in State]
-    return render(request, "permits/queue.html", {
-        "heading": heading, "base": base, "result": result, "state": state, "q": q, "sort": sort,
-        "filters": filters, "sorts": [(k, _(v)) for k, v in SORTS], "state_label": state_label,
-        "mask": mask, "is_employer": base.startswith("/employer"), "link": link})
-
-
-def _export(request: Request, db: Database, actor: Actor, default_state: str, filename: str) -> Response:
-    state, states, q, sort, _page = _queue_args(request, default_state)
-    rows = views.export_applications(db, actor=actor, states=states, q=q, sort=sort)
-    header = [_("Reference"), _("Kind"), _("Days late"), _("Family name"), _("Given names"), _("Nationality"),
-              _("Position"), _("Category"), _("Status"), _("Sent"), _("Decided"), _("Work permit number"),
-              _("Employer")]
-    return csvexport.export(db, actor=actor, what="permit_applications", header=header, rows=[(
-        v.reference, change_pages.kind_label(v.kind), v.days_late, v.family_name, v.given_names, v.nationality,
-        v.position, v.category, state_label(v.state), v.submitted_at, v.decided_at, v.permit_number or "",
-        v.employer_name_zh if i18n.get_locale() == "zh_Hans" else v.employer_name_en) for v in rows],
-        filename=filename, filters={"state": state, "q": q, "sort": sort})
-
-
 # ------------------------------------------------------------------ employer: list and new application
 
 
 @router.get("/employer/permits", response_class=HTMLResponse)
 def employer_list(request: Request, db: Database = Depends(get_db),
                   actor: Actor = Depends(_employer_read)) -> Response:
-    return _queue(request, db, actor, base="/employer/permits", default_state="all",
+    return queue_page(request, db, actor, base="/employer/permits", default_state="all",
                   heading=_("Work permit applications"))
 
 
 @router.get("/employer/permits.csv")
 def employer_export(request: Request, db: Database = Depends(get_db),
                     actor: Actor = Depends(_employer_read)) -> Response:
-    return _export(request, db, actor, "all", "permit-applications.csv")
+    return export_csv(request, db, actor, "all", "permit-applications.csv")
 
 
 @router.get("/employer/permits/new", response_class=HTMLResponse)
@@ -337,7 +276,7 @@ async def resubmit(application_id: int, request: Request, db: Database = Depends
     try:
         if not errors:
             service.resubmit(db, actor=actor, application_id=application_id,
-                             version=_int(values.get("version"), 0), data=data)
+                             version=int_param(values.get("version"), 0), data=data)
             return redirect(f"/employer/permits/{application_id}")
         service.check_application(db, actor=actor, data=data)
     except Conflict as exc:
@@ -355,7 +294,7 @@ async def withdraw(application_id: int, request: Request, db: Database = Depends
     values = await form_data(request)
     try:
         service.withdraw(db, actor=actor, application_id=application_id,
-                         version=_int(values.get("version"), 0))
+                         version=int_param(values.get("version"), 0))
     except Conflict as exc:
         return _status_page(request, db, actor, application_id, status_code=409, message=_(exc.title))
     return redirect(f"/employer/permits/{application_id}")
@@ -367,14 +306,14 @@ async def withdraw(application_id: int, request: Request, db: Database = Depends
 @router.get("/officer/permits", response_class=HTMLResponse)
 def officer_queue(request: Request, db: Database = Depends(get_db),
                   actor: Actor = Depends(_officer_read)) -> Response:
-    return _queue(request, db, actor, base="/officer/permits", default_state="waiting",
+    return queue_page(request, db, actor, base="/officer/permits", default_state="waiting",
                   heading=_("Permit applications"))
 
 
 @router.get("/officer/permits.csv")
 def officer_export(request: Request, db: Database = Depends(get_db),
                    actor: Actor = Depends(_officer_read)) -> Response:
-    return _export(request, db, actor, "waiting", "permit-applications.csv")
+    return export_csv(request, db, actor, "waiting", "permit-applications.csv")
 
 
 def _decision_page(request: Request, db: Database, actor: Actor, application_id: int, *,
@@ -405,7 +344,7 @@ async def officer_decide(application_id: int, request: Request, db: Database = D
     values = await form_data(request)
     try:
         service.decide(db, actor=actor, application_id=application_id,
-                       version=_int(values.get("version"), 0), action=values.get("action", ""),
+                       version=int_param(values.get("version"), 0), action=values.get("action", ""),
                        reason=values.get("reason", ""))
     except Conflict:
         msg = _("Someone else decided or changed this application first. Its current state is shown below; "
