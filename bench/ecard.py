@@ -35,8 +35,8 @@ os.environ["DATABASE_URL"] = DB_URL
 
 import httpx  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 
+from bench.pgdb import own_database  # noqa: E402
 from permitcard.db import Database, make_engine  # noqa: E402
 
 
@@ -64,22 +64,6 @@ def bench_tokens() -> list[str]:
     assert qr.verify(token, keys, now=now).ok
     return [f"| QR tokens signed (ecard.qr.sign, Ed25519) | {n_signed:,} | {signed:,.0f} |",
             f"| QR tokens verified offline (ecard.qr.verify, no database) | {n_verified:,} | {verified:,.0f} |"]
-
-
-def _own_pg_database(url: str) -> str:
-    import atexit
-
-    name = f"permitcard_bench_ecard_{os.getpid()}"
-    admin = make_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    atexit.register(drop)
-    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def _holder_token(db: Database) -> Callable[[], str]:
@@ -185,7 +169,7 @@ def main() -> None:
     global DB_URL
     token_rows = bench_tokens()
     if DB_URL.startswith("postgres"):
-        DB_URL = _own_pg_database(DB_URL)
+        DB_URL = own_database(DB_URL, "permitcard_bench_ecard")
         os.environ["DATABASE_URL"] = DB_URL
     from permitcard.bootstrap import bootstrap
     from permitcard.config import get_settings

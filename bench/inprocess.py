@@ -33,6 +33,7 @@ os.environ.setdefault("PERMITCARD_DATA_KEY", "q2XlGx3V7yq1n0c7o5cV0r3Hc4o0w9m6G1
 DB_URL = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{TMP}/bench.db"
 os.environ["DATABASE_URL"] = DB_URL
 
+from bench.pgdb import own_database  # noqa: E402
 from permitcard.bootstrap import bootstrap  # noqa: E402
 from permitcard.db import Database, make_engine  # noqa: E402
 from permitcard.migrate import upgrade  # noqa: E402
@@ -75,7 +76,7 @@ def free_port() -> int:
 def main() -> None:
     global DB_URL
     if DB_URL.startswith("postgres"):
-        DB_URL = _own_pg_database(DB_URL)
+        DB_URL = own_database(DB_URL, "permitcard_bench")
         os.environ["DATABASE_URL"] = DB_URL
     bootstrap()  # the scenarios run the services in this process, with the app's adapters
     upgrade(DB_URL)
@@ -227,23 +228,6 @@ def _wrk(base: str, paths: list[str]) -> list[str]:
         rows.append(f"| GET {path} | {float(rps.group(1)) if rps else 0:,.0f} | {p50.group(1) if p50 else '?'} | "
                     f"{p99.group(1) if p99 else '?'} |")
     return rows
-
-
-def _own_pg_database(url: str) -> str:
-    """A fresh database beside the one named (which is never touched); dropped at exit."""
-    import atexit
-
-    name = f"permitcard_bench_{os.getpid()}"
-    admin = make_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    atexit.register(drop)
-    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def write_report(pairs: list[tuple[Result, Result]]) -> None:

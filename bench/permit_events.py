@@ -40,25 +40,10 @@ os.environ["DATABASE_URL"] = DB_URL
 
 from sqlalchemy import bindparam, func, select, text, update  # noqa: E402
 
+from bench.pgdb import own_database  # noqa: E402
 from permitcard.db import Database, make_engine  # noqa: E402
 
 CHUNK = 1000
-
-
-def _own_pg_database(url: str) -> str:
-    import atexit
-
-    name = f"permitcard_bench_events_{os.getpid()}"
-    admin = make_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    atexit.register(drop)
-    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def _targets(db: Database) -> list[tuple[int, str, int]]:
@@ -197,7 +182,7 @@ def measure(events: int, people: int) -> dict[str, Any]:
     """Generate, then time the handler (the worker's batch, and PostgreSQL's on SQLite) and both raw paths."""
     global DB_URL
     if DB_URL.startswith("postgres"):
-        DB_URL = _own_pg_database(DB_URL)
+        DB_URL = own_database(DB_URL, "permitcard_bench_events")
         os.environ["DATABASE_URL"] = DB_URL
     from permitcard.bootstrap import bootstrap
     from permitcard.devtools.generate import generate
