@@ -403,8 +403,11 @@ class Bench:
                           "accounts": {r: [a.as_dict() for a in accs] for r, accs in accounts.items()},
                           "items": items[p::procs], "key_base": self.next_keys(200_000)[0]})
         cpu0 = cpu_seconds(server.pids())
+        web_pid = server.proc.pid if server.proc else 0
+        web0 = cpu_seconds([web_pid])
         busy0, loadavg = machine_busy_seconds(), os.getloadavg()[0]
         t = time.perf_counter()
+        spy = _py_spy(server, f"{db}-{journey}-{target}-w{workers}-c{clients}-rep{rep}", duration) if record else None
         runners = [subprocess.Popen([sys.executable, "-m", "bench.load"], cwd=ROOT, stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE) for _ in tasks]
         for r, task in zip(runners, tasks, strict=True):
@@ -418,7 +421,10 @@ class Bench:
             r.wait(timeout=duration + 180)
             outs.append(json.loads(raw))
         wall = time.perf_counter() - t
+        if spy is not None:
+            spy.wait(timeout=60)
         server_cpu = cpu_seconds(server.pids()) - cpu0
+        web_cpu = cpu_seconds([web_pid]) - web0  # the process serving HTTP (its helpers: the outbox workers)
         busy = machine_busy_seconds() - busy0
         for o in outs:
             pool.items += o["unused"]
@@ -438,19 +444,35 @@ class Bench:
             "p95": pct(totals, 95), "steps": steps, "errors": errors,
             "error_samples": [s for o in outs for s in o["error_samples"]][:3],
             "load_cpu": round(sum(o["cpu"] for o in outs), 3), "load_procs": procs, "wall": round(wall, 3),
-            "server_cpu": round(server_cpu, 3), "short": elapsed < 0.5 * duration, "loadavg": round(loadavg, 2),
+            "server_cpu": round(server_cpu, 3), "web_cpu_ms_per_journey": round(1000 * web_cpu / max(done, 1), 2),
+            "short": elapsed < 0.5 * duration, "loadavg": round(loadavg, 2),
             "other_cpu": round(max(0.0, busy - server_cpu - sum(o["cpu"] for o in outs)), 3),
         }
         msg = (f"  {db:10} {journey:12} {target:4} w{workers} c{clients:<3} rep{rep} {done:5} in {elapsed:5.2f} s "
                f"= {rate:7.1f}/s p50 {result['p50']:7.1f} ms p95 {result['p95']:7.1f} ms "
                f"load cpu {result['load_cpu'] / max(wall, 1e-9):.0%} server cpu {server_cpu / max(wall, 1e-9):.0%} "
-               f"others {result['other_cpu'] / max(wall, 1e-9):.0%}")
+               f"others {result['other_cpu'] / max(wall, 1e-9):.0%} "
+               f"web {result['web_cpu_ms_per_journey']:.1f} ms cpu/journey")
         if errors:
             msg += f" ERRORS {errors}: {result['error_samples'][:1]}"
         log(msg)
         if record:
             self.cells.append(result)
         return result
+
+
+def _py_spy(server: Server, name: str, duration: float) -> subprocess.Popen[bytes] | None:
+    """With BENCH_PYSPY=<folder>, sample the web process during a cell (py-spy raw stacks, for
+    `python -m bench.profile --summary <file> --all`); the samples are not part of the figures."""
+    folder = os.environ.get("BENCH_PYSPY")
+    if not folder or server.proc is None:
+        return None
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(spy), "record", "--pid", str(server.proc.pid), "--nonblocking",
+                             "-r", "500", "-f", "raw", "-d", str(max(1, int(duration))),
+                             "-o", str(Path(folder) / f"{name}.txt")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def pct(values: list[float], p: float) -> float:

@@ -214,7 +214,9 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
            batch: int = typer.Option(0, help="Messages per transaction (0: 25 on SQLite, 200 on PostgreSQL).")) -> None:
     """Deliver the outbox (events, notifications) and run the scheduled jobs, in this process."""
     from permitcard import worker as outbox_worker
+    from permitcard.shared.memory import few_arenas
 
+    few_arenas()
     n = outbox_worker.run(_db(), once=once, interval=interval, batch=batch or None)
     if once:
         console.print(f"{n} messages processed")

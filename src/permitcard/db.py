@@ -9,13 +9,14 @@ many processes write concurrently and optimistic ``version`` columns settle race
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -29,6 +30,89 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+@functools.cache
+def _inserting(table: Table) -> Any:
+    return insert(table)
+
+
+class AppSession(Session):
+    """A session that also carries **appended rows**: rows of append-only tables (the audit log, the
+    outbox) that nothing in the unit of work reads back as objects. ``append(table, row)`` keeps the
+    plain values; they are written as one multi-row INSERT per table when the session next flushes
+    (before a query, at commit, or when asked), so they cost no ORM object and no unit-of-work
+    bookkeeping. A rollback (of the transaction or of a savepoint) drops those not yet written."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._appended: dict[Table, list[dict[str, Any]]] = {}
+
+    def append(self, table: Table, row: dict[str, Any]) -> None:
+        self._appended.setdefault(table, []).append(row)
+
+    def write_appended(self) -> None:
+        if not self._appended:
+            return
+        pending, self._appended = self._appended, {}
+        connection = self.connection()
+        for table, rows in pending.items():
+            by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in rows:  # one statement per shape of row (an explicit id is rare: a test's)
+                by_keys.setdefault(tuple(row), []).append(row)
+            for group in by_keys.values():
+                connection.execute(_inserting(table), group)
+
+    def flush(self, objects: Any = None) -> None:
+        if objects is None:  # a whole flush (a targeted one, of a new object, leaves them for the batch)
+            self.write_appended()
+        super().flush(objects)
+
+    def rollback(self) -> None:
+        self._appended = {}
+        super().rollback()
+
+    def close(self) -> None:
+        self._appended = {}
+        super().close()
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        # A query sees what was appended before it (a write needs not).
+        if self._appended and not getattr(statement, "is_dml", False):
+            self.write_appended()
+        return super().execute(statement, *args, **kwargs)
+
+    def scalar(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._appended and not getattr(statement, "is_dml", False):
+            self.write_appended()
+        return super().scalar(statement, *args, **kwargs)
+
+    def scalars(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._appended and not getattr(statement, "is_dml", False):
+            self.write_appended()
+        return super().scalars(statement, *args, **kwargs)
+
+
+def append(session: Session, table: Table, row: dict[str, Any]) -> None:
+    """Append a row to an append-only table in the session's transaction (see ``AppSession``); a
+    plain session (a bulk job's) writes it at once."""
+    if isinstance(session, AppSession):
+        session.append(table, row)
+    else:
+        session.execute(_inserting(table), [row])
+
+
+@event.listens_for(AppSession, "before_commit")
+def _write_appended(session: Session) -> None:
+    # A commit flushes only a session with pending objects: appended rows are written here either way.
+    if isinstance(session, AppSession):
+        session.write_appended()
+
+
+@event.listens_for(AppSession, "after_soft_rollback")
+def _drop_appended(session: Session, _previous: Any) -> None:
+    if isinstance(session, AppSession):
+        session._appended = {}
 
 
 def normalise_url(url: str) -> str:
@@ -128,18 +212,18 @@ class Database:
             target = bind
             self.engine = bind.engine
             self._factory = sessionmaker(
-                bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+                class_=AppSession, bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
             )
         else:
             assert engine is not None
             target = engine
             self.engine = engine
-            self._factory = sessionmaker(bind=engine, expire_on_commit=False)
+            self._factory = sessionmaker(class_=AppSession, bind=engine, expire_on_commit=False)
             if engine.dialect.name == "sqlite":
-                self._writer_factory = sessionmaker(bind=engine.execution_options(sqlite_immediate=True),
-                                                    expire_on_commit=False)
-                self._single_factory = sessionmaker(bind=engine.execution_options(sqlite_no_begin=True),
-                                                    expire_on_commit=False)
+                self._writer_factory = sessionmaker(
+                    class_=AppSession, bind=engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
+                self._single_factory = sessionmaker(
+                    class_=AppSession, bind=engine.execution_options(sqlite_no_begin=True), expire_on_commit=False)
         self.is_sqlite = target.dialect.name == "sqlite"
         if not hasattr(self, "_writer_factory"):
             self._writer_factory = self._factory

@@ -97,14 +97,16 @@ def insert_person(s: Session, values: dict[str, Any]) -> int | None:
 def _statements(dialect: str) -> dict[str, Any]:
     """The registration's writes, built once per dialect (bound per call: no construction, no coercion)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    out: dict[str, Any] = {"person": insert(InsurancePerson).on_conflict_do_nothing().returning(InsurancePerson.id)}
+    # On the tables, not the ORM classes: a Core statement skips the ORM's per-execution compile step.
+    people, sequences = cast(Table, InsurancePerson.__table__), cast(Table, InsuranceSsnSequence.__table__)
+    out: dict[str, Any] = {"person": insert(people).on_conflict_do_nothing().returning(people.c.id)}
     for odd in (True, False):
-        column = InsuranceSsnSequence.last_odd if odd else InsuranceSsnSequence.last_even
+        column = sequences.c.last_odd if odd else sequences.c.last_even
         first = 1 if odd else 2
-        out[f"sequence_{odd}"] = insert(InsuranceSsnSequence).values(
+        out[f"sequence_{odd}"] = insert(sequences).values(
             prefix=bindparam("prefix"), last_odd=1 if odd else -1, last_even=2 if not odd else 0
         ).on_conflict_do_update(
-            index_elements=[InsuranceSsnSequence.prefix],
+            index_elements=[sequences.c.prefix],
             set_={column.key: case((column < first, first), else_=column + 2)},
         ).returning(column)
     return out

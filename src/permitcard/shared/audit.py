@@ -37,11 +37,12 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from permitcard.db import append
 from permitcard.shared import clock, crypto
 from permitcard.shared.crypto import mask
 from permitcard.shared.models import AuditLog
@@ -144,6 +145,9 @@ def row_mac(r: AuditLog, key: bytes) -> str:
     return content_mac({k: getattr(r, k) for k in _COLUMNS}, r.at, key)
 
 
+_TABLE = cast(Table, AuditLog.__table__)
+
+
 def record(
     session: Session,
     *,
@@ -154,17 +158,19 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str = "",
-) -> AuditLog:
-    """Append one keyed row inside the caller's transaction. Locks nothing: the insert is all."""
+) -> dict[str, Any]:
+    """Append one keyed row inside the caller's transaction (its values; written with the unit of
+    work's next flush). Locks nothing: the insert is all."""
     key_id, key = crypto.audit_mac_key()
-    row = AuditLog(
-        at=clock.now(), actor_id=actor.user_id, actor_role=actor.role[:32], actor_label=actor.label[:200],
-        ip=actor.ip[:64], action=action[:64], target_type=target_type[:64], target_id=str(target_id)[:64],
-        before=json_value(before), after=json_value(after), note=note, nonce=secrets.token_hex(16),
-        key_id=key_id,
-    )
-    row.mac = row_mac(row, key)
-    session.add(row)
+    at = clock.now()
+    row = {
+        "at": at, "actor_id": actor.user_id, "actor_role": actor.role[:32], "actor_label": actor.label[:200],
+        "ip": actor.ip[:64], "action": action[:64], "target_type": target_type[:64],
+        "target_id": str(target_id)[:64], "before": json_value(before), "after": json_value(after), "note": note,
+        "nonce": secrets.token_hex(16), "key_id": key_id,
+    }
+    row["mac"] = content_mac(row, at, key)
+    append(session, _TABLE, row)
     return row
 
 

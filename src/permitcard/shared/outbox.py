@@ -20,10 +20,12 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from permitcard.db import Database
+from permitcard.db import Database, append
 from permitcard.shared import clock
 from permitcard.shared.events import Event, event_type
 from permitcard.shared.models import OutboxDelivery, OutboxMessage
+
+_TABLE = cast(Table, OutboxMessage.__table__)
 
 log = logging.getLogger("permitcard.outbox")
 
@@ -72,8 +74,8 @@ def handler_key(fn: Handler) -> str:
 def publish(session: Session, event: Event) -> None:
     """Store ``event`` in the caller's transaction; handlers run after it commits."""
     now = clock.now()
-    session.add(OutboxMessage(topic=event.name, payload=event.to_payload(), created_at=now, available_at=now,
-                              attempts=0, last_error=""))
+    append(session, _TABLE, {"topic": event.name, "payload": event.to_payload(), "created_at": now,
+                             "available_at": now, "attempts": 0, "last_error": ""})
 
 
 def _aware(at: datetime) -> datetime:

@@ -16,14 +16,17 @@ The object in the session is updated from the values written (no read-back).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, insert, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, attributes
+from sqlalchemy.orm import Session, attributes, make_transient_to_detached
 
 from permitcard.shared import audit, clock, labels, outbox
 from permitcard.shared.audit import Actor
@@ -129,18 +132,54 @@ def change(
 
 
 def _insert_moved(s: Session, obj: Any, machine: Machine, changes: Mapping[str, Any]) -> None:
-    """A new object takes its moved values before its one INSERT (the database's constraints still apply)."""
+    """A new object takes its moved values before its one INSERT (the database's constraints still apply).
+
+    The INSERT is one Core statement (``RETURNING id``), not a unit-of-work flush; the object then joins
+    the session as persistent with the values written. An object the ORM must complete itself (a
+    column left to a callable or server default) is flushed the usual way."""
     for key, value in changes.items():
         setattr(obj, key, value)
+    values = _insert_values(obj)
     try:
-        if machine.on_integrity_error is None:
-            s.flush([obj])
-        else:
-            with s.begin_nested():
+        with contextlib.nullcontext() if machine.on_integrity_error is None else s.begin_nested():
+            if values is None:
                 s.flush([obj])
+                return
+            with s.no_autoflush:  # the object itself is pending: only this statement writes it
+                new_id = s.execute(_inserting(type(obj).__table__), values).scalar_one()
     except IntegrityError as exc:
-        assert machine.on_integrity_error is not None
+        if machine.on_integrity_error is None:
+            raise
         raise machine.on_integrity_error() from exc
+    s.expunge(obj)
+    attributes.set_committed_value(obj, "id", new_id)
+    for key, value in values.items():
+        attributes.set_committed_value(obj, key, value)
+    make_transient_to_detached(obj)
+    s.add(obj)
+
+
+@functools.cache
+def _inserting(table: Any) -> Any:
+    """A table's INSERT … RETURNING id, built once (each call binds its values: no statement to compile)."""
+    return insert(table).returning(table.c.id)
+
+
+def _insert_values(obj: Any) -> dict[str, Any] | None:
+    """Every column's value for a Core INSERT (scalar defaults filled in), or None if the ORM must fill one."""
+    state = sa_inspect(obj)
+    values: dict[str, Any] = {}
+    for prop in state.mapper.column_attrs:
+        column = prop.columns[0]
+        if column.primary_key:
+            continue
+        if prop.key in state.dict:
+            values[column.key] = state.dict[prop.key]
+        elif column.server_default is not None or (column.default is not None and not column.default.is_scalar):
+            return None
+        else:
+            values[column.key] = column.default.arg if column.default is not None else None
+    return values
 
 
 def _recorded(s: Session, obj: Any, machine: Machine, action: str, actor: Actor, audit_before: Mapping[str, Any],

@@ -150,7 +150,7 @@ def test_young_rows_wait_and_a_hole_is_recorded_only_once_it_is_old(db):
     assert _verify(db).ok
     with db.uow() as s:  # a transaction older than the gap time commits after all: reported, not failed
         late = audit.record(s, actor=ACTOR, action="thing.late", target_type="thing", target_id=b)
-        late.id = b
+        late["id"] = b
         s.commit()
     report = _verify(db)
     assert report.ok and [(f.kind, f.row_id, f.serious) for f in report.findings] == [("row_late", b, False)]
