@@ -69,6 +69,16 @@ def _run_due_jobs(db: Database, now: float) -> None:
             log.exception("scheduled job %s failed", job.name)
 
 
+def sqlite_batch(delivered: int, seconds: float) -> int:
+    """The next batch on SQLite, from the last one: as many messages as fit in ``outbox.SQLITE_HOLD`` seconds.
+
+    The worker holds SQLite's one write lock for a whole batch, and a web request that writes waits for it
+    (SQLite's busy handler sleeps in steps of up to 100 ms). Cheap events (a card following its permit,
+    ~0.2 ms) still go 75 at a time; e-mails (~1 ms each: render, write, record) go about 15 at a time."""
+    each = seconds / max(delivered, 1)
+    return max(outbox.SQLITE_MIN_BATCH, min(outbox.SQLITE_BATCH, int(outbox.SQLITE_HOLD / max(each, 1e-6))))
+
+
 def run(db: Database, *, once: bool = False, interval: float = 0.5, batch: int | None = None,
         stop: threading.Event | None = None) -> int:
     """Deliver until stopped (SIGTERM/SIGINT finish the current batch first). Returns messages delivered."""
@@ -76,16 +86,20 @@ def run(db: Database, *, once: bool = False, interval: float = 0.5, batch: int |
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    limit = batch or (outbox.SQLITE_BATCH if db.is_sqlite else outbox.BATCH)  # SQLite: short write locks
+    limit = batch or (outbox.SQLITE_BATCH if db.is_sqlite else outbox.BATCH)
+    adapt = db.is_sqlite and not batch
     delivered = 0
     while not stop.is_set():
         _run_due_jobs(db, time.monotonic())
+        started = time.perf_counter()
         try:
             n = outbox.dispatch(db, limit=limit)
         except Exception:  # e.g. the database restarting: wait and go on
             log.exception("outbox batch failed; retrying")
             n = 0
             stop.wait(interval * 4)
+        if adapt and n:
+            limit = sqlite_batch(n, time.perf_counter() - started)
         delivered += n
         if once:
             if n == 0:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+import functools
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from permitcard.auth.models import Employer, Invitation, PasswordReset, RecoveryCode, User, UserSession
@@ -25,6 +28,43 @@ def session_and_user(s: Session, token_hash: str) -> tuple[UserSession, User] | 
     row = s.execute(select(UserSession, User).join(User, User.id == UserSession.user_id)
                     .where(UserSession.token_hash == token_hash)).first()
     return None if row is None else (row[0], row[1])
+
+
+@functools.cache
+def _session_row() -> Any:
+    """A session and the columns of its account that a signed-in request uses, built once, on the tables
+    (no ORM objects, no decryption of the account's secrets on every request)."""
+    us, u = cast(Table, UserSession.__table__), cast(Table, User.__table__)
+    return (select(us.c.stage, us.c.last_seen_at, us.c.expires_at, u.c.id, u.c.email, u.c.display_name, u.c.role,
+                   u.c.employer_id, u.c.branch_id, u.c.permit_number, u.c.studio_id, u.c.is_active,
+                   u.c.totp_confirmed_at)
+            .select_from(us.join(u, u.c.id == us.c.user_id)).where(us.c.token_hash == bindparam("token_hash")))
+
+
+def session_row(s: Session, token_hash: str) -> Any | None:
+    """One plain row: the session's stage and times and its account's identity, or None."""
+    return s.execute(_session_row(), {"token_hash": token_hash}).first()
+
+
+@functools.cache
+def _employer_row() -> Any:
+    e = cast(Table, Employer.__table__).c
+    return select(e.id, e.uscc, e.name_en, e.name_zh, e.state, e.city_code).where(e.id == bindparam("id"))
+
+
+def employer_row(s: Session, employer_id: int) -> Any | None:
+    """An employer's identity, state and city as one plain row, read once per unit of work (the filing
+    and registration paths ask for it several times; they never change it)."""
+    known: dict[int, Any] = s.info.setdefault("auth.employer_rows", {})
+    if employer_id not in known:
+        known[employer_id] = s.execute(_employer_row(), {"id": employer_id}).first()
+    return known[employer_id]
+
+
+def known_employer_row(s: Session, uscc: str) -> Any | None:
+    """An employer this unit of work already read as a row, by its code."""
+    rows: dict[int, Any] = s.info.get("auth.employer_rows", {})
+    return next((r for r in rows.values() if r is not None and r.uscc == uscc), None)
 
 
 def end_sessions(s: Session, user_id: int, *, keep: str | None = None) -> None:

@@ -54,9 +54,8 @@ def _held(s: Session, row: Employer | User | None) -> None:
 
 
 def employer(s: Session, employer_id: int) -> EmployerInfo | None:
-    e = repo.employer_by_id(s, employer_id)
-    _held(s, e)
-    return None if e is None else _employer(e)
+    e = repo.employer_row(s, employer_id)  # read once per unit of work
+    return None if e is None else EmployerInfo(id=e.id, uscc=e.uscc, name_en=e.name_en, name_zh=e.name_zh)
 
 
 def employers(s: Session, ids: set[int]) -> dict[int, EmployerInfo]:

@@ -45,6 +45,11 @@ def person_by_permit(s: Session, permit_number: str, *, lock: bool = False) -> I
     return s.execute(query).scalar_one_or_none()
 
 
+def person_key(s: Session, permit_number: str) -> Any | None:
+    """The insured person with this permit number as a plain row (``id``, ``ssn``), or None."""
+    return s.execute(_statements(s.get_bind().dialect.name)["person_key"], {"number": permit_number}).first()
+
+
 def person_by_ssn(s: Session, ssn: str) -> InsurancePerson | None:
     return s.execute(
         select(InsurancePerson).where(InsurancePerson.ssn_hash == blind_index(ssn))
@@ -99,7 +104,9 @@ def _statements(dialect: str) -> dict[str, Any]:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # On the tables, not the ORM classes: a Core statement skips the ORM's per-execution compile step.
     people, sequences = cast(Table, InsurancePerson.__table__), cast(Table, InsuranceSsnSequence.__table__)
-    out: dict[str, Any] = {"person": insert(people).on_conflict_do_nothing().returning(people.c.id)}
+    out: dict[str, Any] = {"person": insert(people).on_conflict_do_nothing().returning(people.c.id),
+                           "person_key": select(people.c.id, people.c.ssn)
+                           .where(people.c.permit_number == bindparam("number"))}
     for odd in (True, False):
         column = sequences.c.last_odd if odd else sequences.c.last_even
         first = 1 if odd else 2

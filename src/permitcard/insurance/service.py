@@ -243,7 +243,7 @@ def _refuse(s: Session, reg: InsuranceRegistration, *, actor: Actor, reason: str
 
 def _assign(s: Session, reg: InsuranceRegistration, *, actor: Actor, info: PermitInfo,
             data: _Input) -> RegistrationResult:
-    person = repo.person_by_permit(s, info.permit_number)
+    person = repo.person_key(s, info.permit_number)
     if person is not None:
         earlier = repo.registered_for(s, person_id=person.id, channel=reg.channel, employer_id=reg.employer_id,
                                       created_by_user_id=reg.created_by_user_id)
@@ -282,9 +282,9 @@ def _create_person(s: Session, *, actor: Actor, info: PermitInfo, pr_id: str) ->
         if person_id is not None:
             break
         # Someone registered the same person at the same moment: theirs is the one SSN.
-        existing = repo.person_by_permit(s, info.permit_number)
+        existing = repo.person_key(s, info.permit_number)
         if existing is not None:
-            return existing.id, existing.ssn
+            return int(existing.id), str(existing.ssn)
         if pr_id:
             raise Conflict()
         # The number is someone's kept permanent residence ID: take the next one.

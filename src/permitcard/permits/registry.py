@@ -53,10 +53,11 @@ class BuiltinRegistry:
         self.s = session
         self._known: dict[str, PermitInfo] = {}
 
-    def _remember(self, found: tuple[Permit, PermitPerson] | None) -> PermitInfo | None:
-        if found is None:
+    def _remember(self, row: Any | None) -> PermitInfo | None:
+        """From one plain row with the permit's and the person's columns."""
+        if row is None:
             return None
-        info = permit_info(self.s, *found)
+        info = _info(row, row, accounts.employer(self.s, row.employer_id))
         self._known[info.permit_number] = info
         return info
 
@@ -66,7 +67,7 @@ class BuiltinRegistry:
             return None
         if number in self._known:
             return self._known[number]
-        return self._remember(repo.current_permit_by_number(self.s, number))
+        return self._remember(repo.current_permit_row(self.s, number))
 
     def get_many(self, permit_numbers: list[str]) -> dict[str, PermitInfo]:
         """Several permits in two queries (the card handler's batches): number -> current permit."""
@@ -100,4 +101,4 @@ class BuiltinRegistry:
         for info in self._known.values():
             if info.notice_number == notice:
                 return info
-        return self._remember(repo.permit_and_person_by_notice(self.s, notice))
+        return self._remember(repo.permit_row_by_notice(self.s, notice))

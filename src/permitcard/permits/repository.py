@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
@@ -147,10 +148,31 @@ def current_permits_by_numbers(s: Session, numbers: list[str]) -> dict[str, Any]
     return found
 
 
-def permit_and_person_by_notice(s: Session, notice_number: str) -> tuple[Permit, PermitPerson] | None:
-    row = s.execute(select(Permit, PermitPerson).join(PermitPerson, Permit.person_id == PermitPerson.id)
-                    .where(Permit.notice_number == notice_number)).first()
-    return None if row is None else (row[0], row[1])
+@functools.cache
+def _lookups() -> dict[str, Any]:
+    """The registry's look-ups of one permit, built once, on the tables: plain rows with the person's and
+    the permit's columns (what ``registry._info`` reads), no ORM objects."""
+    p, pp = cast(Table, Permit.__table__).c, cast(Table, PermitPerson.__table__).c
+    base = select(pp.permit_number, pp.family_name, pp.given_names, pp.chinese_name, pp.nationality, pp.birth_date,
+                  pp.sex, pp.passport_number, p.notice_number, p.category, p.employer_id, p.position,
+                  p.valid_from_date, p.valid_to_date, p.status, p.version, p.origin, p.paper_superseded_at,
+                  ).select_from(cast(Table, Permit.__table__).join(cast(Table, PermitPerson.__table__),
+                                                                   p.person_id == pp.id))
+    return {
+        "notice": base.where(p.notice_number == bindparam("notice")).limit(1),
+        "number": base.where(pp.permit_number == bindparam("number"))
+        .order_by(p.issued_at.desc(), p.id.desc()).limit(1),
+    }
+
+
+def permit_row_by_notice(s: Session, notice_number: str) -> Any | None:
+    """The permit with this notice number and its person, as one plain row (None if there is none)."""
+    return s.execute(_lookups()["notice"], {"notice": notice_number}).first()
+
+
+def current_permit_row(s: Session, permit_number: str) -> Any | None:
+    """The person with this lifelong number and their current permit, as one plain row."""
+    return s.execute(_lookups()["number"], {"number": permit_number}).first()
 
 
 def permit_by_notice(s: Session, notice_number: str) -> Permit | None:

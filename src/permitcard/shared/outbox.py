@@ -37,9 +37,12 @@ BatchHandler = Callable[[Session, list[Any]], None]
 _batches: dict[Handler, BatchHandler] = {}
 MAX_ATTEMPTS = 8
 BATCH = 200
-# SQLite has one writer: a batch holds the write lock while it runs (about 15 ms for 100 permit events), so
-# a web request waits at most that long behind the worker.
+# SQLite has one writer: a batch holds the write lock while it runs, and a web request waits behind it. At
+# most SQLITE_BATCH messages; the worker sizes each batch to hold the lock about SQLITE_HOLD seconds
+# (worker.sqlite_batch): 100 permit events take about 15 ms, 100 e-mails about 100 ms.
 SQLITE_BATCH = 100
+SQLITE_HOLD = 0.015
+SQLITE_MIN_BATCH = 5
 
 
 def handles(*event_classes: type[Event], batch: BatchHandler | None = None,

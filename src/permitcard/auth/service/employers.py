@@ -194,12 +194,10 @@ def _own(s: Session, actor: Actor) -> Employer:
 
 def approved_uscc(s: Session, employer_id: int | None) -> str:
     """The code of an approved employer, for filing; else ``EmployerNotApproved`` (403)."""
-    employer = repo.employer_by_id(s, employer_id) if employer_id is not None else None
+    # A plain row, kept for the unit of work: the caller's own look-ups of the employer cost no statement.
+    employer = repo.employer_row(s, employer_id) if employer_id is not None else None
     if employer is None:
         raise Forbidden()
-    # Held for the unit of work, so the caller's own look-up of the employer is answered from the
-    # session's (weak) identity map instead of a second SELECT.
-    s.info.setdefault("auth.employers", []).append(employer)
     if employer.state != EmployerState.APPROVED:
         raise EmployerNotApproved()
     return employer.uscc
@@ -302,11 +300,12 @@ TEAM_ACTIONS = {
 def employer_city(s: Session, *, employer_id: int | None = None, uscc: str | None = None) -> str | None:
     """The city code of an employer known here (by id or by USCC), or None. An employer this unit
     of work already loaded is not read again."""
+    employer: Any
     if employer_id is not None:
-        employer = repo.employer_by_id(s, employer_id)
+        employer = repo.employer_row(s, employer_id)
     elif uscc:
         loaded = (o for o in s.identity_map.values() if isinstance(o, Employer) and o.uscc == uscc)
-        employer = next(loaded, None) or repo.employer_by_uscc(s, uscc)
+        employer = next(loaded, None) or repo.known_employer_row(s, uscc) or repo.employer_by_uscc(s, uscc)
     else:
         employer = None
     return employer.city_code if employer is not None else None

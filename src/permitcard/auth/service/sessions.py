@@ -252,14 +252,20 @@ def confirm_enrolment(db: Database, *, token: str | None, user_id: int, code: st
 
 def session_user(db: Database, token: str | None) -> CurrentUser | None:
     """The user of a live, full session, or None. Idle and absolute timeouts end it."""
+    if not token or len(token) > 200:
+        return None
     with db.uow(write=False, snapshot=False) as s:  # one statement: no transaction needed around it
-        found = _live(s, token)
-        if found is None or found[0].stage != FULL:
-            return None
-        row, user = found
-        current = as_current(user)
-        now = clock.now()
-        stale = now - aware(row.last_seen_at) > timedelta(seconds=60)
+        row = repo.session_row(s, token_hash(token))
+    if row is None or row.stage != FULL or not row.is_active:
+        return None
+    now = clock.now()
+    if now > aware(row.expires_at) or now > aware(row.last_seen_at) + timedelta(
+            minutes=get_settings().session_idle_minutes):
+        return None
+    current = CurrentUser(row.id, row.email, row.display_name, row.role, row.employer_id, row.branch_id,
+                          row.permit_number, studio_id=row.studio_id,
+                          has_second_factor=row.totp_confirmed_at is not None)
+    stale = now - aware(row.last_seen_at) > timedelta(seconds=60)
     if stale and token:
         with db.uow() as s:
             fresh = repo.session_by_hash(s, token_hash(token))
