@@ -505,6 +505,7 @@ def run_database(bench: Bench, db: str, pg: str | None) -> dict[str, Any]:
             argv = [sys.executable, "-m", "permitcard.cli", "serve", "--host", "127.0.0.1", "--port", str(free_port())]
             if workers > 1:
                 argv += ["--workers", str(workers)]
+            argv += os.environ.get("BENCH_SERVE_ARGS", "").split()  # e.g. "--outbox-workers 0", to compare
             return Server(f"permitcard serve ({db}, {workers} workers)", argv, env, int(argv[argv.index("--port") + 1]),
                           tmp / "serve.log")
 

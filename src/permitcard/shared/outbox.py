@@ -41,8 +41,9 @@ BATCH = 200
 # most SQLITE_BATCH messages; the worker sizes each batch to hold the lock about SQLITE_HOLD seconds
 # (worker.sqlite_batch): 100 permit events take about 15 ms, 100 e-mails about 100 ms.
 SQLITE_BATCH = 100
-SQLITE_HOLD = 0.015
+SQLITE_HOLD = 0.005
 SQLITE_MIN_BATCH = 5
+SQLITE_REST = 0.002
 
 
 def handles(*event_classes: type[Event], batch: BatchHandler | None = None,
