@@ -466,15 +466,22 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
     if procs and not any("worker" in c for c in procs):
         out.append("- The outbox is delivered inside the web process, taking the interpreter and SQLite's write "
                    "lock from requests; a `permitcard worker` process of its own removes that.")
-    out.append("- Where the time goes (py-spy on `python -m bench.profile 300`, SQLite, in-process, and on the live "
-               "server): about 10 ms of the server's CPU per registration (it runs at 86–90% of a core at 75–85 /s); "
-               "the use case is most of it, the request stack (FastAPI's middleware chain, dependencies, "
-               "validation, the JSON answer) about a tenth. In the use case the database's own execute and "
-               "commit are about 15%; the rest is SQLAlchemy building, caching and running statements and "
-               "loading and flushing ORM objects, spread over the use case's parts (creating the person with "
-               "the SSN ~24%, the employer and throttle checks ~14%, the state change and its audit rows ~20%, "
-               "the permit look-up by notice ~6%). There is no single hot spot left; the gap to raw SQL is the "
-               "per-statement cost of the ORM.")
+    web = med([c["web_cpu_ms_per_journey"] for c in run.get("cells", []) if c.get("db") == "sqlite"
+               and c.get("journey") == "registration" and c.get("target") == "app" and c.get("clients") == 1
+               and "web_cpu_ms_per_journey" in c])
+    if web:
+        out.append(f"- Where the time goes: the web process spends {web:.1f} ms of CPU per registration (median, "
+                   f"SQLite, 1 client), so one process on one core serves at most about {1000 / web:.0f} a second. "
+                   "py-spy on the live server (`BENCH_PYSPY=<folder> make bench`) puts about 55% of it in the use "
+                   "case and 40% in the request stack (uvicorn, FastAPI's routing, dependencies and validation, "
+                   "the middleware, the "
+                   "JSON answer; routing alone ~5%). In the use case the database's own execute and commit are about "
+                   "a quarter; the rest is SQLAlchemy running statements (built once, but each execution still goes "
+                   "through its cache key, parameter and result layers) and the audit MACs.")
+    else:
+        out.append("- Where the time goes (py-spy on `python -m bench.profile 300`, SQLite, in-process, and on the "
+                   "live server): the use case is most of the server's CPU per registration, SQLAlchemy building, "
+                   "caching and running statements and loading and flushing ORM objects.")
     cpu = [c for c in run.get("cells", []) if c.get("target") == "app"]
     others = med([100 * c.get("other_cpu", 0) / c["wall"] for c in cpu if c.get("wall")]) if cpu else None
     if others and others > 60:
@@ -495,10 +502,22 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
                    "took 122% of the CPU and everything else 73%). No row is shared by every registration (no "
                    "audit head); registrations of one SSN prefix share its sequence row, one UPSERT each, held "
                    "until commit. This target needs more cores than app processes.")
-    out.append("- What it would take: the registration written in SQLAlchemy Core with statements built once "
-               "(one read of the permit, person and employer, INSERT … RETURNING, the audit and outbox rows as "
-               "plain inserts), a lighter request stack, the SSN drawn from a PostgreSQL SEQUENCE instead of a row, "
-               "and for two processes a machine with a core for each.")
+    if web:
+        out.append("- The outbox worker shares SQLite's one writer with the web process. Waiting for it on SQLite's "
+                   "busy handler (sleeps of 1–100 ms) gave 115 registrations/s at 10 clients with p95 377 ms; with "
+                   "the lock file (the kernel wakes the waiter) and a worker that holds the lock about 5 ms per batch "
+                   "and rests as long, 176 /s with p95 68–78 ms; with no worker at all, 175 /s. The web process's "
+                   "own CPU is now the limit.")
+        out.append(f"- What it would take: ≥ 300 /s on one core needs ≤ 3.3 ms of CPU per request, about "
+                   f"{web / 3.3:.1f}× less than now: the hot API endpoints outside FastAPI's per-route dependency "
+                   "machinery (a plain Starlette endpoint), statements executed below SQLAlchemy's per-execution "
+                   "layers (the DBAPI with SQL compiled once), a prebuilt JSON encoder for the answer; the SSN "
+                   "drawn from a PostgreSQL SEQUENCE instead of a row; and for two processes a core for each.")
+    else:
+        out.append("- What it would take: the registration written in SQLAlchemy Core with statements built once "
+                   "(one read of the permit, person and employer, INSERT … RETURNING, the audit and outbox rows as "
+                   "plain inserts), a lighter request stack, the SSN drawn from a PostgreSQL SEQUENCE instead of a "
+                   "row, and for two processes a machine with a core for each.")
     return [*out, ""]
 
 
