@@ -31,7 +31,9 @@ def load(folder: Path, *, quick: bool = False) -> dict[str, dict[str, Any]]:
         if data.get("plan", {}).get("quick") and not quick:
             continue  # smoke runs are not figures
         runs[path.stem] = data
-    ordered = [k for k in ORDER if k in runs] + sorted(k for k in runs if k not in ORDER)
+    # The named labels first, then the others in the order they were measured (the last is the latest).
+    ordered = [k for k in ORDER if k in runs] + sorted((k for k in runs if k not in ORDER),
+                                                       key=lambda k: (str(runs[k].get("started", "")), k))
     return {k: runs[k] for k in ordered}
 
 
@@ -506,8 +508,9 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
         out.append("- The outbox worker shares SQLite's one writer with the web process. Waiting for it on SQLite's "
                    "busy handler (sleeps of 1–100 ms) gave 115 registrations/s at 10 clients with p95 377 ms; with "
                    "the lock file (the kernel wakes the waiter) and a worker that holds the lock about 5 ms per batch "
-                   "and rests as long, 176 /s with p95 68–78 ms; with no worker at all, 175 /s. The web process's "
-                   "own CPU is now the limit.")
+                   "and rests as long, 176 /s with p95 68–78 ms; with no worker at all, 175 /s (registration-only "
+                   "runs of 3 s, each starting on a fresh server). The web process's own CPU is now the limit, and it "
+                   "grows during a run (the label's note).")
         out.append(f"- What it would take: ≥ 300 /s on one core needs ≤ 3.3 ms of CPU per request, about "
                    f"{web / 3.3:.1f}× less than now: the hot API endpoints outside FastAPI's per-route dependency "
                    "machinery (a plain Starlette endpoint), statements executed below SQLAlchemy's per-execution "
