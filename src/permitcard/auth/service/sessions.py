@@ -196,13 +196,15 @@ def _live(s: Session, token: str | None) -> tuple[UserSession, User] | None:
     if found is None:
         return None
     row, user = found
-    now = clock.now()
-    idle_limit = aware(row.last_seen_at) + timedelta(minutes=get_settings().session_idle_minutes)
-    if now > aware(row.expires_at) or now > idle_limit:
-        return None
-    if not user.is_active:
+    if not _in_time(row.last_seen_at, row.expires_at, clock.now()) or not user.is_active:
         return None
     return row, user
+
+
+def _in_time(last_seen_at: datetime, expires_at: datetime, now: datetime) -> bool:
+    """Neither the absolute nor the idle timeout of a session has passed."""
+    idle_limit = aware(last_seen_at) + timedelta(minutes=get_settings().session_idle_minutes)
+    return now <= aware(expires_at) and now <= idle_limit
 
 
 def pending(db: Database, token: str | None) -> tuple[CurrentUser, str] | None:
@@ -259,8 +261,7 @@ def session_user(db: Database, token: str | None) -> CurrentUser | None:
     if row is None or row.stage != FULL or not row.is_active:
         return None
     now = clock.now()
-    if now > aware(row.expires_at) or now > aware(row.last_seen_at) + timedelta(
-            minutes=get_settings().session_idle_minutes):
+    if not _in_time(row.last_seen_at, row.expires_at, now):
         return None
     current = CurrentUser(row.id, row.email, row.display_name, row.role, row.employer_id, row.branch_id,
                           row.permit_number, studio_id=row.studio_id,
