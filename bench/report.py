@@ -164,21 +164,25 @@ def targets(runs: dict[str, dict[str, Any]]) -> list[str]:
         row(f"lowest journey throughput ÷ bare, 10 clients, {DB_TITLES[db]}", f"≥ {TARGET_STEP_RATIO:g}×",
             each(rate_ratio))
 
-    def workers2(label: str, a: Agg, run: dict[str, Any]) -> str:
+    def workers2(label: str, a: Agg, run: dict[str, Any], db: str = "postgresql") -> str:
         parts = []
         for clients in (10, 50):
-            one = med(a.value("postgresql", "registration", "app", clients, "rate"))
-            two = med(a.value("postgresql", "registration", "app", clients, "rate", workers=2))
+            one = med(a.value(db, "registration", "app", clients, "rate"))
+            two = med(a.value(db, "registration", "app", clients, "rate", workers=2))
             if one and two:
                 parts.append(f"{two / one:.2f}× at {clients} clients ({one:,.0f} → {two:,.0f} /s)")
         if not parts:
             return "–"
-        first = med(a.value("postgresql", "registration", "app", 10, "rate", workers=2))
-        base = med(a.value("postgresql", "registration", "app", 10, "rate"))
+        if db != "postgresql":
+            return "; ".join(parts)
+        first = med(a.value(db, "registration", "app", 10, "rate", workers=2))
+        base = med(a.value(db, "registration", "app", 10, "rate"))
         ratio = first / base if first and base else None
         return "; ".join(parts) + f" — {verdict(ratio, TARGET_WORKERS2, higher_is_better=True)}"
 
     row("PostgreSQL registration, 2 app processes ÷ 1", f"≥ {TARGET_WORKERS2:g}×", each(workers2))
+    row("SQLite registration, 2 app processes ÷ 1 (one writer: the lock file)", "–",
+        each(lambda label, a, run: workers2(label, a, run, db="sqlite")))
 
     def statements(label: str, a: Agg, run: dict[str, Any]) -> str:
         parts = [f"{_statements(run, db, 'registration', 'register')} ({DB_TITLES[db]})"
@@ -286,15 +290,17 @@ def sql_detail(run: dict[str, Any]) -> list[str]:
 
 
 def machine_lines(runs: dict[str, dict[str, Any]]) -> list[str]:
-    out = ["| label | when (UTC) | commit | machine | versions | load | load average at start |",
-           "|---|---|---|---|---|---|---|"]
+    out = ["| label | when (UTC) | commit | machine | plain Python: 10⁶ additions (ms; lower is faster) | versions "
+           "| load | load average at start |",
+           "|---|---|---|---|---|---|---|---|"]
     for lb, r in runs.items():
         m, v, p = r.get("machine", {}), r.get("versions", {}), r.get("plan", {})
         load = (f"{p.get('reps')} reps × clients {p.get('clients')} × {p.get('duration_s')} s per cell, "
                 f"{p.get('load_procs')} load process, {p.get('sessions_per_role')} sessions per role")
         ver = ", ".join(f"{k} {val}" for k, val in v.items())
         out.append(f"| {lb} | {r.get('started', '?')} → {r.get('finished', '?')[11:]} | {r.get('git', '')} | "
-                   f"{m.get('cores')} cores {m.get('cpu')}, {m.get('memory_gb')} GB | {ver} | {load} | "
+                   f"{m.get('cores')} cores {m.get('cpu')}, {m.get('memory_gb')} GB | {m.get('python_loop_ms', '–')} | "
+                   f"{ver} | {load} | "
                    f"{m.get('loadavg_at_start', 0):.1f} |")
     return out
 

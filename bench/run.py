@@ -199,6 +199,11 @@ class Server:
     def pids(self) -> list[int]:
         return tree(self.proc.pid) if self.proc else []
 
+    def web_pids(self) -> list[int]:
+        """The processes serving HTTP: uvicorn's (its supervisor and, with --workers N, its N children),
+        not the outbox workers `permitcard serve` starts beside them."""
+        return [p for p in self.pids() if not cmdline(p).startswith("permitcard.cli worker")]
+
     def rss(self) -> list[dict[str, Any]]:
         return [{"pid": p, "cmd": cmdline(p), "rss_mb": round(rss_mb(p), 1)} for p in self.pids()]
 
@@ -303,7 +308,21 @@ def machine() -> dict[str, Any]:
     with contextlib.suppress(OSError), open("/proc/meminfo") as f:
         mem = int(f.readline().split()[1]) / 1024 / 1024
     return {"cores": os.cpu_count(), "cpu": model, "memory_gb": round(mem, 1), "kernel": platform.release(),
-            "loadavg_at_start": os.getloadavg()[0]}
+            "loadavg_at_start": os.getloadavg()[0], "python_loop_ms": python_loop_ms()}
+
+
+def python_loop_ms() -> float:
+    """The machine's speed at plain Python, best of 5: a loop of a million additions. Machines of one
+    kind differ (seen here: 2× between two days' virtual machines), and permitcard's request is mostly
+    interpreter work, so runs of different days compare by this as well as by their bare endpoints."""
+    best = math.inf
+    for _ in range(5):
+        t = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t)
+    return round(best * 1000, 1)
 
 
 # --- cells ----------------------------------------------------------------------------------------
@@ -403,8 +422,8 @@ class Bench:
                           "accounts": {r: [a.as_dict() for a in accs] for r, accs in accounts.items()},
                           "items": items[p::procs], "key_base": self.next_keys(200_000)[0]})
         cpu0 = cpu_seconds(server.pids())
-        web_pid = server.proc.pid if server.proc else 0
-        web0 = cpu_seconds([web_pid])
+        web_pids = server.web_pids()
+        web0 = cpu_seconds(web_pids)
         busy0, loadavg = machine_busy_seconds(), os.getloadavg()[0]
         t = time.perf_counter()
         spy = _py_spy(server, f"{db}-{journey}-{target}-w{workers}-c{clients}-rep{rep}", duration) if record else None
@@ -424,7 +443,7 @@ class Bench:
         if spy is not None:
             spy.wait(timeout=60)
         server_cpu = cpu_seconds(server.pids()) - cpu0
-        web_cpu = cpu_seconds([web_pid]) - web0  # the process serving HTTP (its helpers: the outbox workers)
+        web_cpu = cpu_seconds(web_pids) - web0  # the processes serving HTTP (not the outbox workers)
         busy = machine_busy_seconds() - busy0
         for o in outs:
             pool.items += o["unused"]
@@ -544,7 +563,7 @@ def run_database(bench: Bench, db: str, pg: str | None) -> dict[str, Any]:
                                        pool=pools[(journey, target)], duration=plan.duration)
             extra["rss"]["app"] = app.rss()
             extra["rss"]["bare"] = bare_srv.rss()
-            if db == "postgresql" and plan.workers2 and "registration" in plan.journeys:
+            if plan.workers2 and "registration" in plan.journeys:
                 app.stop()
                 app2 = app_server(2)
                 app2.start()
@@ -613,7 +632,7 @@ def parse(argv: list[str] | None) -> tuple[Plan, argparse.Namespace]:
     ap.add_argument("--reps", type=int, default=0, help="repetitions per cell (default 3)")
     ap.add_argument("--duration", type=float, default=0.0, help="seconds per cell (default 4)")
     ap.add_argument("--load-procs", type=int, default=1, help="load-generator processes per cell")
-    ap.add_argument("--no-workers2", action="store_true", help="skip the two-process PostgreSQL run")
+    ap.add_argument("--no-workers2", action="store_true", help="skip the two-process registration runs")
     ap.add_argument("--no-sqlcount", action="store_true", help="skip counting SQL statements")
     ap.add_argument("--events", type=int, default=-1,
                     help="permit events through the outbox and the cards' handler (default 100,000; 0: skip)")

@@ -37,7 +37,10 @@ def _db():  # type: ignore[no-untyped-def]
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, reload: bool = False,
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          workers: int = typer.Option(1, help="Web processes (uvicorn workers). On SQLite they take turns at its "
+                                               "one writer through <file>.lock, as the outbox workers do."),
+          reload: bool = False,
           outbox_workers: int = typer.Option(1, help="`permitcard worker` processes started beside the web "
                                                      "server and stopped with it (0: run them yourself).")) -> None:
     """Serve the web application with uvicorn (httptools, uvloop), with outbox workers beside it."""
@@ -45,10 +48,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, reload: b
 
     import uvicorn
 
-    settings = get_settings()
-    if settings.is_sqlite and workers > 1:
-        err.print("[yellow]SQLite serves one process; use PostgreSQL (DATABASE_URL) for several workers.[/]")
-        workers = 1
+    get_settings()  # a configuration error stops here, before any process starts
     helpers = [subprocess.Popen([sys.executable, "-m", "permitcard.cli", "worker"])
                for _ in range(max(0, outbox_workers))]
     try:

@@ -1,4 +1,7 @@
-"""Several processes on one PostgreSQL: two web servers and three outbox workers, as deployed.
+"""Several processes on one database: two web servers and three outbox workers, as deployed.
+
+On PostgreSQL the workers claim with FOR UPDATE SKIP LOCKED; on SQLite every writer of every process
+takes the one writer lock (``<file>.lock``) before BEGIN IMMEDIATE.
 
 Registrations arrive over HTTP through both servers at once; three `permitcard worker` processes
 deliver what they publish. No message may be delivered twice or lost, and of two servers acting on
@@ -27,8 +30,6 @@ from permitcard.shared.models import OutboxDelivery, OutboxMessage
 from tests.conftest import PG_URL, fresh_pg_database, seed_default_city
 from tests.factories import PASSWORD
 from tests.permit_factories import application_data, employer_actor, employer_with_user, file_and_approve
-
-pytestmark = pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL: several processes on one database")
 
 PEOPLE = 24
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,9 +87,21 @@ def _signed_in(url: str, email: str) -> httpx.Client:
     return client
 
 
-def test_two_servers_and_three_workers_deliver_every_message_once(tmp_path: Path) -> None:
-    import_models()
+@contextlib.contextmanager
+def _database(kind: str, tmp: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp}/procs.db"
+        return
+    if not PG_URL:
+        pytest.skip("needs PostgreSQL")
     with fresh_pg_database("permitcard_procs") as url:
+        yield url
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
+def test_two_servers_and_three_workers_deliver_every_message_once(tmp_path: Path, kind: str) -> None:
+    import_models()
+    with _database(kind, tmp_path) as url:
         engine = make_engine(url)
         Base.metadata.create_all(engine)
         seed_default_city(engine)
