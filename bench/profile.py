@@ -8,7 +8,8 @@ use case in the thread pool, so sample every thread from outside with py-spy:
     python -m bench.profile --summary /tmp/reg.txt     # own and inclusive share per function
 
 (the preparation is in the samples too: the summary counts only stacks under the registration
-endpoint).
+endpoint). The outbox worker then delivers what the registrations published, timed on its own
+(`--summary /tmp/reg.txt worker.py` for its samples).
 """
 
 from __future__ import annotations
@@ -63,8 +64,16 @@ def main() -> None:
 
     with TestClient(app, base_url="http://127.0.0.1") as client:
         took = asyncio.run(go(InProcessConn(client, [])))
-    db.engine.dispose()
     print(f"{n} registrations in {took:.2f} s ({took / n * 1000:.1f} ms each), load {os.getloadavg()[0]:.1f}")
+    # Then what the outbox worker does with what they published (the marker for --summary: worker.py).
+    from permitcard import worker
+
+    t = time.perf_counter()
+    delivered = worker.run(db, once=True)
+    took = time.perf_counter() - t
+    db.engine.dispose()
+    print(f"worker: {delivered} messages in {took:.2f} s ({took / max(delivered, 1) * 1000:.2f} ms each, "
+          f"{took / n * 1000:.2f} ms per registration)")
 
 
 def summary(path: str, marker: str = "insurance/api.py", top: int = 40) -> None:

@@ -224,14 +224,19 @@ class Server:
                 os.kill(p, signal.SIGTERM)
         self.proc = None
 
-    def quiesce(self, limit: float = 8.0) -> None:
-        """Wait until the server's processes are idle (a worker draining the outbox, a checkpoint)."""
-        end = time.perf_counter() + limit
-        while time.perf_counter() < end:
+    def quiesce(self, limit: float = 180.0) -> None:
+        """Wait until the server's processes are idle: the outbox worker has delivered what the preparation
+        published (thousands of events after a large one; with the 8 s this waited before, a cell could
+        begin while the worker still drained them, and measure the two sharing the CPU), a checkpoint."""
+        start = time.perf_counter()
+        while time.perf_counter() < start + limit:
             a = cpu_seconds(self.pids())
             time.sleep(0.25)
             if cpu_seconds(self.pids()) - a < 0.02:
-                return
+                break
+        waited = time.perf_counter() - start
+        if waited > 2:
+            log(f"  waited {waited:.1f} s for the server to go idle")
 
 
 # --- databases ------------------------------------------------------------------------------------

@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from permitcard.notifications.adapters import mailer
@@ -31,20 +31,29 @@ def render_message(template: str, params: dict[str, Any], locale: str) -> tuple[
     return subject.strip(), body.strip() + "\n"
 
 
+_TABLE = cast(Table, Notification.__table__)
+_FIND = select(_TABLE.c.id, _TABLE.c.sent_at).where(_TABLE.c.dedupe_key == bindparam("key"))
+_INSERT = _TABLE.insert().returning(_TABLE.c.id)
+_SENT = _TABLE.update().where(_TABLE.c.id == bindparam("nid")).values(sent_at=bindparam("at"))
+
+
 def deliver(s: Session, message: NotificationRequested) -> None:
-    """Render and send one message (idempotent: a message already sent is not sent again)."""
+    """Render and send one message (idempotent: a message already sent is not sent again).
+    Statements on the table, built once: the worker runs this while it holds SQLite's one writer."""
     key = message.dedupe_key
-    existing = s.execute(select(Notification).where(Notification.dedupe_key == key)).scalar_one_or_none()
+    existing = s.execute(_FIND, {"key": key}).first()
     if existing is not None and existing.sent_at is not None:
         return  # idempotent: already delivered
     subject, body = render_message(message.template, message.params, message.locale)
     if existing is None:
-        existing = Notification(dedupe_key=key, channel="email", recipient=message.to, locale=message.locale,
-                                template=message.template, subject=subject, body=body, created_at=clock.now())
-        s.add(existing)
-        s.flush()
-    mailer().send(to=message.to, subject=subject, body=body, message_id=f"{existing.id:08d}")
-    existing.sent_at = clock.now()
+        nid = int(s.execute(_INSERT, {
+            "dedupe_key": key, "channel": "email", "recipient": message.to, "locale": message.locale,
+            "template": message.template, "subject": subject, "body": body, "created_at": clock.now(),
+            "sent_at": None}).scalar_one())
+    else:
+        nid = int(existing.id)
+    mailer().send(to=message.to, subject=subject, body=body, message_id=f"{nid:08d}")
+    s.execute(_SENT, {"nid": nid, "at": clock.now()})
 
 
 def was_sent(s: Session, *, dedupe_key: str) -> bool:

@@ -61,6 +61,23 @@ def test_file_mailer_writes_a_readable_message(tmp_path):
     assert mail["Subject"] == "Subject 主题" and "正文" in mail.get_content()
 
 
+def test_a_written_message_reads_back_whole_and_keeps_to_its_headers(tmp_path):
+    """A long bilingual subject comes back as written; a line break typed into a name cannot add a
+    header (Bcc); a body line too long for 8bit is encoded; a line break in an address is refused."""
+    mailer = FileMailer(tmp_path)
+    subject = "您的社会保险登记已完成 Your social insurance registration is complete — SSC-TEST1234 " * 2
+    mailer.send(to="a@example.com", subject=subject, body="尊敬的用户\r\nDear user\n", message_id="00000001")
+    mailer.send(to="a@example.com", subject="For Maria\r\nBcc: spy@example.com", body="x" * 2000,
+                message_id="00000002")
+    first, second = _messages(tmp_path)
+    assert first["Subject"] == subject.strip() and first.get_content() == "尊敬的用户\nDear user\n"
+    assert first["Message-ID"] == "<00000001@localhost>" and first["Date"] is not None
+    assert second["Bcc"] is None and second["Subject"] == "For Maria Bcc: spy@example.com"
+    assert second.get_content().strip() == "x" * 2000
+    with pytest.raises(ValueError):
+        mailer.send(to="a@example.com\nBcc: spy@example.com", subject="s", body="b", message_id="00000003")
+
+
 def test_smtp_mailer_delivers_to_a_local_smtp_server(tmp_path):
     """A real SMTP conversation with a tiny local server (aiosmtpd-free: smtpd-like socket loop)."""
     import socket
