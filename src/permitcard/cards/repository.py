@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, or_, select
+from sqlalchemy import Table, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from permitcard.cards.domain import (
@@ -42,11 +42,15 @@ def has_open_application(s: Session, permit_number: str) -> bool:
     return bool(s.execute(q).scalar_one())
 
 
+_APPROVED_WAITING = select(CardApplication).where(
+    CardApplication.permit_number == bindparam("number"), CardApplication.state == AppState.APPROVED.value,
+).order_by(CardApplication.id)
+
+
 def approved_waiting(s: Session, permit_number: str) -> list[CardApplication]:
-    """Approved applications whose production has not started (waiting for the SSN or the permit)."""
-    return list(s.execute(select(CardApplication).where(
-        CardApplication.permit_number == permit_number, CardApplication.state == AppState.APPROVED.value,
-    ).order_by(CardApplication.id)).scalars())
+    """Approved applications whose production has not started (waiting for the SSN or the permit).
+    (Asked by the outbox worker at every assigned SSN: the statement is built once.)"""
+    return list(s.execute(_APPROVED_WAITING, {"number": permit_number}).scalars())
 
 
 def approved_waiting_many(s: Session, permit_numbers: list[str]) -> list[CardApplication]:

@@ -132,18 +132,22 @@ def current_permit_by_number(s: Session, permit_number: str) -> tuple[Permit, Pe
     return None if row is None else (row[0], row[1])
 
 
+_CURRENT_BY_NUMBERS = (
+    select(PermitPerson.permit_number, PermitPerson.family_name, PermitPerson.given_names, PermitPerson.chinese_name,
+           PermitPerson.nationality, PermitPerson.birth_date, PermitPerson.sex, PermitPerson.passport_number,
+           Permit.notice_number, Permit.category, Permit.employer_id, Permit.position, Permit.valid_from_date,
+           Permit.valid_to_date, Permit.status, Permit.version, Permit.origin, Permit.paper_superseded_at)
+    .join(PermitPerson, Permit.person_id == PermitPerson.id)
+    .where(PermitPerson.permit_number.in_(bindparam("numbers", expanding=True)))
+    .order_by(PermitPerson.permit_number, Permit.issued_at.desc(), Permit.id.desc()))
+
+
 def current_permits_by_numbers(s: Session, numbers: list[str]) -> dict[str, Any]:
     """Each person's current permit (the most recently issued), for several lifelong numbers in one query:
-    number -> a row with the person's and the permit's columns (no ORM objects: batches read thousands)."""
+    number -> a row with the person's and the permit's columns (no ORM objects: batches read thousands;
+    the statement is built once)."""
     found: dict[str, Any] = {}
-    p, pp = Permit, PermitPerson
-    rows = s.execute(select(
-        pp.permit_number, pp.family_name, pp.given_names, pp.chinese_name, pp.nationality, pp.birth_date, pp.sex,
-        pp.passport_number, p.notice_number, p.category, p.employer_id, p.position, p.valid_from_date,
-        p.valid_to_date, p.status, p.version, p.origin, p.paper_superseded_at)
-        .join(pp, p.person_id == pp.id).where(pp.permit_number.in_(bindparam("numbers", expanding=True)))
-        .order_by(pp.permit_number, p.issued_at.desc(), p.id.desc()), {"numbers": numbers})
-    for row in rows:
+    for row in s.execute(_CURRENT_BY_NUMBERS, {"numbers": numbers}):
         found.setdefault(row.permit_number, row)
     return found
 
