@@ -510,6 +510,20 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
                    "took 122% of the CPU and everything else 73%). No row is shared by every registration (no "
                    "audit head); registrations of one SSN prefix share its sequence row, one UPSERT each, held "
                    "until commit. This target needs more cores than app processes.")
+    one_s = med(a.value("sqlite", "registration", "app", 10, "rate"))
+    two_s = med(a.value("sqlite", "registration", "app", 10, "rate", workers=2))
+    if one_s and two_s:
+        busy = [100 * c["server_cpu"] / c["wall"] for c in a.cells("sqlite", "registration", "app", 10, workers=2)
+                if c.get("wall")]
+        out.append(f"- Two web processes on SQLite gave {two_s / one_s:.2f}× one at 10 clients ({one_s:,.0f} → "
+                   f"{two_s:,.0f} /s), the server using a median {fmt(med(busy), '%', 0)} of the 200% CPU: the "
+                   "rest of the time both waited for the one writer. A registration takes it before its first read "
+                   "(BEGIN IMMEDIATE: a deferred read would fail at its first write whenever another process had "
+                   "committed since) and keeps it to its commit, so the writes of the processes, and most of their "
+                   "work, run one after the other. What would let them overlap: the reads and checks before the "
+                   "writer is taken, and under it only the writes, with the rows the decision rests on (the permit's "
+                   "version, the person's absence) checked again in the same statements; or PostgreSQL, whose "
+                   "writers of different rows do not wait for each other.")
     if web:
         out.append("- The outbox worker shares SQLite's one writer with the web process. Waiting for it on SQLite's "
                    "busy handler (sleeps of 1–100 ms) gave 115 registrations/s at 10 clients with p95 377 ms; with "

@@ -518,7 +518,9 @@ def run_database(bench: Bench, db: str, pg: str | None) -> dict[str, Any]:
     with databases(db, tmp, pg) as (app_url, bare_url):
         env = {k: v for k, v in os.environ.items() if not k.startswith("PERMITCARD_") and k != "DATABASE_URL"}
         env.update(DATABASE_URL=app_url, PERMITCARD_VAR_DIR=str(tmp), PERMITCARD_DATA_KEY=DATA_KEY,
-                   PERMITCARD_ENVIRONMENT="development", BARE_DATABASE_URL=bare_url, PYTHONPATH=str(ROOT),
+                   PERMITCARD_ENVIRONMENT="development", BARE_DATABASE_URL=bare_url,
+                   # This checkout's code (a worktree of an earlier commit, measured with today's harness).
+                   PYTHONPATH=f"{ROOT / 'src'}{os.pathsep}{ROOT}",
                    # Each role's one account stands for many people, one session each (the cap is 10).
                    PERMITCARD_SESSION_MAX_PER_USER="100000")
         log(f"{db}: migrating and seeding a fresh database")
