@@ -529,8 +529,12 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
                    "busy handler (sleeps of 1–100 ms) gave 115 registrations/s at 10 clients with p95 377 ms; with "
                    "the lock file (the kernel wakes the waiter) and a worker that holds the lock about 5 ms per batch "
                    "and rests as long, 176 /s with p95 68–78 ms; with no worker at all, 175 /s (registration-only "
-                   "runs of 3 s, each starting on a fresh server). The web process's own CPU is now the limit, and it "
-                   "grows during a run (the label's note).")
+                   "runs of 3 s, each starting on a fresh server). The web process's own CPU is now the limit (it rose "
+                   "during the `core` run; not seen again in day2-base and day2). The worker itself got lighter "
+                   "in day2 (e-mails built as bytes, statements built once: 12.6 → 5.3 s for the 1,509 messages of "
+                   "300 registrations and their preparation, in-process); that shows on PostgreSQL, where it had "
+                   "taken about 45% of a core beside one client's registrations, more than on SQLite, where "
+                   "the one writer is the limit.")
         out.append(f"- What it would take: ≥ 300 /s on one core needs ≤ 3.3 ms of CPU per request, about "
                    f"{web / 3.3:.1f}× less than now: the hot API endpoints outside FastAPI's per-route dependency "
                    "machinery (a plain Starlette endpoint), statements executed below SQLAlchemy's per-execution "
