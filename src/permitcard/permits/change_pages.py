@@ -229,5 +229,10 @@ def history(permit_number: str, request: Request, db: Database = Depends(get_db)
                     for c in v.changes],
         "filed_by": who.get(v.filed_by, v.filed_by), "decided_by": who.get(v.decided_by, v.decided_by),
     } for v in h.versions]
-    return render(request, "permits/history.html", {"history": h, "versions": versions,
+    back = _HISTORY_BACK.get(actor.role, "/")
+    return render(request, "permits/history.html", {"history": h, "versions": versions, "back": back,
                                                     "format_date": i18n.format_date})
+
+
+# Where the history page's Back link leads: the list the reader came from (others: their start page).
+_HISTORY_BACK = {"employer": "/employer/permits", "permit_officer": "/officer/permits", "applicant": "/my"}

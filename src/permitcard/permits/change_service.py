@@ -144,7 +144,7 @@ def _check_modification(current: dict[str, Any], data: Mapping[str, Any], employ
     for name_field in ("given_names", "family_name"):  # passport letters, as in a new application
         latin = names.passport_name(wanted[name_field])
         if latin is None:
-            errors.append(FieldError(name_field, domain.LATIN_ONLY))
+            errors.append(FieldError(name_field, domain.LATIN_ONLY_CHANGE))
         else:
             wanted[name_field] = latin
     if len(wanted["family_name"]) > domain.NAME_MAX or len(wanted.get("given_names", "")) > domain.NAME_MAX:

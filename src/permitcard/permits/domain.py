@@ -210,6 +210,9 @@ def age_on(birth: date, day: date) -> int:
 
 LATIN_ONLY = N_("Enter the name in Latin letters as in the passport's machine-readable zone: A to Z, spaces, "
                 "hyphens and apostrophes. A name in Chinese characters goes in the Chinese name field.")
+# A change of the permit has no Chinese name field: the same rule without the pointer to it.
+LATIN_ONLY_CHANGE = N_("Enter the name in Latin letters as in the passport's machine-readable zone: A to Z, "
+                       "spaces, hyphens and apostrophes.")
 
 
 def _check_person(d: ApplicationInput, today: date, errors: list[FieldError]) -> None:

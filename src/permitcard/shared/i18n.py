@@ -217,8 +217,14 @@ def html_lang(locale: str | None = None) -> str:
     return HTML_LANG[locale or get_locale()]
 
 
+def colon() -> str:
+    """What follows a label before its value: a full-width colon in Chinese (社会保障号码：…), ": " in English."""
+    return "：" if get_locale().startswith("zh") else ": "
+
+
 def jinja_globals() -> dict[str, Any]:
     return {
+        "colon": colon,
         "format_date": format_date,
         "format_datetime": format_datetime,
         "rfc3339": rfc3339,

@@ -41,6 +41,11 @@ def test_employer_journey(db: Database, client: TestClient) -> None:
     result = client.get(sent.headers["location"])
     assert result.status_code == 200 and "Registered for social insurance" in result.text
     assert 'class="panel"' in result.text
+    later = sent.headers["location"].split("?")[0]  # the record seen again later: the number after a label
+    assert "Social security number: <strong>" in client.get(later).text
+    client.cookies.set("lang", "zh_Hans")  # a Chinese label ends in a full-width colon, with no space
+    assert "社会保障号码：<strong>" in client.get(later).text
+    client.cookies.set("lang", "en")
     queue = client.get("/employer/insurance?q=" + info.family_name[:4])
     assert "1 registration" in queue.text
     export = client.get("/employer/insurance.csv")

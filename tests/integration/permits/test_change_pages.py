@@ -62,7 +62,16 @@ def test_extension_pages_officer_queue_and_history(db: Database, client: TestCli
         history = client.get(f"/permits/{info.permit_number}/history")
         assert history.status_code == 200 and "Version 2: Extension" in history.text
         assert "1 September 2027" in history.text and "hr-pg@example.com" in history.text
+        assert '<a class="back-link" href="/officer/permits">' in history.text  # back to the officer's queue
         page_login(client, "hr-pg@example.com")
+        assert '<a class="back-link" href="/employer/permits">' in client.get(
+            f"/permits/{info.permit_number}/history").text
+        r = client.post("/employer/permit-changes/modification", data={
+            **form_of({"permit_number": info.permit_number, "change_date": clock.today() - timedelta(days=40)}),
+            "family_name": "王", "csrf_token": csrf(client)})
+        # The modification form has no Chinese name field: its error does not send the reader to one.
+        assert r.status_code == 422 and 'id="family_name-error"' in r.text
+        assert "Latin letters" in r.text and "Chinese name field" not in r.text
         r = client.post("/employer/permit-changes/modification", data={
             **form_of({"permit_number": info.permit_number, "change_date": clock.today() - timedelta(days=40)}),
             "employer_uscc": "91441900MA4W00000X", "csrf_token": csrf(client)})
