@@ -487,13 +487,15 @@ class Bench:
 
 def _py_spy(server: Server, name: str, duration: float) -> subprocess.Popen[bytes] | None:
     """With BENCH_PYSPY=<folder>, sample the web process during a cell (py-spy raw stacks, for
-    `python -m bench.profile --summary <file> --all`); the samples are not part of the figures."""
+    `python -m bench.profile --summary <file> --all`); the samples are not part of the figures.
+    BENCH_PYSPY_IDLE=1 keeps the waiting threads too (where requests wait: the writer lock, the pool)."""
     folder = os.environ.get("BENCH_PYSPY")
     if not folder or server.proc is None:
         return None
     Path(folder).mkdir(parents=True, exist_ok=True)
     spy = Path(sys.executable).with_name("py-spy")
-    return subprocess.Popen([str(spy), "record", "--pid", str(server.proc.pid), "--nonblocking",
+    idle = ["--idle"] if os.environ.get("BENCH_PYSPY_IDLE") else []
+    return subprocess.Popen([str(spy), "record", "--pid", str(server.proc.pid), "--nonblocking", *idle,
                              "-r", "500", "-f", "raw", "-d", str(max(1, int(duration))),
                              "-o", str(Path(folder) / f"{name}.txt")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
