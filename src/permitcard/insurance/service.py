@@ -145,11 +145,6 @@ def register(
     """Register a person for social insurance; assign their SSN if the registry confirms the permit.
 
     A refusal is saved (state ``refused``, with the registry's reason) and returned, not raised.
-
-    The registry is asked first, before the unit of work that writes (``_ask_registry``): it is an
-    adapter to the Work-in-China registry, whose answer is never part of our transaction, and on SQLite
-    the writer lock is then held only for the writes and the reads they rest on (the person and their
-    earlier registrations, the SSN sequence), not for the look-ups.
     """
     channel = domain.channel_for_role(actor.role)
     if channel is None or (channel == "employer" and actor.employer_id is None):
@@ -157,41 +152,13 @@ def register(
     if channel == "individual" and not actor.permit_number:
         raise NoLinkedPermit()
     data = _clean(notice_number, permit_number, family_name, given_names, passport_number, permanent_residence_id)
-    answer = _ask_registry(db, actor=actor, channel=channel, data=data)
     with db.uow() as s:
-        if not answer.own:
-            _refuse_lookup(s, actor)
-        reg = _new_registration(s, actor=actor, channel=channel, data=data, permit_number=answer.number)
-        if answer.info is None:
-            result = _refuse(s, reg, actor=actor, reason=answer.refusal)
-        else:
-            result = _assign(s, reg, actor=actor, info=answer.info, data=data, province=answer.province)
-        s.commit()
-        return result
-
-
-@dataclass(frozen=True)
-class _Answer:
-    """What the registry said of the permit entered: its number, and its details or why not."""
-
-    own: bool  # an employer's own employee (always true for the other channels)
-    number: str = ""
-    info: PermitInfo | None = None
-    refusal: str = "unknown"
-    province: str = ""  # the SSN's province code: the rule of the permit employer's city
-
-
-def _ask_registry(db: Database, *, actor: Actor, channel: str, data: _Input) -> _Answer:
-    """The look-ups, read before the writing unit of work: the employer's approval and throttle, the
-    permit by notice or number and its check against the name and passport entered."""
-    with db.uow(write=False, snapshot=False) as s:
         if channel == "employer":
             auth_service.approved_uscc(s, actor.employer_id)
-            throttle.check(s, _lookup_keys(actor))
         registry = registry_for(s)
-        if channel == "employer" and not _own_employee(s, actor, data, registry):
-            return _Answer(own=False)
         number = data.permit_number
+        if channel == "employer":
+            _must_be_own_employee(s, actor, data, registry)
         if data.notice_number:
             found = registry.by_notice(data.notice_number)
             if found is not None and number and found.permit_number != number:
@@ -202,15 +169,21 @@ def _ask_registry(db: Database, *, actor: Actor, channel: str, data: _Input) -> 
             if number and number != actor.permit_number:
                 raise NotYourPermit()
             number = actor.permit_number or ""
-        if not number:  # found by neither: name what was entered (the notice number)
-            return _Answer(own=True, refusal="unknown_notice" if data.notice_number else "unknown")
+        reg = _new_registration(s, actor=actor, channel=channel, data=data, permit_number=number)
         try:
+            if not number:  # found by neither: name what was entered (the notice number)
+                reason = "unknown_notice" if data.notice_number else "unknown"
+                raise RegistryRefusal(REFUSAL_MESSAGES[reason], reason=reason)
             info = registry.verify(permit_number=number, family_name=data.family_name,
                                    given_names=data.given_names, passport_number=data.passport_number,
                                    require_valid=True)
         except RegistryRefusal as refusal:
-            return _Answer(own=True, number=number, refusal=refusal.reason)
-        return _Answer(own=True, number=number, info=info, province=_province(s, info))
+            result = _refuse(s, reg, actor=actor, reason=refusal.reason)
+            s.commit()
+            return result
+        result = _assign(s, reg, actor=actor, info=info, data=data)
+        s.commit()
+        return result
 
 
 def _lookup_keys(actor: Actor) -> list[str]:
@@ -218,19 +191,18 @@ def _lookup_keys(actor: Actor) -> list[str]:
                          account_free=throttle.FREE_FAILURES_PER_ADDRESS)
 
 
-def _own_employee(s: Session, actor: Actor, data: _Input, registry: PermitRegistry) -> bool:
-    """An employer hears about its own employees' permits only: is every permit named one of theirs?"""
+def _must_be_own_employee(s: Session, actor: Actor, data: _Input, registry: PermitRegistry) -> None:
+    """An employer hears about its own employees' permits only. Any other number or notice (unknown,
+    another company's, whatever name and passport typed) gets one answer, counted by the throttle per
+    employer and per address, and recorded as a security event."""
+    names = _lookup_keys(actor)
+    throttle.check(s, names)
     employer = accounts.employer(s, actor.employer_id or 0)
     permits = ([registry.by_notice(data.notice_number)] if data.notice_number else []) + (
         [registry.get(data.permit_number)] if data.permit_number else [])
-    return bool(employer is not None and permits
-                and all(p is not None and p.employer_uscc == employer.uscc for p in permits))
-
-
-def _refuse_lookup(s: Session, actor: Actor) -> None:
-    """Any other number or notice (unknown, another company's, whatever name and passport typed) gets
-    one answer, counted by the throttle per employer and per address, and recorded as a security event."""
-    throttle.failed(s, _lookup_keys(actor))
+    if employer is not None and permits and all(p is not None and p.employer_uscc == employer.uscc for p in permits):
+        return
+    throttle.failed(s, names)
     audit.record(s, actor=actor, action="security.permit_lookup_refused", target_type="employer",
                  target_id=actor.employer_id or "", note="not a permit of this employer's employees")
     s.commit()
@@ -270,7 +242,7 @@ def _refuse(s: Session, reg: InsuranceRegistration, *, actor: Actor, reason: str
 
 
 def _assign(s: Session, reg: InsuranceRegistration, *, actor: Actor, info: PermitInfo,
-            data: _Input, province: str) -> RegistrationResult:
+            data: _Input) -> RegistrationResult:
     person = repo.person_key(s, info.permit_number)
     if person is not None:
         earlier = repo.registered_for(s, person_id=person.id, channel=reg.channel, employer_id=reg.employer_id,
@@ -278,7 +250,7 @@ def _assign(s: Session, reg: InsuranceRegistration, *, actor: Actor, info: Permi
         if earlier is not None:  # the same registration again: nothing changes
             return _result(earlier, ssn=person.ssn, already=True)
     person_id, ssn = (person.id, person.ssn) if person is not None else _create_person(
-        s, actor=actor, info=info, pr_id=data.permanent_residence_id, province=province)
+        s, actor=actor, info=info, pr_id=data.permanent_residence_id)
     reg.permit_number = info.permit_number
     state.change(s, reg, machine=domain.REGISTRATION, action="register", seen=reg.version,
                  actor=_agency_actor(actor), values={"person_id": person_id, "decided_at": clock.now()},
@@ -289,8 +261,7 @@ def _assign(s: Session, reg: InsuranceRegistration, *, actor: Actor, info: Permi
     return _result(reg, ssn=ssn)
 
 
-def _create_person(s: Session, *, actor: Actor, info: PermitInfo, pr_id: str,
-                   province: str) -> tuple[int, str]:
+def _create_person(s: Session, *, actor: Actor, info: PermitInfo, pr_id: str) -> tuple[int, str]:
     """The person's SSN, assigned now (or their kept permanent residence ID): (person id, SSN)."""
     if pr_id:
         problem = domain.permanent_residence_id_problem(pr_id, nationality=info.nationality,
@@ -302,7 +273,7 @@ def _create_person(s: Session, *, actor: Actor, info: PermitInfo, pr_id: str,
                 "This permanent residence ID is already the social security number of someone else"))
     source = "permanent_residence_id" if pr_id else "assigned"
     for _ in range(20):
-        ssn = pr_id or _allocate(s, info, province)
+        ssn = pr_id or _allocate(s, info)
         person_id = repo.insert_person(s, {
             "ssn": ssn, "ssn_hash": blind_index(ssn), "permit_number": info.permit_number,
             "family_name": info.family_name, "given_names": info.given_names, "nationality": info.nationality,
@@ -326,14 +297,11 @@ def _create_person(s: Session, *, actor: Actor, info: PermitInfo, pr_id: str,
     return person_id, ssn
 
 
-def _province(s: Session, info: PermitInfo) -> str:
-    """The SSN's province code: the rule of the permit employer's city (unknown here: the default city)."""
+def _allocate(s: Session, info: PermitInfo) -> str:
+    """The next SSN of this person's prefix and parity (the sequence row stays locked until commit).
+    The province code is the rule of the permit employer's city (unknown here: the default city)."""
     city = auth_service.employer_city(s, uscc=info.employer_uscc)
-    return policy.policy_for(s, city=city, on=clock.today()).ssn_province_code
-
-
-def _allocate(s: Session, info: PermitInfo, province: str) -> str:
-    """The next SSN of this person's prefix and parity (the sequence row stays locked until commit)."""
+    province = policy.policy_for(s, city=city, on=clock.today()).ssn_province_code
     prefix = domain.ssn_prefix(province_code=province, nationality=info.nationality, birth_date=info.birth_date)
     seq = repo.take_sequence(s, prefix, odd=domain.sequence_parity(info.sex) == 1)
     if seq > domain.MAX_SEQUENCE:

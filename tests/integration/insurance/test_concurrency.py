@@ -29,7 +29,7 @@ def test_two_first_allocations_racing_get_different_numbers(committed_db: Databa
         try:
             with db.uow() as s:
                 barrier.wait()
-                results.append(service._allocate(s, _info(n), service._province(s, _info(n))))
+                results.append(service._allocate(s, _info(n)))
                 time.sleep(0.3)  # hold the lock while the other one tries
                 s.commit()
         except BaseException as exc:  # reported below
