@@ -520,10 +520,13 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
                    "rest of the time both waited for the one writer. A registration takes it before its first read "
                    "(BEGIN IMMEDIATE: a deferred read would fail at its first write whenever another process had "
                    "committed since) and keeps it to its commit, so the writes of the processes, and most of their "
-                   "work, run one after the other. What would let them overlap: the reads and checks before the "
-                   "writer is taken, and under it only the writes, with the rows the decision rests on (the permit's "
-                   "version, the person's absence) checked again in the same statements; or PostgreSQL, whose "
-                   "writers of different rows do not wait for each other.")
+                   "work, run one after the other. Asking the registry before taking the writer (its look-ups are "
+                   "21% of the use case) was tried on day2's machine and gave nothing measurable (reverted, ee22b42): "
+                   "py-spy with the waiting threads (BENCH_PYSPY_IDLE=1) shows nine of ten requests waiting for the "
+                   "writer while one runs, and under it the writes, the commit with its appended rows and the "
+                   "unlock remain, while the threads outside it compete with the holder for the interpreter. What "
+                   "would: far less Python under the writer (the writes as a few prebuilt statements on the DBAPI "
+                   "connection), or PostgreSQL, whose writers of different rows do not wait for each other.")
     if web:
         out.append("- The outbox worker shares SQLite's one writer with the web process. Waiting for it on SQLite's "
                    "busy handler (sleeps of 1–100 ms) gave 115 registrations/s at 10 clients with p95 377 ms; with "
