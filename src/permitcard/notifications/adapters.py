@@ -77,9 +77,9 @@ def message_bytes(sender: str, to: str, subject: str, body: str, *, message_id: 
     if not text.endswith("\n"):
         text += "\n"
     data = text.encode()
-    if any(len(line) > _MAX_LINE for line in data.split(b"\n")):
-        return bytes(_message(sender, to, " ".join(subject.split()), body))
     one_line = " ".join(subject.split())  # a line break in a subject would start a header of its own
+    if any(len(line) > _MAX_LINE for line in data.split(b"\n")):
+        return bytes(_message(sender, to, one_line, body))
     head = [f"From: {sender}", f"To: {to}",
             "Subject: " + Header(one_line, None if one_line.isascii() else "utf-8").encode(),
             f"Date: {formatdate(usegmt=True)}"]
