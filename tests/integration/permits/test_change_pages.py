@@ -32,6 +32,7 @@ def test_extension_pages_officer_queue_and_history(db: Database, client: TestCli
         token = csrf(client)
         r = client.post("/employer/permit-changes/extension", data={**body, "csrf_token": token})
         assert r.status_code == 422 and 'id="permit_number-error"' in r.text
+        assert r.text.split("</title>")[0].count("Error:") == 1  # the title says it once
         assert "30 June 2026" in r.text and "29 August 2026" in r.text
         assert 'value="2027"' in r.text  # nothing typed is lost
     with clock.frozen(info.valid_to - timedelta(days=60)):

@@ -53,6 +53,7 @@ def test_errors_keep_what_was_typed(client: TestClient, db: Database) -> None:
     assert r.status_code == 422  # type: ignore[attr-defined]
     text = r.text  # type: ignore[attr-defined]
     assert "<title>Error:" in text and "There is a problem" in text
+    assert text.split("</title>")[0].count("Error:") == 1  # the title says it once
     assert 'href="#effective_from"' in text and "The date must be today" in text and 'value="25.00"' in text
     r = _post(client, key="fee_replacement", value="twenty", effective_from="2026-04-01")
     assert r.status_code == 422 and 'href="#value"' in r.text  # type: ignore[attr-defined]
