@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from permitcard.prebuilt import Prebuilt
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -34,8 +36,8 @@ class Base(DeclarativeBase):
 
 
 @functools.cache
-def _inserting(table: Table) -> Any:
-    return insert(table)
+def _inserting(table: Table) -> Prebuilt:
+    return Prebuilt(insert(table))
 
 
 class AppSession(Session):
@@ -56,13 +58,12 @@ class AppSession(Session):
         if not self._appended:
             return
         pending, self._appended = self._appended, {}
-        connection = self.connection()
         for table, rows in pending.items():
             by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row in rows:  # one statement per shape of row (an explicit id is rare: a test's)
                 by_keys.setdefault(tuple(row), []).append(row)
             for group in by_keys.values():
-                connection.execute(_inserting(table), group)
+                _inserting(table).run_many(self, group)
 
     def flush(self, objects: Any = None) -> None:
         if objects is None:  # a whole flush (a targeted one, of a new object, leaves them for the batch)
@@ -100,7 +101,7 @@ def append(session: Session, table: Table, row: dict[str, Any]) -> None:
     if isinstance(session, AppSession):
         session.append(table, row)
     else:
-        session.execute(_inserting(table), [row])
+        _inserting(table).run_many(session, [row])
 
 
 @event.listens_for(AppSession, "before_commit")

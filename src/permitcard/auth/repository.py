@@ -9,6 +9,7 @@ from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from permitcard.auth.models import Employer, Invitation, PasswordReset, RecoveryCode, User, UserSession
+from permitcard.prebuilt import Prebuilt
 
 
 def user_by_email(s: Session, email: str) -> User | None:
@@ -35,21 +36,21 @@ def _session_row() -> Any:
     """A session and the columns of its account that a signed-in request uses, built once, on the tables
     (no ORM objects, no decryption of the account's secrets on every request)."""
     us, u = cast(Table, UserSession.__table__), cast(Table, User.__table__)
-    return (select(us.c.stage, us.c.last_seen_at, us.c.expires_at, u.c.id, u.c.email, u.c.display_name, u.c.role,
-                   u.c.employer_id, u.c.branch_id, u.c.permit_number, u.c.studio_id, u.c.is_active,
-                   u.c.totp_confirmed_at)
-            .select_from(us.join(u, u.c.id == us.c.user_id)).where(us.c.token_hash == bindparam("token_hash")))
+    return Prebuilt(select(us.c.stage, us.c.last_seen_at, us.c.expires_at, u.c.id, u.c.email, u.c.display_name,
+                           u.c.role, u.c.employer_id, u.c.branch_id, u.c.permit_number, u.c.studio_id,
+                           u.c.is_active, u.c.totp_confirmed_at)
+                    .select_from(us.join(u, u.c.id == us.c.user_id)).where(us.c.token_hash == bindparam("token_hash")))
 
 
 def session_row(s: Session, token_hash: str) -> Any | None:
     """One plain row: the session's stage and times and its account's identity, or None."""
-    return s.execute(_session_row(), {"token_hash": token_hash}).first()
+    return _session_row().run(s, {"token_hash": token_hash}).first()
 
 
 @functools.cache
 def _employer_row() -> Any:
     e = cast(Table, Employer.__table__).c
-    return select(e.id, e.uscc, e.name_en, e.name_zh, e.state, e.city_code).where(e.id == bindparam("id"))
+    return Prebuilt(select(e.id, e.uscc, e.name_en, e.name_zh, e.state, e.city_code).where(e.id == bindparam("id")))
 
 
 def employer_row(s: Session, employer_id: int) -> Any | None:
@@ -57,7 +58,7 @@ def employer_row(s: Session, employer_id: int) -> Any | None:
     and registration paths ask for it several times; they never change it)."""
     known: dict[int, Any] = s.info.setdefault("auth.employer_rows", {})
     if employer_id not in known:
-        known[employer_id] = s.execute(_employer_row(), {"id": employer_id}).first()
+        known[employer_id] = _employer_row().run(s, {"id": employer_id}).first()
     return known[employer_id]
 
 

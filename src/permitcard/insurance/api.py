@@ -12,7 +12,7 @@ from permitcard.insurance import service, views
 from permitcard.insurance.errors import RegistrationRefused
 from permitcard.insurance.schemas import RegistrationIn, RegistrationList, RegistrationOut
 from permitcard.shared.audit import Actor
-from permitcard.shared.openapi import AFTER_DOC, BEFORE_DOC, PageMeta, errors
+from permitcard.shared.openapi import AFTER_DOC, BEFORE_DOC, PageMeta, answer, errors
 
 router = APIRouter(prefix="/api/v1", tags=["insurance"])
 
@@ -30,8 +30,8 @@ def _out(v: views.RegistrationView, *, already: bool = False) -> RegistrationOut
 
 @router.post("/insurance-registrations", response_model=RegistrationOut, status_code=201,
              responses=errors(401, 403, 422))
-def register(body: RegistrationIn, response: Response, db: Database = Depends(get_db),
-             actor: Actor = Depends(acting_any(*_REGISTER))) -> RegistrationOut:
+def register(body: RegistrationIn, db: Database = Depends(get_db),
+             actor: Actor = Depends(acting_any(*_REGISTER))) -> Response:
     """Register a foreign national for social insurance (employer: own employees; applicant: themself;
     agency clerk: anyone). The permit is verified with the registry; if eligible an SSN is assigned at
     once. A refused registration is saved and answered with 422, `code` `registration_refused` and the
@@ -40,9 +40,8 @@ def register(body: RegistrationIn, response: Response, db: Database = Depends(ge
     if result.state == "refused":
         raise RegistrationRefused(result.refusal_message or "", reason=result.refusal_reason or "unknown",
                                   reference=result.reference, registration_id=result.id)
-    if result.already_registered:
-        response.status_code = 200
-    return _out(views.view_of_result(result, actor), already=result.already_registered)
+    return answer(_out(views.view_of_result(result, actor), already=result.already_registered),
+                  status_code=200 if result.already_registered else 201)
 
 
 @router.get("/insurance-registrations", response_model=RegistrationList, responses=errors(401, 403, 422))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from permitcard.insurance.domain import STATES
 from permitcard.insurance.models import InsurancePerson, InsuranceRegistration, InsuranceSsnSequence
+from permitcard.prebuilt import Prebuilt
 from permitcard.shared import search
 from permitcard.shared.crypto import blind_index
 from permitcard.shared.pagination import Order, Slice, capped_count, keyset_slice
@@ -47,7 +48,7 @@ def person_by_permit(s: Session, permit_number: str, *, lock: bool = False) -> I
 
 def person_key(s: Session, permit_number: str) -> Any | None:
     """The insured person with this permit number as a plain row (``id``, ``ssn``), or None."""
-    return s.execute(_statements(s.get_bind().dialect.name)["person_key"], {"number": permit_number}).first()
+    return _statements(s.get_bind().dialect.name)["person_key"].run(s, {"number": permit_number}).first()
 
 
 def person_by_ssn(s: Session, ssn: str) -> InsurancePerson | None:
@@ -94,28 +95,28 @@ def latest_for_permit(s: Session, permit_number: str) -> list[InsuranceRegistrat
 def insert_person(s: Session, values: dict[str, Any]) -> int | None:
     """Insert an insured person in one statement; None if the permit or the SSN is someone's already
     (``ON CONFLICT DO NOTHING``: no savepoint, and the transaction goes on either way)."""
-    found = s.execute(_statements(s.get_bind().dialect.name)["person"], values).scalar_one_or_none()
+    found = _statements(s.get_bind().dialect.name)["person"].run(s, values).scalar_one_or_none()
     return None if found is None else int(found)
 
 
 @functools.cache
-def _statements(dialect: str) -> dict[str, Any]:
+def _statements(dialect: str) -> dict[str, Prebuilt]:
     """The registration's writes, built once per dialect (bound per call: no construction, no coercion)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # On the tables, not the ORM classes: a Core statement skips the ORM's per-execution compile step.
     people, sequences = cast(Table, InsurancePerson.__table__), cast(Table, InsuranceSsnSequence.__table__)
-    out: dict[str, Any] = {"person": insert(people).on_conflict_do_nothing().returning(people.c.id),
-                           "person_key": select(people.c.id, people.c.ssn)
-                           .where(people.c.permit_number == bindparam("number"))}
+    out = {"person": Prebuilt(insert(people).on_conflict_do_nothing().returning(people.c.id)),
+           "person_key": Prebuilt(select(people.c.id, people.c.ssn)
+                                  .where(people.c.permit_number == bindparam("number")))}
     for odd in (True, False):
         column = sequences.c.last_odd if odd else sequences.c.last_even
         first = 1 if odd else 2
-        out[f"sequence_{odd}"] = insert(sequences).values(
+        out[f"sequence_{odd}"] = Prebuilt(insert(sequences).values(
             prefix=bindparam("prefix"), last_odd=1 if odd else -1, last_even=2 if not odd else 0
         ).on_conflict_do_update(
             index_elements=[sequences.c.prefix],
             set_={column.key: case((column < first, first), else_=column + 2)},
-        ).returning(column)
+        ).returning(column))
     return out
 
 
@@ -125,7 +126,7 @@ def take_sequence(s: Session, prefix: str, *, odd: bool) -> int:
     An upsert with RETURNING: the first registration of a prefix creates its row, later ones bump
     it; the row stays locked until commit, so two registrations never get the same number."""
     upsert = _statements(s.get_bind().dialect.name)[f"sequence_{odd}"]
-    return int(s.execute(upsert, {"prefix": prefix}).scalar_one())
+    return int(upsert.run(s, {"prefix": prefix}).scalar_one())
 
 
 def _filtered(s: Session, f: RegistrationFilter, *, with_state: bool = True) -> Select[Any]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from permitcard.permits.domain import State
 from permitcard.permits.models import Permit, PermitApplication, PermitDecision, PermitPerson, PermitVersion
+from permitcard.prebuilt import Prebuilt
 from permitcard.shared import search
 from permitcard.shared.crypto import blind_index
 from permitcard.shared.pagination import Order, Slice, capped_count, keyset_slice
@@ -163,20 +164,20 @@ def _lookups() -> dict[str, Any]:
                   ).select_from(cast(Table, Permit.__table__).join(cast(Table, PermitPerson.__table__),
                                                                    p.person_id == pp.id))
     return {
-        "notice": base.where(p.notice_number == bindparam("notice")).limit(1),
-        "number": base.where(pp.permit_number == bindparam("number"))
-        .order_by(p.issued_at.desc(), p.id.desc()).limit(1),
+        "notice": Prebuilt(base.where(p.notice_number == bindparam("notice")).limit(1)),
+        "number": Prebuilt(base.where(pp.permit_number == bindparam("number"))
+                           .order_by(p.issued_at.desc(), p.id.desc()).limit(1)),
     }
 
 
 def permit_row_by_notice(s: Session, notice_number: str) -> Any | None:
     """The permit with this notice number and its person, as one plain row (None if there is none)."""
-    return s.execute(_lookups()["notice"], {"notice": notice_number}).first()
+    return _lookups()["notice"].run(s, {"notice": notice_number}).first()
 
 
 def current_permit_row(s: Session, permit_number: str) -> Any | None:
     """The person with this lifelong number and their current permit, as one plain row."""
-    return s.execute(_lookups()["number"], {"number": permit_number}).first()
+    return _lookups()["number"].run(s, {"number": permit_number}).first()
 
 
 def permit_by_notice(s: Session, notice_number: str) -> Permit | None:

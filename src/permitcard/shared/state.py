@@ -21,13 +21,14 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, attributes, make_transient_to_detached
 
+from permitcard.prebuilt import Prebuilt
 from permitcard.shared import audit, clock, labels, outbox
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, Conflict, DomainError, IllegalTransition
@@ -109,18 +110,19 @@ def change(
                      after=dict(created.after))
         return _recorded(s, obj, machine, action, actor, audit_before, changes, after, note, event, new_state)
     model = type(obj)
-    statement = (update(model).where(model.id == obj.id, model.version == seen)
-                 .values(**changes).execution_options(synchronize_session=False))
+    columns = _column_keys(model)  # type: ignore[arg-type]
+    params = {columns[key]: value for key, value in changes.items()}
+    params.update(_id=obj.id, _seen=seen)
     if obj in s.new:  # created in this unit of work: its row must exist before it can move
         s.flush([obj])
     try:
         # Other pending rows (audit, outbox) wait for the commit, where each table is one batch.
         with s.no_autoflush:
             if machine.on_integrity_error is None:
-                result = cast(CursorResult[Any], s.execute(statement))
+                result = _updating(model.__table__).run(s, params)
             else:
                 with s.begin_nested():
-                    result = cast(CursorResult[Any], s.execute(statement))
+                    result = _updating(model.__table__).run(s, params)
     except IntegrityError as exc:
         assert machine.on_integrity_error is not None
         raise machine.on_integrity_error() from exc
@@ -146,7 +148,7 @@ def _insert_moved(s: Session, obj: Any, machine: Machine, changes: Mapping[str, 
                 s.flush([obj])
                 return
             with s.no_autoflush:  # the object itself is pending: only this statement writes it
-                new_id = s.execute(_inserting(type(obj).__table__), values).scalar_one()
+                new_id = _inserting(type(obj).__table__).run(s, values).scalar_one()
     except IntegrityError as exc:
         if machine.on_integrity_error is None:
             raise
@@ -160,9 +162,22 @@ def _insert_moved(s: Session, obj: Any, machine: Machine, changes: Mapping[str, 
 
 
 @functools.cache
-def _inserting(table: Any) -> Any:
-    """A table's INSERT … RETURNING id, built once (each call binds its values: no statement to compile)."""
-    return insert(table).returning(table.c.id)
+def _updating(table: Any) -> Prebuilt:
+    """A move's UPDATE, only if the row is still at the version the actor saw (compiled once per set of
+    columns it sets)."""
+    return Prebuilt(update(table).where(table.c.id == bindparam("_id"), table.c.version == bindparam("_seen")))
+
+
+@functools.cache
+def _column_keys(model: Any) -> dict[str, str]:
+    """Attribute name → column key of a mapped class."""
+    return {prop.key: prop.columns[0].key for prop in sa_inspect(model).column_attrs}
+
+
+@functools.cache
+def _inserting(table: Any) -> Prebuilt:
+    """A table's INSERT … RETURNING id, built once (compiled once per set of columns)."""
+    return Prebuilt(insert(table).returning(table.c.id))
 
 
 def _insert_values(obj: Any) -> dict[str, Any] | None:

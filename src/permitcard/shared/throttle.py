@@ -16,6 +16,7 @@ parallel cannot all slip through, and ``succeeded(counted=True)`` gives it back.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, select
@@ -23,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from permitcard.db import Database
+from permitcard.prebuilt import Prebuilt
 from permitcard.shared import clock
 from permitcard.shared.errors import NP_, DomainError
 from permitcard.shared.models import AttemptCounter
@@ -86,14 +88,17 @@ def _as_utc(value: datetime) -> datetime:
     return clock.local(value)
 
 
-# Built once (every guarded request asks): no statement construction per call.
-_BLOCKED = select(AttemptCounter.blocked_until).where(AttemptCounter.key.in_(bindparam("names", expanding=True)))
+@functools.cache
+def _blocked(count: int) -> Prebuilt:
+    """Built once per number of keys (every guarded request asks): its SQL does not change per call."""
+    return Prebuilt(select(AttemptCounter.__table__.c.blocked_until)
+                    .where(AttemptCounter.__table__.c.key.in_([bindparam(f"k{i}") for i in range(count)])))
 
 
 def check(s: Session, names: list[str], now: datetime | None = None) -> None:
     """Refuse (429 with Retry-After) while any of these counters is blocked."""
     now = now or clock.now()
-    blocked = s.execute(_BLOCKED, {"names": names}).scalars()
+    blocked = _blocked(len(names)).run(s, {f"k{i}": name for i, name in enumerate(names)}).scalars()
     waits = [(_as_utc(until) - now).total_seconds() for until in blocked
              if until is not None and _as_utc(until) > now]
     if waits:
