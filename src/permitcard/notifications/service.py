@@ -6,14 +6,18 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from permitcard.notifications.adapters import mailer
 from permitcard.notifications.events import NotificationRequested
 from permitcard.notifications.models import Notification
+from permitcard.prebuilt import Prebuilt
 from permitcard.shared import clock, i18n, outbox
 from permitcard.shared.web import templates
 
@@ -32,28 +36,37 @@ def render_message(template: str, params: dict[str, Any], locale: str) -> tuple[
 
 
 _TABLE = cast(Table, Notification.__table__)
-_FIND = select(_TABLE.c.id, _TABLE.c.sent_at).where(_TABLE.c.dedupe_key == bindparam("key"))
-_INSERT = _TABLE.insert().returning(_TABLE.c.id)
-_SENT = _TABLE.update().where(_TABLE.c.id == bindparam("nid")).values(sent_at=bindparam("at"))
+_FIND = Prebuilt(select(_TABLE.c.id, _TABLE.c.sent_at).where(_TABLE.c.dedupe_key == bindparam("key")))
+_SENT = Prebuilt(_TABLE.update().where(_TABLE.c.id == bindparam("nid")).values(sent_at=bindparam("at")))
+
+
+@functools.cache
+def _insert_new(dialect: str) -> Prebuilt:
+    """The message's row, unless its dedupe key has one already (then no row: RETURNING nothing)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return Prebuilt(insert(_TABLE).on_conflict_do_nothing(index_elements=[_TABLE.c.dedupe_key])
+                    .returning(_TABLE.c.id))
 
 
 def deliver(s: Session, message: NotificationRequested) -> None:
     """Render and send one message (idempotent: a message already sent is not sent again).
-    Statements on the table, built once: the worker runs this while it holds SQLite's one writer."""
+
+    The worker runs this while it holds SQLite's one writer, inside a savepoint of its own: the row is
+    written as sent, then the message is handed to the mailer; if that fails, the savepoint takes the
+    row back and the outbox tries again later. One statement for a new message (statements built once)."""
     key = message.dedupe_key
-    existing = s.execute(_FIND, {"key": key}).first()
-    if existing is not None and existing.sent_at is not None:
-        return  # idempotent: already delivered
     subject, body = render_message(message.template, message.params, message.locale)
-    if existing is None:
-        nid = int(s.execute(_INSERT, {
-            "dedupe_key": key, "channel": "email", "recipient": message.to, "locale": message.locale,
-            "template": message.template, "subject": subject, "body": body, "created_at": clock.now(),
-            "sent_at": None}).scalar_one())
-    else:
-        nid = int(existing.id)
-    mailer().send(to=message.to, subject=subject, body=body, message_id=f"{nid:08d}")
-    s.execute(_SENT, {"nid": nid, "at": clock.now()})
+    nid = _insert_new(s.get_bind().dialect.name).run(s, {
+        "dedupe_key": key, "channel": "email", "recipient": message.to, "locale": message.locale,
+        "template": message.template, "subject": subject, "body": body, "created_at": clock.now(),
+        "sent_at": clock.now()}).scalar_one_or_none()
+    if nid is None:  # its row is there already: sent, or (written before sending was atomic) not yet
+        existing = _FIND.run(s, {"key": key}).one()
+        if existing.sent_at is not None:
+            return
+        nid = existing.id
+        _SENT.run(s, {"nid": nid, "at": clock.now()})
+    mailer().send(to=message.to, subject=subject, body=body, message_id=f"{int(nid):08d}")
 
 
 def was_sent(s: Session, *, dedupe_key: str) -> bool:

@@ -21,6 +21,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from permitcard.db import Database, append
+from permitcard.prebuilt import Prebuilt
 from permitcard.shared import clock
 from permitcard.shared.events import Event, event_type
 from permitcard.shared.models import OutboxDelivery, OutboxMessage
@@ -102,14 +103,15 @@ class _Message:
         self.processed_at: datetime | None = None
 
 
-_CLAIM = (select(_TABLE.c.id, _TABLE.c.topic, _TABLE.c.payload, _TABLE.c.attempts, _TABLE.c.last_error,
-                 _TABLE.c.available_at)
-          .where(_TABLE.c.processed_at.is_(None), _TABLE.c.available_at <= bindparam("now"))
-          .order_by(_TABLE.c.id).limit(bindparam("limit")))
-_CLAIM_SKIP_LOCKED = _CLAIM.with_for_update(skip_locked=True)
-_DONE = (_TABLE.update().where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
-         .values(processed_at=bindparam("now"), attempts=_TABLE.c.attempts + 1, last_error=""))
-_AGAIN = _TABLE.update().where(_TABLE.c.id == bindparam("b_id"))
+_CLAIMING = (select(_TABLE.c.id, _TABLE.c.topic, _TABLE.c.payload, _TABLE.c.attempts, _TABLE.c.last_error,
+                    _TABLE.c.available_at)
+             .where(_TABLE.c.processed_at.is_(None), _TABLE.c.available_at <= bindparam("now"))
+             .order_by(_TABLE.c.id).limit(bindparam("limit")))
+_CLAIM = Prebuilt(_CLAIMING)
+_CLAIM_SKIP_LOCKED = Prebuilt(_CLAIMING.with_for_update(skip_locked=True))
+_DONE = Prebuilt(_TABLE.update().where(_TABLE.c.id == bindparam("b_id"))
+                 .values(processed_at=bindparam("now"), attempts=_TABLE.c.attempts + 1, last_error=""))
+_AGAIN = Prebuilt(_TABLE.update().where(_TABLE.c.id == bindparam("b_id")))
 _EARLIER = select(OutboxDelivery).where(OutboxDelivery.message_id.in_(bindparam("ids", expanding=True)))
 
 
@@ -119,7 +121,7 @@ def dispatch(db: Database, *, limit: int = BATCH) -> int:
     now = clock.now()
     with db.uow() as s:
         claim = _CLAIM if db.is_sqlite else _CLAIM_SKIP_LOCKED
-        messages = [_Message(*row) for row in s.execute(claim, {"now": now, "limit": limit})]
+        messages = [_Message(*row) for row in claim.run(s, {"now": now, "limit": limit})]
         if not messages:
             return 0
         earlier = _earlier_deliveries(s, [m.id for m in messages if m.attempts])
@@ -131,14 +133,10 @@ def dispatch(db: Database, *, limit: int = BATCH) -> int:
 
 
 def _mark(s: Session, messages: list[_Message], now: datetime) -> None:
-    """Write back the batch: one UPDATE for the delivered messages, one executemany for the rest."""
-    delivered = [m.id for m in messages if m.processed_at is not None]
-    if delivered:
-        s.execute(_DONE, {"ids": delivered, "now": now})
-    rest = [{"b_id": m.id, "attempts": m.attempts, "last_error": m.last_error, "available_at": m.available_at}
-            for m in messages if m.processed_at is None]
-    if rest:
-        s.connection().execute(_AGAIN, rest)
+    """Write back the batch: one executemany for the delivered messages, one for the rest."""
+    _DONE.run_many(s, [{"b_id": m.id, "now": now} for m in messages if m.processed_at is not None])
+    _AGAIN.run_many(s, [{"b_id": m.id, "attempts": m.attempts, "last_error": m.last_error,
+                         "available_at": m.available_at} for m in messages if m.processed_at is None])
 
 
 def _earlier_deliveries(s: Session, ids: list[int]) -> dict[tuple[int, str], OutboxDelivery]:
