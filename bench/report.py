@@ -144,6 +144,12 @@ def targets(runs: dict[str, dict[str, Any]]) -> list[str]:
 
     row("registration p50, 1 client, SQLite", f"≤ {TARGET_P50_MS:g} ms", each(reg_p50))
     row("registrations per second, 10 clients, SQLite", f"≥ {TARGET_RATE:g} /s", each(reg_rate))
+
+    def reg_rate2(label: str, a: Agg, run: dict[str, Any]) -> str:
+        v = med(a.value("sqlite", "registration", "app", 10, "rate", workers=2))
+        return f"{fmt(v, ' /s')} — {verdict(v, TARGET_RATE, higher_is_better=True)}" if v is not None else "–"
+
+    row("the same with two web processes (`permitcard serve --workers 2`)", f"≥ {TARGET_RATE:g} /s", each(reg_rate2))
     for db in _dbs(runs):
         def step_ratio(label: str, a: Agg, run: dict[str, Any], db: str = db) -> str:
             r, where = _worst_step_ratio(a, db, _journeys(run))
@@ -444,111 +450,89 @@ def write_report(folder: Path | None = None) -> Path:
     return path
 
 
+def _web_cpu(run: dict[str, Any], db: str, clients: int) -> float | None:
+    return med([c["web_cpu_ms_per_journey"] for c in run.get("cells", []) if c.get("db") == db
+                and c.get("journey") == "registration" and c.get("target") == "app" and c.get("clients") == clients
+                and c.get("workers", 1) == 1 and "web_cpu_ms_per_journey" in c])
+
+
 def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
-    """Why a target is missed and what it would take, from what the run itself measured."""
+    """Where each target stands for the last label, why one is missed and what it would take, from what
+    the run measured (and, where a figure comes from a separate probe run, saying so)."""
     if not runs:
         return []
     label, run = list(runs.items())[-1]
-    n = _statements(run, "sqlite", "registration", "register")
     a = Agg(run)
+    out = [f"### Where the targets stand ({label})", ""]
     p50 = med(a.value("sqlite", "registration", "app", 1, "p50"))
     bare = med(a.value("sqlite", "registration", "bare", 1, "p50"))
-    if not p50 or p50 <= TARGET_P50_MS:
-        return []
-    out = [f"### Why the targets are missed ({label})", ""]
-    kinds = run.get("sqlcount", {}).get("sqlite", {}).get("journeys", {}).get("registration", {}) \
-        .get("register", {}).get("kinds", {})
-    out.append(f"- A registration request issues {fmt(n, digits=0)} SQL statements on SQLite "
-               f"({', '.join(f'{k} {v}' for k, v in kinds.items())}) where the bare endpoint issues 8 plus "
-               f"BEGIN/COMMIT; p50 {p50:.1f} ms against {fmt(bare)} ms bare. The count includes the session "
-               "look-up and SQLite's BEGIN IMMEDIATE; tests/integration/insurance/test_statement_budget.py holds "
-               "the whole request to 10 (BEGIN IMMEDIATE aside) and the use case to 10.")
-    writes = run.get("sqlcount", {}).get("sqlite", {}).get("journeys", {}).get("registration", {}) \
-        .get("register", {}).get("writes", {})
-    head = sum(v for k, v in writes.items() if "audit_head" in k)
-    if head:
-        out.append(f"- Every audited change updates the one audit head row ({head}× per registration): all writers "
-                   "queue on it, so more clients or processes do not add throughput. An audit without a shared "
-                   "row (keyed per row, sealed in batches) removes the queue.")
-    procs = [r.get("cmd", "") for r in run.get("rss", {}).get("sqlite", {}).get("app", [])]
-    if procs and not any("worker" in c for c in procs):
-        out.append("- The outbox is delivered inside the web process, taking the interpreter and SQLite's write "
-                   "lock from requests; a `permitcard worker` process of its own removes that.")
-    web = med([c["web_cpu_ms_per_journey"] for c in run.get("cells", []) if c.get("db") == "sqlite"
-               and c.get("journey") == "registration" and c.get("target") == "app" and c.get("clients") == 1
-               and "web_cpu_ms_per_journey" in c])
-    if web:
-        out.append(f"- Where the time goes: the web process spends {web:.1f} ms of CPU per registration (median, "
-                   f"SQLite, 1 client), so one process on one core serves at most about {1000 / web:.0f} a second. "
-                   "py-spy on the live server (`BENCH_PYSPY=<folder> make bench`) puts about 55% of it in the use "
-                   "case and 40% in the request stack (uvicorn, FastAPI's routing, dependencies and validation, "
-                   "the middleware, the "
-                   "JSON answer; routing alone ~5%). In the use case the database's own execute and commit are about "
-                   "a quarter; the rest is SQLAlchemy running statements (built once, but each execution still goes "
-                   "through its cache key, parameter and result layers) and the audit MACs.")
-    else:
-        out.append("- Where the time goes (py-spy on `python -m bench.profile 300`, SQLite, in-process, and on the "
-                   "live server): the use case is most of the server's CPU per registration, SQLAlchemy building, "
-                   "caching and running statements and loading and flushing ORM objects.")
-    cpu = [c for c in run.get("cells", []) if c.get("target") == "app"]
-    others = med([100 * c.get("other_cpu", 0) / c["wall"] for c in cpu if c.get("wall")]) if cpu else None
-    if others and others > 60:
-        out.append(f"- The machine: other processes (other helpers' test suites) took a median {others:.0f}% of "
-                   "the 200% CPU during the cells, so the server had well under one core; latencies are "
-                   "several times those of a quiet machine for both sides, and the ratios to bare are the steadier "
-                   "figures. The ≤ 5 ms and ≥ 300 /s targets are quiet-machine targets.")
-    elif others is not None:
-        out.append(f"- The machine was quiet: other processes (the database, the outbox worker, the load generator) "
-                   f"took a median {others:.0f}% of the 200% CPU during the cells. The server is CPU-bound: the "
-                   "≤ 5 ms and ≥ 300 /s targets need about a third of its CPU per registration.")
+    web1, web10 = _web_cpu(run, "sqlite", 1), _web_cpu(run, "sqlite", 10)
+    if p50:
+        met = verdict(p50, TARGET_P50_MS, higher_is_better=False)
+        out.append(f"- **One client, SQLite: p50 {p50:.1f} ms** ({met}); the bare endpoint {fmt(bare)} ms. "
+                   f"The web process spends {fmt(web1)} ms of CPU per registration.")
+    one_s = med(a.value("sqlite", "registration", "app", 10, "rate"))
+    two_cells = a.value("sqlite", "registration", "app", 10, "rate", workers=2)
+    two_s = med(two_cells)
+    if one_s:
+        text = (f"- **10 clients, SQLite: one web process {one_s:,.0f} /s** "
+                f"({verdict(one_s, TARGET_RATE, higher_is_better=True)})")
+        if two_s:
+            text += (f"; **two web processes {two_s:,.0f} /s** ({verdict(two_s, TARGET_RATE, higher_is_better=True)}; "
+                     f"cells {', '.join(f'{v:,.0f}' for v in two_cells)})")
+        out.append(text + ". One process is CPU-bound: "
+                   f"{fmt(web10)} ms of CPU per registration at 10 clients, so one core serves at most about "
+                   f"{1000 / web10 if web10 else 0:,.0f} a second, and the outbox worker takes SQLite's one writer "
+                   "for its batches in between (in probe runs of this session's code with `--outbox-workers 0`, one "
+                   "process gave 282–302 /s and two 416–425 /s). Two processes split the keep-alive connections as "
+                   "uvicorn's processes happen to accept them from their shared socket: a cell where one process "
+                   "took nearly all ten runs at one process's rate (in the probe runs 242 and 354 /s in two cells "
+                   "of the same plan). Behind a reverse proxy that spreads requests (DEPLOY.md) that does not "
+                   "arise.")
+    if web1:
+        out.append(f"- **Each step ≥ 0.5× its bare endpoint** is missed by far: the bare endpoint answers a "
+                   f"registration in {fmt(bare)} ms with {_web_cpu_bare(run) or '–'} ms of CPU, less than "
+                   "permitcard's request stack alone (uvicorn, the middleware, FastAPI's routing, dependencies and "
+                   "validation: about a quarter of the CPU per registration in py-spy on the live server). Of "
+                   "the use case, about half is now SQLite's own execute and commit (the registration row has "
+                   "ten secondary indexes and the trigram name index; an insert and commit of that row alone "
+                   "takes 169 µs, 33 µs without them, measured on a copy of the bench database); the rest is the "
+                   "domain's Python: validation, the registry's check, the SSN's allocation, three audit rows "
+                   "with their MACs, the events and the e-mail request. What it would take: a request stack "
+                   "outside FastAPI for the hot routes, and statements batched into fewer round trips; the "
+                   "ratio to a bare endpoint that keeps no audit, no search index and no state machine would "
+                   "still stay below 0.5×.")
     one = med(a.value("postgresql", "registration", "app", 10, "rate"))
     two = med(a.value("postgresql", "registration", "app", 10, "rate", workers=2))
-    if one and two and two / one < TARGET_WORKERS2:
-        out.append(f"- Two app processes on PostgreSQL gave {two / one:.2f}× at 10 clients: one process already "
-                   "uses most of a core and PostgreSQL, the outbox worker and the load generator share the "
-                   "other, so a second process finds little CPU left on 2 cores (at 50 clients the two app processes "
-                   "took 122% of the CPU and everything else 73%). No row is shared by every registration (no "
-                   "audit head); registrations of one SSN prefix share its sequence row, one UPSERT each, held "
-                   "until commit. This target needs more cores than app processes.")
-    one_s = med(a.value("sqlite", "registration", "app", 10, "rate"))
-    two_s = med(a.value("sqlite", "registration", "app", 10, "rate", workers=2))
-    if one_s and two_s:
-        busy = [100 * c["server_cpu"] / c["wall"] for c in a.cells("sqlite", "registration", "app", 10, workers=2)
-                if c.get("wall")]
-        out.append(f"- Two web processes on SQLite gave {two_s / one_s:.2f}× one at 10 clients ({one_s:,.0f} → "
-                   f"{two_s:,.0f} /s), the server using a median {fmt(med(busy), '%', 0)} of the 200% CPU: the "
-                   "rest of the time both waited for the one writer. A registration takes it before its first read "
-                   "(BEGIN IMMEDIATE: a deferred read would fail at its first write whenever another process had "
-                   "committed since) and keeps it to its commit, so the writes of the processes, and most of their "
-                   "work, run one after the other. Asking the registry before taking the writer (its look-ups are "
-                   "21% of the use case) was tried on day2's machine and gave nothing measurable (reverted, ee22b42): "
-                   "py-spy with the waiting threads (BENCH_PYSPY_IDLE=1) shows nine of ten requests waiting for the "
-                   "writer while one runs, and under it the writes, the commit with its appended rows and the "
-                   "unlock remain, while the threads outside it compete with the holder for the interpreter. What "
-                   "would: far less Python under the writer (the writes as a few prebuilt statements on the DBAPI "
-                   "connection), or PostgreSQL, whose writers of different rows do not wait for each other.")
-    if web:
-        out.append("- The outbox worker shares SQLite's one writer with the web process. Waiting for it on SQLite's "
-                   "busy handler (sleeps of 1–100 ms) gave 115 registrations/s at 10 clients with p95 377 ms; with "
-                   "the lock file (the kernel wakes the waiter) and a worker that holds the lock about 5 ms per batch "
-                   "and rests as long, 176 /s with p95 68–78 ms; with no worker at all, 175 /s (registration-only "
-                   "runs of 3 s, each starting on a fresh server). The web process's own CPU is now the limit (it rose "
-                   "during the `core` run; not seen again in day2-base and day2). The worker itself got lighter "
-                   "in day2 (e-mails built as bytes, statements built once: 12.6 → 5.3 s for the 1,509 messages of "
-                   "300 registrations and their preparation, in-process); that shows on PostgreSQL, where it had "
-                   "taken about 45% of a core beside one client's registrations, more than on SQLite, where "
-                   "the one writer is the limit.")
-        out.append(f"- What it would take: ≥ 300 /s on one core needs ≤ 3.3 ms of CPU per request, about "
-                   f"{web / 3.3:.1f}× less than now: the hot API endpoints outside FastAPI's per-route dependency "
-                   "machinery (a plain Starlette endpoint), statements executed below SQLAlchemy's per-execution "
-                   "layers (the DBAPI with SQL compiled once), a prebuilt JSON encoder for the answer; the SSN "
-                   "drawn from a PostgreSQL SEQUENCE instead of a row; and for two processes a core for each.")
-    else:
-        out.append("- What it would take: the registration written in SQLAlchemy Core with statements built once "
-                   "(one read of the permit, person and employer, INSERT … RETURNING, the audit and outbox rows as "
-                   "plain inserts), a lighter request stack, the SSN drawn from a PostgreSQL SEQUENCE instead of a "
-                   "row, and for two processes a machine with a core for each.")
+    if one and two:
+        out.append(f"- **Two app processes on PostgreSQL: {two / one:.2f}×** at 10 clients ({one:,.0f} → {two:,.0f} "
+                   "/s). One app process, the outbox worker, PostgreSQL and the load generator already keep both "
+                   "cores busy (see the CPU table below); no row is shared by every registration (no audit head; "
+                   "the SSN sequence row is per prefix: nationality and birth date). This target needs a core per "
+                   "app process besides PostgreSQL's.")
+    n = _statements(run, "sqlite", "registration", "register")
+    kinds = run.get("sqlcount", {}).get("sqlite", {}).get("journeys", {}).get("registration", {}) \
+        .get("register", {}).get("kinds", {})
+    if n:
+        out.append(f"- **Statements**: {n} per registration request on SQLite "
+                   f"({', '.join(f'{k} {v}' for k, v in kinds.items())}): the session look-up, the use case's "
+                   "reads and writes with its audit and outbox rows, and SQLite's BEGIN IMMEDIATE (its write "
+                   "lock). tests/integration/insurance/test_statement_budget.py holds the request to 10 besides "
+                   "BEGIN IMMEDIATE.")
+    out.append("- **The outbox worker** shares SQLite's one writer: it holds it about 5 ms per batch and then "
+               "rests as long, so under load the web process has at least half of it. Its e-mails now cost one "
+               "statement each (the row written as sent inside the handler's savepoint, then handed to the "
+               "mailer); in-process, the 1,509 messages of 300 registrations and their preparation took 0.62 ms "
+               "each, 0.92 ms before (`python -m bench.profile 300`). Sending outside the writer (the mailer's "
+               "file or SMTP after the commit, marked sent in a later short write) is the next step.")
     return [*out, ""]
+
+
+def _web_cpu_bare(run: dict[str, Any]) -> str | None:
+    v = med([c["web_cpu_ms_per_journey"] for c in run.get("cells", []) if c.get("db") == "sqlite"
+             and c.get("journey") == "registration" and c.get("target") == "bare" and c.get("clients") == 1
+             and "web_cpu_ms_per_journey" in c])
+    return f"{v:.1f}" if v else None
 
 
 def inprocess_appendix(folder: Path) -> list[str]:

@@ -7,7 +7,6 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from functools import partial
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -18,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import cookie_parser
 from swagger_ui_bundle import swagger_ui_path
 
 from permitcard import __version__, bootstrap
@@ -147,7 +147,7 @@ async def _error_page(request: Request, status: int, heading: str, message: str)
     user = getattr(request.state, "user", None)
     if status != 500 and user is None:  # never touch the database again for an unexpected error
         try:
-            user = await optional_user(request, request.app.state.db)
+            user = await optional_user(request)
         except Exception:  # the page still shows, without the menu
             log.exception("could not find the user of an error page")
     request.state.user = user
@@ -161,7 +161,7 @@ async def _record_denied(request: Request, exc: DomainError) -> None:
     from permitcard.auth.deps import client_ip, optional_user
 
     db = request.app.state.db
-    user = await optional_user(request, db)  # who, even where the route refused before asking
+    user = await optional_user(request)  # who, even where the route refused before asking
     actor = user.actor(client_ip(request)) if user is not None else Actor.anonymous(client_ip(request))
     action = "security.csrf_failed" if isinstance(exc, CsrfFailed) else "security.forbidden"
     await run_in_threadpool(audit.record_security, db, actor=actor, action=action,
@@ -292,16 +292,15 @@ class WebMiddleware:
         if self.secure:
             scope["headers"] = [(k, _host_only_request_cookies(v.decode("latin-1")).encode("latin-1"))
                                 if k == b"cookie" else (k, v) for k, v in scope.get("headers", [])]
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        cookies: dict[str, str] = {}
-        if "cookie" in headers:
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(headers["cookie"])
-            except Exception:  # a malformed cookie header is ignored, not a 500
-                jar = SimpleCookie()
-            cookies = {k: m.value for k, m in jar.items()}
-        i18n.set_locale(i18n.negotiate(cookies.get(i18n.COOKIE), headers.get("accept-language")))
+        cookie_header = accept_language = None
+        for k, v in scope.get("headers", ()):
+            if k == b"cookie":
+                cookie_header = v.decode("latin-1")
+            elif k == b"accept-language":
+                accept_language = v.decode("latin-1")
+        # Starlette's parser (as Request.cookies): what browsers send, and never an error for a malformed header.
+        cookies = cookie_parser(cookie_header) if cookie_header else {}
+        i18n.set_locale(i18n.negotiate(cookies.get(i18n.COOKIE), accept_language))
         new_csrf = None
         binding = csrf_binding(cookies)
         if not csrf_valid(cookies.get(CSRF_COOKIE), binding):  # none yet, or from another session

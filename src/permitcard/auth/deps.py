@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from permitcard.auth import service
@@ -36,12 +36,21 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-async def optional_user(request: Request, db: Database = Depends(get_db)) -> CurrentUser | None:
-    if not hasattr(request.state, "user"):
+async def signed_in(request: Request) -> CurrentUser | None:
+    """The account of the request's session, looked up once per request (kept on ``request.state``),
+    in the thread pool (a database read)."""
+    state = request.state
+    try:
+        return state.user  # type: ignore[no-any-return]
+    except AttributeError:
         token = request.cookies.get(SESSION_COOKIE)
-        request.state.user = await run_in_threadpool(service.session_user, db, token) if token else None
-    user: CurrentUser | None = request.state.user
-    return user
+        user = await run_in_threadpool(service.session_user, request.app.state.db, token) if token else None
+        state.user = user
+        return user
+
+
+async def optional_user(request: Request) -> CurrentUser | None:
+    return await signed_in(request)
 
 
 def role_refusal(role: str, *permissions: str) -> Forbidden:
@@ -61,27 +70,34 @@ class RoleList(list[Role]):
         return sep.join(i18n.gettext(ROLE_LABELS[r]) for r in self) if self else "—"
 
 
+async def _allowed(request: Request, permissions: tuple[str, ...]) -> CurrentUser:
+    """The signed-in user holding one of ``permissions`` (any signed-in user if none are named). API calls
+    that change state also need the CSRF header. One function, not a chain of dependencies: FastAPI
+    solves each level of a chain on every request."""
+    user = await signed_in(request)
+    if user is None:
+        raise Unauthenticated()
+    if request.scope["path"].startswith("/api/"):
+        # The account was found from the session cookie (never a bearer token): CSRF applies.
+        check_api_csrf(request, bearer_authenticated=False)
+    if permissions and not any(has_permission(user.role, p) for p in permissions):
+        raise role_refusal(user.role, *permissions)
+    return user
+
+
 def require(permission: str | None = None) -> Callable[..., Coroutine[Any, Any, CurrentUser]]:
     """A signed-in user holding ``permission``. API calls that change state also need the CSRF header."""
+    permissions = (permission,) if permission is not None else ()
 
-    async def dependency(request: Request, user: CurrentUser | None = Depends(optional_user)) -> CurrentUser:
-        if user is None:
-            raise Unauthenticated()
-        if request.url.path.startswith("/api/"):
-            # The account was found from the session cookie (never a bearer token): CSRF applies.
-            check_api_csrf(request, bearer_authenticated=False)
-        if permission is not None and not has_permission(user.role, permission):
-            raise role_refusal(user.role, permission)
-        return user
+    async def dependency(request: Request) -> CurrentUser:
+        return await _allowed(request, permissions)
 
     return dependency
 
 
 def require_any(*permissions: str) -> Callable[..., Coroutine[Any, Any, CurrentUser]]:
-    async def dependency(request: Request, user: CurrentUser = Depends(require())) -> CurrentUser:
-        if not any(has_permission(user.role, p) for p in permissions):
-            raise role_refusal(user.role, *permissions)
-        return user
+    async def dependency(request: Request) -> CurrentUser:
+        return await _allowed(request, permissions)
 
     return dependency
 
@@ -89,19 +105,18 @@ def require_any(*permissions: str) -> Callable[..., Coroutine[Any, Any, CurrentU
 def acting(permission: str | None = None) -> Callable[..., Coroutine[Any, Any, Actor]]:
     """The signed-in user holding ``permission`` (any signed-in user if None) as the ``Actor`` of a use
     case, with the client's address."""
-    check = require(permission)
+    permissions = (permission,) if permission is not None else ()
 
-    async def dependency(request: Request, user: CurrentUser = Depends(check)) -> Actor:
-        return user.actor(client_ip(request))
+    async def dependency(request: Request) -> Actor:
+        return (await _allowed(request, permissions)).actor(client_ip(request))
 
     return dependency
 
 
 def acting_any(*permissions: str) -> Callable[..., Coroutine[Any, Any, Actor]]:
     """Like ``acting``, for a user holding at least one of ``permissions``."""
-    check = require_any(*permissions)
 
-    async def dependency(request: Request, user: CurrentUser = Depends(check)) -> Actor:
-        return user.actor(client_ip(request))
+    async def dependency(request: Request) -> Actor:
+        return (await _allowed(request, permissions)).actor(client_ip(request))
 
     return dependency

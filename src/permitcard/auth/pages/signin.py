@@ -56,7 +56,7 @@ def start(request: Request, user: CurrentUser | None = Depends(optional_user)) -
 
 async def _remember(request: Request, db: Database, locale: str) -> None:
     """A signed-in person's choice is kept on their account: their e-mails are written in it."""
-    user = await optional_user(request, db)
+    user = await optional_user(request)
     if user is not None:
         await run_in_threadpool(service.remember_locale, db, actor=user.actor(client_ip(request)), locale=locale)
 
