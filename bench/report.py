@@ -485,8 +485,8 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
                    f"{1000 / web10 if web10 else 0:,.0f} a second, and the outbox worker takes SQLite's one writer "
                    "for its batches in between (in probe runs of this session's code with `--outbox-workers 0`, one "
                    "process gave 282–302 /s and two 416–425 /s). Two processes split the keep-alive connections as "
-                   "uvicorn's processes happen to accept them from their shared socket: a cell where one process "
-                   "took nearly all ten runs at one process's rate (in the probe runs 242 and 354 /s in two cells "
+                   "uvicorn's processes happen to accept them from their shared socket: a cell in which one "
+                   "process took nearly all ten connections runs at one process's rate (in the probe runs 242 and 354 /s in two cells "
                    "of the same plan). Behind a reverse proxy that spreads requests (DEPLOY.md) that does not "
                    "arise.")
     if web1:
