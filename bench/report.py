@@ -486,9 +486,9 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
                    "for its batches in between (in probe runs of this session's code with `--outbox-workers 0`, one "
                    "process gave 282–302 /s and two 416–425 /s). Two processes split the keep-alive connections as "
                    "uvicorn's processes happen to accept them from their shared socket: a cell in which one "
-                   "process took nearly all ten connections runs at one process's rate (in the probe runs 242 and 354 /s in two cells "
-                   "of the same plan). Behind a reverse proxy that spreads requests (DEPLOY.md) that does not "
-                   "arise.")
+                   "process took nearly all ten connections runs at one process's rate (in the probe runs 242 "
+                   "and 354 /s in two cells of the same plan). Behind a reverse proxy that spreads requests "
+                   "(DEPLOY.md) that does not arise.")
     if web1:
         out.append(f"- **Each step ≥ 0.5× its bare endpoint** is missed by far: the bare endpoint answers a "
                    f"registration in {fmt(bare)} ms with {_web_cpu_bare(run) or '–'} ms of CPU, less than "

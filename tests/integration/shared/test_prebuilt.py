@@ -79,7 +79,8 @@ def test_a_query_sees_the_rows_the_unit_of_work_appended_before_it(db: Database)
     audit = cast(Table, AuditLog.__table__)
     by_action = Prebuilt(select(audit.c.id).where(audit.c.action == bindparam("action")))
     with db.uow() as s:
-        record(s, actor=Actor(user_id=None, role="system", label="test"), action="test.prebuilt_sees_appended", target_type="t", target_id="1")
+        record(s, actor=Actor(user_id=None, role="system", label="test"), action="test.prebuilt_sees_appended",
+               target_type="t", target_id="1")
         assert len(by_action.run(s, {"action": "test.prebuilt_sees_appended"}).all()) == 1
 
 
