@@ -41,11 +41,11 @@ class CardApplication(Base):
     kind: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))
     submitted_via: Mapped[str] = mapped_column(String(16))
-    branch_id: Mapped[int] = mapped_column(Integer, index=True)  # bank_branch.id
+    branch_id: Mapped[int] = mapped_column(Integer)  # bank_branch.id (ix_card_application_branch_state leads with it)
     photo_id: Mapped[int] = mapped_column(Integer)  # photo.id in the photos context
     passport_checked: Mapped[bool] = mapped_column(Boolean, default=False)
     passport_checked_by_user_id: Mapped[int | None] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(24), index=True)
+    state: Mapped[str] = mapped_column(String(24))  # indexed first in ix_card_application_state_*
     version: Mapped[int] = mapped_column(Integer, default=1)
     fee_fen: Mapped[int] = mapped_column(Integer, default=0)
     promised_date: Mapped[date | None] = mapped_column(Date, index=True)
@@ -85,7 +85,7 @@ class Card(Base):
     bank_account: Mapped[str] = mapped_column(Encrypted())
     bank_account_last4: Mapped[str] = mapped_column(String(4))
     application_id: Mapped[int | None] = mapped_column(ForeignKey("card_application.id"), index=True)
-    branch_id: Mapped[int] = mapped_column(Integer, index=True)
+    branch_id: Mapped[int] = mapped_column(Integer)  # indexed first in ix_card_branch_state
     ssn: Mapped[str] = mapped_column(Encrypted())
     ssn_hash: Mapped[str] = mapped_column(String(64), index=True)
     photo_id: Mapped[int | None] = mapped_column(Integer)

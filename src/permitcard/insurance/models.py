@@ -56,11 +56,11 @@ class InsuranceRegistration(Base):
     # The names as submitted (a refused registration has no person).
     family_name: Mapped[str] = mapped_column(String(100))
     given_names: Mapped[str] = mapped_column(String(200), default="")
-    # auth_employer.id; no foreign key across contexts.
-    employer_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # auth_employer.id; no foreign key across contexts (indexed first in ix_insurance_registration_employer_created).
+    employer_id: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(16))
     credential: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # indexed first in ix_insurance_registration_state_created
     refusal_reason: Mapped[str | None] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_user_id: Mapped[int | None] = mapped_column(Integer, index=True)

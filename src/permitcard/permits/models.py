@@ -51,7 +51,7 @@ class PermitApplication(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[str] = mapped_column(String(16), default="new", index=True)
-    employer_id: Mapped[int] = mapped_column(Integer, index=True)
+    employer_id: Mapped[int] = mapped_column(Integer)  # indexed first in ix_permit_application_employer_submitted
     family_name: Mapped[str] = mapped_column(String(100))
     given_names: Mapped[str] = mapped_column(String(100), default="")
     # The name in Chinese characters, where the person has one (the passport name is the MRZ's Latin letters).
@@ -67,7 +67,7 @@ class PermitApplication(Base):
     contract_start_date: Mapped[date] = mapped_column(Date)
     contract_end_date: Mapped[date] = mapped_column(Date)
     requested_end_date: Mapped[date] = mapped_column(Date)
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # indexed first in ix_permit_application_state_submitted
     version: Mapped[int] = mapped_column(Integer, default=1)
     officer_note: Mapped[str] = mapped_column(Text, default="")
     locale: Mapped[str] = mapped_column(String(8), default="en")  # language of the filing user's messages
