@@ -182,9 +182,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # Bound values (names, addresses) never appear in logs or exception messages.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:" and not path.startswith("file:"):
             _private_sqlite_file(path.split("?", 1)[0])
+            # A connection for every thread of the pool (40) and the event loop's session reads
+            # (auth.deps): a checkout never waits, so the loop never blocks on one.
+            kwargs.setdefault("pool_size", 10)
+            kwargs.setdefault("max_overflow", 50)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

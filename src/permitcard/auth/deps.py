@@ -44,7 +44,16 @@ async def signed_in(request: Request) -> CurrentUser | None:
         return state.user  # type: ignore[no-any-return]
     except AttributeError:
         token = request.cookies.get(SESSION_COOKIE)
-        user = await run_in_threadpool(service.session_user, request.app.state.db, token) if token else None
+        db: Database = request.app.state.db
+        user: CurrentUser | None = None
+        if token and db.is_sqlite:
+            # One indexed read of a local file, shorter than a hop to the thread pool and back; the
+            # rare write of the last-seen stamp (it may wait for the one writer) goes to the pool.
+            user, stale = service.read_session(db, token)
+            if stale:
+                await run_in_threadpool(service.touch_session, db, token)
+        elif token:
+            user = await run_in_threadpool(service.session_user, db, token)
         state.user = user
         return user
 

@@ -23,10 +23,12 @@ from permitcard.auth.service.passwords import is_common_password
 from permitcard.auth.service.sessions import (
     complete_sign_in,
     pending,
+    read_session,
     session_user,
     sign_in,
     sign_out,
     start_sign_in,
+    touch_session,
 )
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "normalise_email",
     "passwords",
     "pending",
+    "read_session",
     "registration",
     "remember_locale",
     "second_factor",
@@ -62,4 +65,5 @@ __all__ = [
     "staff_accounts",
     "start_sign_in",
     "studio_of",
+    "touch_session",
 ]

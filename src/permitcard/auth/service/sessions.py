@@ -254,26 +254,37 @@ def confirm_enrolment(db: Database, *, token: str | None, user_id: int, code: st
 
 def session_user(db: Database, token: str | None) -> CurrentUser | None:
     """The user of a live, full session, or None. Idle and absolute timeouts end it."""
+    user, stale = read_session(db, token)
+    if stale and token:
+        touch_session(db, token)
+    return user
+
+
+def read_session(db: Database, token: str | None) -> tuple[CurrentUser | None, bool]:
+    """The user of a live, full session (or None), and whether its last-seen stamp is a minute old
+    (``touch_session`` then renews it). One read, no transaction, no write."""
     if not token or len(token) > 200:
-        return None
+        return None, False
     with db.uow(write=False, snapshot=False) as s:  # one statement: no transaction needed around it
         row = repo.session_row(s, token_hash(token))
     if row is None or row.stage != FULL or not row.is_active:
-        return None
+        return None, False
     now = clock.now()
     if not _in_time(row.last_seen_at, row.expires_at, now):
-        return None
+        return None, False
     current = CurrentUser(row.id, row.email, row.display_name, row.role, row.employer_id, row.branch_id,
                           row.permit_number, studio_id=row.studio_id,
                           has_second_factor=row.totp_confirmed_at is not None)
-    stale = now - aware(row.last_seen_at) > timedelta(seconds=60)
-    if stale and token:
-        with db.uow() as s:
-            fresh = repo.session_by_hash(s, token_hash(token))
-            if fresh is not None:
-                fresh.last_seen_at = now
-                s.commit()
-    return current
+    return current, now - aware(row.last_seen_at) > timedelta(seconds=60)
+
+
+def touch_session(db: Database, token: str) -> None:
+    """The session was used now (its idle timeout starts again)."""
+    with db.uow() as s:
+        fresh = repo.session_by_hash(s, token_hash(token))
+        if fresh is not None:
+            fresh.last_seen_at = clock.now()
+            s.commit()
 
 
 def sign_out(db: Database, *, token: str | None, ip: str = "") -> None:
