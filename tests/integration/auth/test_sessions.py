@@ -34,6 +34,18 @@ def test_idle_sessions_expire(client, db):
         assert client.get("/api/v1/me").status_code == 401
 
 
+def test_a_session_in_use_stays_alive_each_use_starts_the_idle_time_again(client, db):
+    make_user(db, Role.AUDITOR, "aud@example.com")
+    api_login(client, "aud@example.com")
+    start = clock.now()
+    with clock.frozen(start + timedelta(minutes=20)):
+        assert client.get("/api/v1/me").status_code == 200
+    with clock.frozen(start + timedelta(minutes=45)):  # 25 minutes after its last use, 45 after sign-in
+        assert client.get("/api/v1/me").status_code == 200
+    with clock.frozen(start + timedelta(minutes=80)):  # 35 idle minutes
+        assert client.get("/api/v1/me").status_code == 401
+
+
 def test_changes_through_the_api_need_the_csrf_header(client, db):
     make_user(db, Role.AUDITOR, "aud@example.com")
     api_login(client, "aud@example.com")
