@@ -12,8 +12,9 @@ What stays the same as ``session.execute``: the types' conversions (encryption, 
 datetimes), the engine's ``before_cursor_execute``/``after_cursor_execute`` listeners (the statement
 counters of the tests and the bench see these statements), a driver's error raised as SQLAlchemy's
 (``IntegrityError`` …, a dropped PostgreSQL connection invalidated), and the appended rows of an
-``AppSession`` written before a query. Not supported, refused when the plan is made: statements
-whose SQL depends on the values (``IN`` lists expanded per call, ``literal_execute``).
+``AppSession`` written before a query. A statement whose SQL depends on its values (an ``IN`` list
+expanded per call, ``literal_execute``) or that has a default computed per row runs through
+``session.execute`` instead (its rows fetched at once, as here).
 """
 
 from __future__ import annotations
