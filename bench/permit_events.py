@@ -19,6 +19,7 @@ at exit). The report goes to bench/REPORT-permit-events-<database>.md and stdout
 from __future__ import annotations
 
 import argparse
+import atexit
 import hashlib
 import hmac
 import json
@@ -26,6 +27,7 @@ import math
 import os
 import platform
 import secrets
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +35,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TMP = Path(tempfile.mkdtemp(prefix="permitcard-bench-events-"))
+if not os.environ.get("BENCH_KEEP"):  # its SQLite database: tens of MB a run
+    atexit.register(shutil.rmtree, TMP, True)
 os.environ.setdefault("PERMITCARD_VAR_DIR", str(TMP))
 os.environ.setdefault("PERMITCARD_DATA_KEY", "q2XlGx3V7yq1n0c7o5cV0r3Hc4o0w9m6G1m2k4b7s8A=")
 DB_URL = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{TMP}/bench.db"

@@ -25,6 +25,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -706,6 +707,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         log(f"report: {write_report(out_dir)}")
     failed = [c for c in bench.cells if c["errors"] or not c["done"]]
+    if failed or os.environ.get("BENCH_KEEP"):  # the servers' logs and databases, to look into
+        log(f"kept the servers' databases and logs: {tmp}")
+    else:  # hundreds of MB a run
+        shutil.rmtree(tmp, ignore_errors=True)
     if failed:
         log(f"{len(failed)} cells had failed journeys or finished none, e.g. {failed[0]['error_samples'][:1]}")
         if a.quick:
