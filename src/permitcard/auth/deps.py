@@ -36,9 +36,9 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-async def signed_in(request: Request) -> CurrentUser | None:
-    """The account of the request's session, looked up once per request (kept on ``request.state``),
-    in the thread pool (a database read)."""
+async def optional_user(request: Request) -> CurrentUser | None:
+    """The account of the request's session, or None: looked up once per request (kept on
+    ``request.state``)."""
     state = request.state
     try:
         return state.user  # type: ignore[no-any-return]
@@ -56,10 +56,6 @@ async def signed_in(request: Request) -> CurrentUser | None:
             user = await run_in_threadpool(service.session_user, db, token)
         state.user = user
         return user
-
-
-async def optional_user(request: Request) -> CurrentUser | None:
-    return await signed_in(request)
 
 
 def role_refusal(role: str, *permissions: str) -> Forbidden:
@@ -83,7 +79,7 @@ async def _allowed(request: Request, permissions: tuple[str, ...]) -> CurrentUse
     """The signed-in user holding one of ``permissions`` (any signed-in user if none are named). API calls
     that change state also need the CSRF header. One function, not a chain of dependencies: FastAPI
     solves each level of a chain on every request."""
-    user = await signed_in(request)
+    user = await optional_user(request)
     if user is None:
         raise Unauthenticated()
     if request.scope["path"].startswith("/api/"):

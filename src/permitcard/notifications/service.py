@@ -56,16 +56,17 @@ def deliver(s: Session, message: NotificationRequested) -> None:
     row back and the outbox tries again later. One statement for a new message (statements built once)."""
     key = message.dedupe_key
     subject, body = render_message(message.template, message.params, message.locale)
+    now = clock.now()
     nid = _insert_new(s.get_bind().dialect.name).run(s, {
         "dedupe_key": key, "channel": "email", "recipient": message.to, "locale": message.locale,
-        "template": message.template, "subject": subject, "body": body, "created_at": clock.now(),
-        "sent_at": clock.now()}).scalar_one_or_none()
+        "template": message.template, "subject": subject, "body": body, "created_at": now,
+        "sent_at": now}).scalar_one_or_none()
     if nid is None:  # its row is there already: sent, or (written before sending was atomic) not yet
         existing = _FIND.run(s, {"key": key}).one()
         if existing.sent_at is not None:
             return
         nid = existing.id
-        _SENT.run(s, {"nid": nid, "at": clock.now()})
+        _SENT.run(s, {"nid": nid, "at": now})
     mailer().send(to=message.to, subject=subject, body=body, message_id=f"{int(nid):08d}")
 
 

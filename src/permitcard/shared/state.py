@@ -118,11 +118,12 @@ def change(
     try:
         # Other pending rows (audit, outbox) wait for the commit, where each table is one batch.
         with s.no_autoflush:
+            moving = _updating(model.__table__)
             if machine.on_integrity_error is None:
-                result = _updating(model.__table__).run(s, params)
+                result = moving.run(s, params)
             else:
                 with s.begin_nested():
-                    result = _updating(model.__table__).run(s, params)
+                    result = moving.run(s, params)
     except IntegrityError as exc:
         assert machine.on_integrity_error is not None
         raise machine.on_integrity_error() from exc
