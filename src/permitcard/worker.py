@@ -73,9 +73,10 @@ def sqlite_batch(delivered: int, seconds: float) -> int:
     """The next batch on SQLite, from the last one: as many messages as fit in ``outbox.SQLITE_HOLD`` seconds.
 
     The worker holds SQLite's one write lock for a whole batch, and a web request that writes waits for it.
-    Cheap events (a card following its permit, ~0.2 ms) go about 25 at a time, e-mails (~1 ms each: render,
-    write, record) 5 at a time; after each batch the worker rests as long as it held the lock, so under
-    load the web process gets at least half of it (measured at 10 clients: 62 -> 176 registrations/s)."""
+    Cheap events (a card following its permit, ~0.2 ms) go about 25 at a time, e-mails (rendered and
+    recorded in the batch, handed to the mailer after it: ``outbox.finish``) fewer; after each batch the
+    worker rests as long as it held the lock, so under load the web process gets at least half of it
+    (measured at 10 clients: 62 -> 176 registrations/s)."""
     each = seconds / max(delivered, 1)
     return max(outbox.SQLITE_MIN_BATCH, min(outbox.SQLITE_BATCH, int(outbox.SQLITE_HOLD / max(each, 1e-6))))
 
@@ -94,17 +95,18 @@ def run(db: Database, *, once: bool = False, interval: float = 0.5, batch: int |
         _run_due_jobs(db, time.monotonic())
         started = time.perf_counter()
         try:
-            n = outbox.dispatch(db, limit=limit)
+            n, after = outbox.handle(db, limit=limit)
         except Exception:  # e.g. the database restarting: wait and go on
             log.exception("outbox batch failed; retrying")
-            n = 0
+            n, after = 0, {}
             stop.wait(interval * 4)
+        held = time.perf_counter() - started
+        outbox.finish(db, after)  # e-mails go out here, with no lock held
         if adapt and n:
-            held = time.perf_counter() - started
             limit = sqlite_batch(n, held)
             # A breath between batches: a web request woken by the lock's release takes it before the
-            # worker begins its next batch (db._WriterLock).
-            stop.wait(min(held, 0.05))
+            # worker begins its next batch (db._WriterLock). Sending the e-mails was one.
+            stop.wait(max(0.0, min(held, 0.05) - (time.perf_counter() - started - held)))
         delivered += n
         if once:
             if n == 0:
@@ -113,6 +115,15 @@ def run(db: Database, *, once: bool = False, interval: float = 0.5, batch: int |
         if n == 0:
             stop.wait(interval)
     return delivered
+
+
+@periodic("notifications.send_unsent", every=30)
+def _send_unsent_mail(db: Database) -> int:
+    """Send e-mails left unsent: a failed send after its back-off, or one whose worker stopped between
+    its commit and the send, when the lease has run out."""
+    from permitcard.notifications import service as notifications
+
+    return notifications.send_unsent(db)
 
 
 @periodic("ecard.forget_expired", every=3600)

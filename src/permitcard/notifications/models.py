@@ -2,16 +2,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import DateTime, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from permitcard.db import Base
 
 
 class Notification(Base):
-    """A message sent to a person (the outbox made it; the adapter delivered it)."""
+    """A message to a person. The outbox's handler writes it (unsent) in the worker's transaction; the
+    worker hands it to the mailer after that commits, outside the database's locks, and marks it sent.
+    ``available_at`` is when another worker may send a row still unsent: a lease for the worker that
+    wrote it, then the back-off after a failed send (``attempts``, ``last_error``)."""
 
     __tablename__ = "notification_message"
+    __table_args__ = (Index("ix_notification_message_unsent", "available_at",
+                            sqlite_where=text("sent_at IS NULL"), postgresql_where=text("sent_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -23,3 +28,6 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    available_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -7,6 +7,10 @@ work — and hands each message to every handler subscribed to its event class, 
 SAVEPOINT of its own. Delivery is recorded per (message, handler): a failing handler is retried on
 its own with back-off and never blocks or replays its siblings. Handlers must be idempotent (a
 worker killed after a handler ran but before the commit runs it again).
+
+Slow I/O (an e-mail to an SMTP relay) does not belong inside that transaction: on SQLite it would hold the
+one writer, on PostgreSQL the batch's row locks. A handler writes its record and asks for the rest with
+``after_commit(session, fn, item)``; ``dispatch`` calls ``fn(db, items)`` once per batch, after the commit.
 """
 
 from __future__ import annotations
@@ -115,21 +119,64 @@ _AGAIN = Prebuilt(_TABLE.update().where(_TABLE.c.id == bindparam("b_id")))
 _EARLIER = select(OutboxDelivery).where(OutboxDelivery.message_id.in_(bindparam("ids", expanding=True)))
 
 
+AfterCommit = Callable[[Database, list[Any]], object]
+_AFTER = "outbox.after_commit"
+
+
+def after_commit(s: Session, fn: AfterCommit, item: Any) -> None:
+    """From a handler run by ``dispatch``: call ``fn(db, items)`` (once for all the batch's items) after the
+    batch's transaction has committed and released its locks. If the handler fails, its items are dropped
+    with its savepoint. ``fn`` records its own outcome: a crash between the commit and ``fn`` loses the call,
+    so what it does must be found again from the database (the e-mails' sweep does)."""
+    s.info.setdefault(_AFTER, {}).setdefault(fn, []).append(item)
+
+
+def _after_mark(s: Session) -> dict[AfterCommit, int]:
+    return {fn: len(items) for fn, items in s.info.get(_AFTER, {}).items()}
+
+
+def _after_undo(s: Session, mark: dict[AfterCommit, int]) -> None:
+    """Forget what a failed handler asked for (its savepoint rolled back its rows)."""
+    for fn, items in s.info.get(_AFTER, {}).items():
+        del items[mark.get(fn, 0):]
+
+
 def dispatch(db: Database, *, limit: int = BATCH) -> int:
-    """Deliver up to ``limit`` due messages in one unit of work. Returns how many were fully delivered.
-    (Statements built once: on SQLite the worker holds the one writer for the whole batch.)"""
+    """Deliver up to ``limit`` due messages in one unit of work, then what the handlers left for after its
+    commit. Returns how many messages were fully delivered."""
+    done, after = handle(db, limit=limit)
+    finish(db, after)
+    return done
+
+
+def handle(db: Database, *, limit: int = BATCH) -> tuple[int, dict[AfterCommit, list[Any]]]:
+    """The transactional part of ``dispatch``: claim, run the handlers, mark, commit. Returns the count
+    delivered and the handlers' after-commit calls, for ``finish``. (Statements built once: on SQLite the
+    worker holds the one writer for the whole batch.)"""
     now = clock.now()
     with db.uow() as s:
         claim = _CLAIM if db.is_sqlite else _CLAIM_SKIP_LOCKED
         messages = [_Message(*row) for row in claim.run(s, {"now": now, "limit": limit})]
         if not messages:
-            return 0
+            return 0, {}
         earlier = _earlier_deliveries(s, [m.id for m in messages if m.attempts])
         batched = _run_batches(s, messages, earlier, now)
         done = sum(_deliver(s, m, earlier, now, batched) for m in messages)
         _mark(s, messages, now)
         s.commit()
-        return done
+        return done, s.info.pop(_AFTER, {})
+
+
+def finish(db: Database, after: dict[AfterCommit, list[Any]]) -> None:
+    """Make the after-commit calls of a committed batch (no lock held). One that fails is logged: it
+    records its own outcome, and its work waits in the database for another try."""
+    for fn, items in after.items():
+        if not items:
+            continue
+        try:
+            fn(db, items)
+        except Exception:
+            log.exception("outbox after-commit %s failed for %s items", getattr(fn, "__qualname__", fn), len(items))
 
 
 def _mark(s: Session, messages: list[_Message], now: datetime) -> None:
@@ -165,10 +212,12 @@ def _run_batches(s: Session, messages: list[_Message], earlier: dict[tuple[int, 
                 chosen.append((m.id, cls.from_payload(m.payload)))
         if len(chosen) < 2:
             continue
+        mark = _after_mark(s)
         try:
             with s.begin_nested():
                 batch(s, [e for _, e in chosen])
         except Exception:  # each event then goes to the handler on its own
+            _after_undo(s, mark)
             log.exception("outbox batch of %s events for %s failed; delivering one by one", len(chosen), key)
             continue
         delivered.update((mid, key) for mid, _ in chosen)
@@ -199,11 +248,13 @@ def _deliver(s: Session, msg: _Message, earlier: dict[tuple[int, str], OutboxDel
                                    or record.attempts >= MAX_ATTEMPTS):
             outcomes.append((handler, record, None))
             continue
+        mark = _after_mark(s)
         try:
             if (msg.id, handler_key(handler)) not in batched:
                 with s.begin_nested():
                     handler(s, event())
         except Exception as exc:  # recorded and retried on its own, never swallowed
+            _after_undo(s, mark)
             log.exception("outbox message %s (%s): handler %s failed", msg.id, msg.topic, handler_key(handler))
             outcomes.append((handler, record, exc))
             continue
