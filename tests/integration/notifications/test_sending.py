@@ -123,8 +123,8 @@ def test_a_failed_send_is_tried_again_after_a_back_off_and_then_sent_once(real_d
 
 def test_a_mail_whose_worker_stopped_after_the_commit_goes_out_when_its_lease_is_over(real_db, mailer):
     _queue(real_db, "lease:1")
-    done, after = outbox.handle(real_db)  # committed; the worker "dies" before outbox.finish
-    assert done == 1 and after
+    batch = outbox.handle(real_db)  # committed; the worker "dies" before outbox.finish
+    assert batch.done == 1 and batch.after
     assert notifications.send_unsent(real_db) == 0  # its writer's lease: nobody else sends it yet
     with clock.frozen(clock.now() + notifications.LEASE + timedelta(seconds=1)):
         assert notifications.send_unsent(real_db) == 1
