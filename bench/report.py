@@ -464,6 +464,14 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
     label, run = list(runs.items())[-1]
     a = Agg(run)
     out = [f"### Where the targets stand ({label})", ""]
+    loops = {lb: r.get("machine", {}).get("python_loop_ms") for lb, r in runs.items()}
+    mine, fastest = loops.get(label), min((v for v in loops.values() if v), default=None)
+    if mine and fastest and mine > 1.3 * fastest:
+        best = next(lb for lb, v in loops.items() if v == fastest)
+        out.append(f"- **This machine**: {mine} ms for the plain-Python loop against {fastest} ms on the machine "
+                   f"of `{best}`: it is {mine / fastest:.1f}× slower at what a request mostly does, so its "
+                   "figures compare with the labels measured beside them (the session's base), not with "
+                   "those of faster days. The targets are for the machine kind.")
     p50 = med(a.value("sqlite", "registration", "app", 1, "p50"))
     bare = med(a.value("sqlite", "registration", "bare", 1, "p50"))
     web1, web10 = _web_cpu(run, "sqlite", 1), _web_cpu(run, "sqlite", 10)
@@ -480,11 +488,16 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
         if two_s:
             text += (f"; **two web processes {two_s:,.0f} /s** ({verdict(two_s, TARGET_RATE, higher_is_better=True)}; "
                      f"cells {', '.join(f'{v:,.0f}' for v in two_cells)})")
-        out.append(text + ". One process is CPU-bound: "
-                   f"{fmt(web10)} ms of CPU per registration at 10 clients, so one core serves at most about "
-                   f"{1000 / web10 if web10 else 0:,.0f} a second, and the outbox worker takes SQLite's one writer "
-                   "for its batches in between (in probe runs of this session's code with `--outbox-workers 0`, one "
-                   "process gave 282–302 /s and two 416–425 /s). Two processes split the keep-alive connections as "
+        out.append(text + ". One process is bound by SQLite's one writer, taken in turn by each request's "
+                   f"unit of work and the outbox worker's batches: {fmt(web10)} ms of CPU per registration at 10 "
+                   "clients, most of it inside the unit of work (day4's instrumented probe runs: the writer held "
+                   "4.3 ms a registration, 3.0 ms of it the thread's CPU, the rest waiting for the interpreter "
+                   "while the event loop serves the other requests), and the web process at about three quarters "
+                   "of a core. The worker took the writer 10–31% of the time (day4's instrumented runs, 40 batches a "
+                   "window); day3's probes without any worker gave 282–302 /s against 230–265 with it. What it "
+                   "would take: less of the use case inside the "
+                   "writer (the validation reads before it, the name index and the audit rows' MACs after it) "
+                   "and a lighter request stack. Two processes split the keep-alive connections as "
                    "uvicorn's processes happen to accept them from their shared socket: a cell in which one "
                    "process took nearly all ten connections runs at one process's rate (in the probe runs 242 "
                    "and 354 /s in two cells of the same plan). Behind a reverse proxy that spreads requests "
@@ -519,12 +532,15 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
                    "reads and writes with its audit and outbox rows, and SQLite's BEGIN IMMEDIATE (its write "
                    "lock). tests/integration/insurance/test_statement_budget.py holds the request to 10 besides "
                    "BEGIN IMMEDIATE.")
-    out.append("- **The outbox worker** shares SQLite's one writer: it holds it about 5 ms per batch and then "
-               "rests as long, so under load the web process has at least half of it. Its e-mails now cost one "
-               "statement each (the row written as sent inside the handler's savepoint, then handed to the "
-               "mailer); in-process, the 1,509 messages of 300 registrations and their preparation took 0.62 ms "
-               "each, 0.92 ms before (`python -m bench.profile 300`). Sending outside the writer (the mailer's "
-               "file or SMTP after the commit, marked sent in a later short write) is the next step.")
+    out.append("- **The outbox worker** shares SQLite's one writer: it holds it about 5 ms per batch and rests "
+               "as long. Since day4 it sizes a batch by the time it held the writer (it counted its wait for it "
+               "before, so under load its batches shrank to 5 messages, the dearest size: in-process a message "
+               "costs the writer 0.61 ms in batches of 5, 0.37 in batches of 20, 0.33 in batches of 60, "
+               "`python -m bench.profile 300`). Longer batches (20 ms, with 0.1 s between them to gather "
+               "messages) took the worker's share of the writer to 6–14% but made two web processes slower "
+               "(131–202 /s against 202–245 at 10 clients), so they were not kept. E-mails are written unsent "
+               "in the batch and handed to the mailer after its commit, marked sent in one short write per "
+               "batch: no file or SMTP round trip inside the writer.")
     return [*out, ""]
 
 

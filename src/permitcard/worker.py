@@ -73,11 +73,11 @@ def sqlite_batch(delivered: int, seconds: float) -> int:
     """The next batch on SQLite, from the last one: as many messages as fit in ``outbox.SQLITE_HOLD`` seconds.
 
     The worker holds SQLite's one write lock for a whole batch, and a web request that writes waits for it.
-    Cheap events (a card following its permit, ~0.2 ms) go about 100 at a time, a registration's messages
+    Cheap events (a card following its permit, ~0.2 ms) go about 25 at a time, a registration's messages
     (an e-mail rendered and recorded in the batch, handed to the mailer after it: ``outbox.finish``) about
-    60; after each batch the worker rests as long as it held the lock, so under load the web process gets
-    at least half of it (measured at 10 clients: 62 -> 176 registrations/s), and after a batch that
-    emptied the queue ``outbox.SQLITE_GATHER``, so that the next batch is larger."""
+    12; after each batch the worker rests as long as it held the lock, so under load the web process gets
+    at least half of it (measured at 10 clients: 62 -> 176 registrations/s). ``seconds`` is the hold, not
+    the wait for the lock before it (``outbox.Handled.held``)."""
     each = seconds / max(delivered, 1)
     return max(outbox.SQLITE_MIN_BATCH, min(outbox.SQLITE_BATCH, int(outbox.SQLITE_HOLD / max(each, 1e-6))))
 
@@ -104,12 +104,10 @@ def run(db: Database, *, once: bool = False, interval: float = 0.5, batch: int |
         outbox.finish(db, turn.after)  # e-mails go out here, with no lock held
         n, held = turn.done, turn.held
         if adapt and turn.claimed:
-            caught_up, limit = turn.claimed < limit, sqlite_batch(turn.claimed, held)
+            limit = sqlite_batch(turn.claimed, held)
             # A breath between batches: a web request woken by the lock's release takes it before the
-            # worker begins its next batch (db._WriterLock); sending the e-mails counts. A batch that
-            # emptied the queue waits longer, so that the next one gathers more messages (cheaper each).
-            rest = outbox.SQLITE_GATHER if caught_up and not once else min(held, 0.05)
-            stop.wait(max(0.0, rest - (time.perf_counter() - sending)))
+            # worker begins its next batch (db._WriterLock); sending the e-mails counts.
+            stop.wait(max(0.0, min(held, 0.05) - (time.perf_counter() - sending)))
         delivered += n
         if once:
             if n == 0:

@@ -45,14 +45,13 @@ MAX_ATTEMPTS = 8
 BATCH = 200
 # SQLite has one writer: a batch holds the write lock while it runs, and a web request waits behind it. At
 # most SQLITE_BATCH messages; the worker sizes each batch to hold the lock about SQLITE_HOLD seconds
-# (worker.sqlite_batch): 100 permit events take about 15 ms, 60 of a registration's messages about 20 ms.
-# A batch that emptied the queue is followed by SQLITE_GATHER seconds of rest, so that under load the
-# next one carries more: a message costs the writer 0.61 ms in batches of 5, 0.37 ms in batches of 20
-# and 0.33 ms in batches of 60 (bench.profile's 1,509 messages after 300 registrations).
+# (worker.sqlite_batch): 25 permit events or about 12 of a registration's messages. (Longer batches cost
+# the writer less a message, 0.61 ms in batches of 5 and 0.33 ms in batches of 60 in bench.profile, but
+# 20 ms batches with a 0.1 s gather between them made two web processes slower: 131-202 /s at 10 clients
+# against 202-245, four cells each.)
 SQLITE_BATCH = 100
-SQLITE_HOLD = 0.02
+SQLITE_HOLD = 0.005
 SQLITE_MIN_BATCH = 5
-SQLITE_GATHER = 0.1
 
 
 def handles(*event_classes: type[Event], batch: BatchHandler | None = None,
