@@ -533,14 +533,15 @@ def why_missed(runs: dict[str, dict[str, Any]]) -> list[str]:
                    "lock). tests/integration/insurance/test_statement_budget.py holds the request to 10 besides "
                    "BEGIN IMMEDIATE.")
     out.append("- **The outbox worker** shares SQLite's one writer: it holds it about 5 ms per batch and rests "
-               "as long. Since day4 it sizes a batch by the time it held the writer (it counted its wait for it "
-               "before, so under load its batches shrank to 5 messages, the dearest size: in-process a message "
-               "costs the writer 0.61 ms in batches of 5, 0.37 in batches of 20, 0.33 in batches of 60, "
-               "`python -m bench.profile 300`). Longer batches (20 ms, with 0.1 s between them to gather "
-               "messages) took the worker's share of the writer to 6–14% but made two web processes slower "
-               "(131–202 /s against 202–245 at 10 clients), so they were not kept. E-mails are written unsent "
-               "in the batch and handed to the mailer after its commit, marked sent in one short write per "
-               "batch: no file or SMTP round trip inside the writer.")
+               "as long, its wait for the writer counted in both, so that under load its batches shrink and its "
+               "rests grow. Larger batches cost the writer less a message (in-process 0.61 ms in batches of 5, "
+               "0.37 in batches of 20, 0.33 in batches of 60, `python -m bench.profile 300`), and day4 tried "
+               "them: 20 ms batches with 0.1 s between them to gather messages took the worker's share of the "
+               "writer from 10–31% to 6–14% of the time, and batches sized by the hold alone (without the wait) "
+               "made them larger too; both made two web processes slower (131–206 /s at 10 clients against "
+               "224–245 in alternating runs), so neither was kept (the `day4` label is of the second). E-mails "
+               "are written unsent in the batch and handed to the mailer after its commit, marked sent in one "
+               "short write per batch: no file or SMTP round trip inside the writer.")
     return [*out, ""]
 
 

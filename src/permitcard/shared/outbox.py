@@ -16,7 +16,6 @@ one writer, on PostgreSQL the batch's row locks. A handler writes its record and
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -45,10 +44,11 @@ MAX_ATTEMPTS = 8
 BATCH = 200
 # SQLite has one writer: a batch holds the write lock while it runs, and a web request waits behind it. At
 # most SQLITE_BATCH messages; the worker sizes each batch to hold the lock about SQLITE_HOLD seconds
-# (worker.sqlite_batch): 25 permit events or about 12 of a registration's messages. (Longer batches cost
-# the writer less a message, 0.61 ms in batches of 5 and 0.33 ms in batches of 60 in bench.profile, but
-# 20 ms batches with a 0.1 s gather between them made two web processes slower: 131-202 /s at 10 clients
-# against 202-245, four cells each.)
+# (worker.sqlite_batch; under load its wait for the lock counts, so batches shrink): 25 permit events or
+# about 12 of a registration's messages. (Longer batches cost the writer less a message, 0.61 ms in
+# batches of 5 and 0.33 ms in batches of 60 in bench.profile, but they made two web processes slower:
+# 20 ms batches with a 0.1 s gather 131-202 /s at 10 clients, batches sized by the hold alone 150-206,
+# against 224-245.)
 SQLITE_BATCH = 100
 SQLITE_HOLD = 0.005
 SQLITE_MIN_BATCH = 5
@@ -154,31 +154,29 @@ def dispatch(db: Database, *, limit: int = BATCH) -> int:
 
 
 class Handled(NamedTuple):
-    """A committed batch: how many messages it delivered (of ``claimed``), the handlers' after-commit
-    calls (for ``finish``), and how long it held the unit of work (from the lock to the commit, without
-    the wait for the lock: the SQLite worker sizes its batches by it)."""
+    """A committed batch: how many messages it delivered (of ``claimed``: the SQLite worker sizes its next
+    batch by these) and the handlers' after-commit calls (for ``finish``)."""
 
     done: int
     claimed: int
     after: dict[AfterCommit, list[Any]]
-    held: float
 
 
 def handle(db: Database, *, limit: int = BATCH) -> Handled:
     """The transactional part of ``dispatch``: claim, run the handlers, mark, commit. (Statements built
     once: on SQLite the worker holds the one writer for the whole batch.)"""
+    now = clock.now()
     with db.uow() as s:
-        started, now = time.perf_counter(), clock.now()
         claim = _CLAIM if db.is_sqlite else _CLAIM_SKIP_LOCKED
         messages = [_Message(*row) for row in claim.run(s, {"now": now, "limit": limit})]
         if not messages:
-            return Handled(0, 0, {}, time.perf_counter() - started)
+            return Handled(0, 0, {})
         earlier = _earlier_deliveries(s, [m.id for m in messages if m.attempts])
         batched = _run_batches(s, messages, earlier, now)
         done = sum(_deliver(s, m, earlier, now, batched) for m in messages)
         _mark(s, messages, now)
         s.commit()
-        return Handled(done, len(messages), s.info.pop(_AFTER, {}), time.perf_counter() - started)
+        return Handled(done, len(messages), s.info.pop(_AFTER, {}))
 
 
 def finish(db: Database, after: dict[AfterCommit, list[Any]]) -> None:
