@@ -1,6 +1,7 @@
 """Forms in a real browser: Post/Redirect/Get (reload and Back never send a form again; the same form
-sent twice files one application) and the language switch on a page shown after a POST (the typed
-values and the errors come back in the other language, never an error page)."""
+sent twice files one application), Back and reload after a form shown with errors (the typed values
+and the errors again, never "Confirm form resubmission") and the language switch on a page shown after
+a POST (the typed values and the errors come back in the other language, never an error page)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,8 @@ def test_language_switch_after_a_post_keeps_what_was_typed_and_the_errors(
         page.get_by_label(text_for(lang, "Family name"), exact=True).fill("OKONKWO-ADEYEMI")
         page.get_by_label(text_for(lang, "Passport number"), exact=True).fill("B7654321")
         response = _submit(page, text_for(lang, "Continue"))
-        assert response.status == 422 and page.url.endswith("/employer/permits/new/check")  # shown for a POST
+        assert response.status == 422  # shown for a POST; in the history, the form's GET page with its draft
+        page.wait_for_url("**/employer/permits/new?draft=*")
         switcher = page.get_by_role("navigation", name=text_for(lang, "Language"))
         with page.expect_navigation() as nav:
             switcher.get_by_role("button", name="简体中文" if other == "zh-Hans" else "English").click()
@@ -94,3 +96,27 @@ def test_language_switch_after_a_post_keeps_what_was_typed_and_the_errors(
         assert_accessible(page, f"form with errors after the language switch ({other}, {width})")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0
+
+
+def test_back_and_reload_after_a_form_with_errors_show_what_was_typed_and_the_errors(
+        make_page: Callable[..., Any], lang: str) -> None:
+    t = lambda m: text_for(lang, m)  # noqa: E731
+    page = make_page(lang)
+    login(page, "hr@example.com", "demo-employer-pass")
+    page.goto("/employer/insurance/new")
+    page.get_by_label(t("Notice number"), exact=True).fill("abc!!")
+    response = _submit(page, t("Continue"))
+    assert response.status == 422
+    page.wait_for_url("**/employer/insurance/new?draft=*")
+    page.reload()  # no "Confirm form resubmission": the same values and errors
+    assert page.get_by_label(t("Notice number"), exact=True).input_value() == "abc!!"
+    expect(page.locator("[data-error-summary]")).to_be_visible()
+    page.goto("/employer")
+    response = page.go_back()  # net::ERR_CACHE_MISS before
+    assert response is not None and response.status == 200
+    assert page.get_by_label(t("Notice number"), exact=True).input_value() == "abc!!"
+    expect(page.locator("[data-error-summary]")).to_contain_text(t("There is a problem"))
+    shot(page, f"back-after-errors-{lang}")
+    page.get_by_label(t("Notice number"), exact=True).fill("")  # and the form still sends
+    response = _submit(page, t("Continue"))
+    assert response.status == 422

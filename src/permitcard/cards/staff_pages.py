@@ -20,7 +20,7 @@ from permitcard.db import Database
 from permitcard.shared import csvexport, forms, i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError
-from permitcard.shared.web import check_csrf, claim_form_token, form_data, form_errors, redirect, render
+from permitcard.shared.web import check_csrf, claim_form_token, draft_owner, form_data, form_errors, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -313,7 +313,8 @@ async def branch_receipts(request: Request, db: Database = Depends(get_db),
             failed.append((waiting[app_id], i18n.translate(exc.message, exc.params)))
     result = {"done": json.dumps([[a.id, a.reference, f"{a.given_names} {a.family_name}"] for a in done]),
               "failed": json.dumps([[a.id, a.reference, message] for a, message in failed])}
-    draft = await run_in_threadpool(forms.save_draft, db, path=RECEIPTS_DONE, values=result, errors=[])
+    draft = await run_in_threadpool(forms.save_draft, db, path=RECEIPTS_DONE, values=result, errors=[],
+                                    owner=draft_owner(request))
     return redirect(f"{RECEIPTS_DONE}?draft={draft}")
 
 
@@ -324,7 +325,7 @@ RECEIPTS_DONE = "/branch/receipts/done"
 def branch_receipts_done(request: Request, draft: str = "", db: Database = Depends(get_db),
                          actor: Actor = Depends(acting("card.branch_work"))) -> Response:
     """What the bulk confirmation did (a GET page: reload and Back change nothing)."""
-    found = forms.load_draft(db, draft, path=RECEIPTS_DONE) if draft else None
+    found = forms.load_draft(db, draft, path=RECEIPTS_DONE, owner=draft_owner(request)) if draft else None
     if found is None:
         return redirect("/branch")
     values = found[0]

@@ -19,7 +19,7 @@ from permitcard.shared import csvexport, forms
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError, NotFound
 from permitcard.shared.i18n import _
-from permitcard.shared.web import form_data, form_errors, redirect, render, templates
+from permitcard.shared.web import draft_owner, form_data, form_errors, redirect, render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -173,7 +173,8 @@ async def _check(request: Request, db: Database, base: Base) -> Response:
     data = await form_data(request)
     values = _values(data)
     if data.get("change"):  # "Change" on the check page: back to the form (a GET page), as typed
-        draft = await run_in_threadpool(forms.save_draft, db, path=_form_page(base), values=values, errors=[])
+        draft = await run_in_threadpool(forms.save_draft, db, path=_form_page(base), values=values, errors=[],
+                                        owner=draft_owner(request))
         return redirect(f"{_form_page(base)}?draft={draft}")
     try:
         service.check_input(notice_number=values["notice_number"], permit_number=values["permit_number"],
@@ -182,12 +183,13 @@ async def _check(request: Request, db: Database, base: Base) -> Response:
                             permanent_residence_id=values["permanent_residence_id"])
     except DomainError as exc:
         return _form(request, base, values, form_errors(exc, "notice_number"), exc.status)
-    draft = await run_in_threadpool(forms.save_draft, db, path=f"{base.path}/new/check", values=values, errors=[])
+    draft = await run_in_threadpool(forms.save_draft, db, path=f"{base.path}/new/check", values=values, errors=[],
+                                    owner=draft_owner(request))
     return redirect(f"{base.path}/new/check?draft={draft}")
 
 
 def _check_page(request: Request, db: Database, base: Base, draft: str) -> Response:
-    found = forms.load_draft(db, draft, path=f"{base.path}/new/check") if draft else None
+    found = forms.load_draft(db, draft, path=f"{base.path}/new/check", owner=draft_owner(request)) if draft else None
     if found is None:
         return redirect(_form_page(base))
     values = _values(found[0])

@@ -21,7 +21,7 @@ from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import mask
 from permitcard.shared.errors import N_, Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from permitcard.shared.i18n import gettext as _
-from permitcard.shared.web import Form, date_parts, form_data, form_errors, redirect, render
+from permitcard.shared.web import Form, date_parts, draft_owner, form_data, form_errors, redirect, render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(notice_pages.router)
@@ -173,7 +173,8 @@ async def change_answers(request: Request, db: Database = Depends(get_db),
                          actor: Actor = Depends(_employer_write)) -> Response:
     """'Change' on the check page: the form again (a GET page), with every answer kept in a draft."""
     values = await form_data(request)
-    draft = await run_in_threadpool(forms.save_draft, db, path="/employer/permits/new", values=values, errors=[])
+    draft = await run_in_threadpool(forms.save_draft, db, path="/employer/permits/new", values=values, errors=[],
+                                    owner=draft_owner(request))
     return redirect(f"/employer/permits/new?draft={draft}")
 
 
@@ -189,7 +190,8 @@ async def check_answers(request: Request, db: Database = Depends(get_db),
                       errors=_merge(errors, form_errors(exc, "family_name")), status_code=422)
     if errors:
         return render(request, "permits/new.html", _form_context(values), errors=_merge(errors, []), status_code=422)
-    draft = await run_in_threadpool(forms.save_draft, db, path=CHECK_PAGE, values=values, errors=[])
+    draft = await run_in_threadpool(forms.save_draft, db, path=CHECK_PAGE, values=values, errors=[],
+                                    owner=draft_owner(request))
     return redirect(f"{CHECK_PAGE}?draft={draft}")
 
 
@@ -200,7 +202,7 @@ CHECK_PAGE = "/employer/permits/new/check"
 def check_page(request: Request, draft: str = "", db: Database = Depends(get_db),
                actor: Actor = Depends(_employer_write)) -> Response:
     """Check your answers (a GET page: reload and Back are safe). Once sent, its draft is gone."""
-    found = forms.load_draft(db, draft, path=CHECK_PAGE) if draft else None
+    found = forms.load_draft(db, draft, path=CHECK_PAGE, owner=draft_owner(request)) if draft else None
     if found is None:
         return redirect("/employer/permits/new")
     values = found[0]

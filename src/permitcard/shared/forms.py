@@ -7,11 +7,17 @@
   form can be sent. (``web.form_data`` claims, ``main.WebMiddleware`` settles.)
 - **Drafts**: a form shown again with errors keeps what was typed and its errors (encrypted) under
   a random id; the language switch of that page takes the reader to the form's own GET page with
-  the draft, which shows the values and the errors in the other language (``web.render``).
+  the draft, which shows the values and the errors in the other language (``web.render``). The same
+  address stands in the browser's history for the page shown for the POST (``static/as-get.js``), so
+  Back and reload show it again. A draft opens only for the session that made it (``owner``: the
+  session cookies, ``web.draft_owner``), so its address in a shared computer's history shows nothing
+  to the next person.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 import time
@@ -84,10 +90,15 @@ def settle(db: Any, token: str, location: str | None) -> None:
         s.commit()
 
 
-def save_draft(db: Any, *, path: str, values: dict[str, Any], errors: list[FieldError]) -> str:
+def _owner_digest(owner: str) -> str:
+    return hashlib.sha256(owner.encode()).hexdigest()
+
+
+def save_draft(db: Any, *, path: str, values: dict[str, Any], errors: list[FieldError], owner: str) -> str:
     draft_id = secrets.token_urlsafe(18)
     payload = {"values": {k: v for k, v in values.items() if isinstance(v, str) and k not in SECRET_FIELDS},
-               "errors": [[e.field, _message_out(e.message), _params_out(e.params)] for e in errors]}
+               "errors": [[e.field, _message_out(e.message), _params_out(e.params)] for e in errors],
+               "owner": _owner_digest(owner)}
     with db.uow() as s:
         s.execute(delete(FormDraft).where(FormDraft.created_at < clock.now() - KEEP))
         s.add(FormDraft(id=draft_id, path=path[:500], payload=crypto.encrypt(json.dumps(payload)),
@@ -96,13 +107,15 @@ def save_draft(db: Any, *, path: str, values: dict[str, Any], errors: list[Field
     return draft_id
 
 
-def load_draft(db: Any, draft_id: str, *, path: str) -> tuple[dict[str, str], list[FieldError]] | None:
-    """The values and errors of a draft made for ``path`` (None if there is none)."""
+def load_draft(db: Any, draft_id: str, *, path: str, owner: str) -> tuple[dict[str, str], list[FieldError]] | None:
+    """The values and errors of a draft made for ``path`` by the session ``owner`` (None if there is none)."""
     with db.uow(write=False) as s:
         row = s.get(FormDraft, draft_id[:64])
         if row is None or row.path != path:
             return None
         payload = json.loads(crypto.decrypt(row.payload))
+    if not hmac.compare_digest(str(payload.get("owner", "")), _owner_digest(owner)):
+        return None
     return payload["values"], [FieldError(f, _message_in(m), _params_in(p)) for f, m, p in payload["errors"]]
 
 

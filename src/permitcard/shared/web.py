@@ -99,6 +99,11 @@ def csrf_binding(cookies: Mapping[str, str]) -> str:
     return "|".join(cookies.get(name, "") for name in SESSION_COOKIES)
 
 
+def draft_owner(request: Request) -> str:
+    """Whose a form draft is: the session cookies of the request (``forms.save_draft``)."""
+    return csrf_binding(request.cookies)
+
+
 def new_csrf(binding: str) -> str:
     from permitcard.shared.crypto import csrf_mac
 
@@ -245,7 +250,9 @@ def _keep_typing(request: Request, ctx: dict[str, Any], errors: list[FieldError]
     db = getattr(request.app.state, "db", None) if "app" in request.scope else None
     if request.method == "GET":
         draft_id = request.query_params.get(forms.DRAFT_PARAM)
-        found = forms.load_draft(db, draft_id, path=request.url.path) if draft_id and db is not None else None
+        found = None
+        if draft_id and db is not None:
+            found = forms.load_draft(db, draft_id, path=request.url.path, owner=draft_owner(request))
         if found is not None:
             values, kept = found
             ctx["values"] = {**(ctx.get("values") or {}), **values}
@@ -261,7 +268,12 @@ def _keep_typing(request: Request, ctx: dict[str, Any], errors: list[FieldError]
         values = ctx.get("values") or {}
         ctx["lang_draft"] = forms.save_draft(db, path=ctx["lang_next"].split("?")[0],
                                              values=dict(values) if isinstance(values, Mapping) else {},
-                                             errors=list(ctx.get("errors") or errors))
+                                             errors=list(ctx.get("errors") or errors),
+                                             owner=draft_owner(request))
+        # In the history this page becomes that GET page with the draft (static/as-get.js): Back and
+        # reload show the same values and errors again, never "Confirm form resubmission".
+        sep = "&" if "?" in ctx["lang_next"] else "?"
+        ctx["get_url"] = f"{ctx['lang_next']}{sep}{urlencode({forms.DRAFT_PARAM: ctx['lang_draft']})}"
 
 
 def _get_page_of(request: Request) -> str:

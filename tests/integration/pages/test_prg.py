@@ -128,3 +128,33 @@ def test_the_language_a_signed_in_person_chooses_is_kept_for_their_e_mails(db: D
     with db.uow(write=False) as s:
         user = auth_repo.user_by_email(s, "reads.chinese@example.com")
         assert user is not None and user.locale == "zh_Hans"
+
+
+def test_a_form_shown_with_errors_has_a_get_address_that_only_its_session_can_open(
+        db: Database, client: TestClient) -> None:
+    """Back and reload on a page shown for a POST go to this address (static/as-get.js), never to the
+    browser's "Confirm form resubmission"; on a shared computer the next person sees nothing typed."""
+    from tests.permit_factories import employer_with_user
+
+    employer_with_user(db, email="hr-back@example.com")
+    page_login(client, "hr-back@example.com")
+    r = client.post("/employer/permits/new/check", data={"family_name": "BACKBUTTON", "given_names": "",
+                                                         "csrf_token": csrf(client),
+                                                         "form_page": "/employer/permits/new"})
+    assert r.status_code == 422
+    found = re.search(r'<script src="/static/as-get.js" data-get-url="([^"]+)"', r.text)
+    assert found, "a page shown for a POST names the GET address that stands for it in the history"
+    address = found.group(1).replace("&amp;", "&")
+    assert address.startswith("/employer/permits/new?draft=")
+    again = client.get(address)  # Back or reload
+    assert again.status_code == 200
+    assert 'value="BACKBUTTON"' in again.text and "data-error-summary" in again.text
+    assert "as-get.js" not in again.text  # a GET page is its own address
+    assert client.get("/static/as-get.js").status_code == 200
+
+    client.cookies.clear()  # the next person at the same computer, signed in to another company
+    employer_with_user(db, email="hr-next@example.com")
+    page_login(client, "hr-next@example.com")
+    theirs = client.get(address)
+    assert theirs.status_code == 200  # the empty form, not the draft
+    assert "BACKBUTTON" not in theirs.text and "data-error-summary" not in theirs.text
