@@ -26,14 +26,14 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _db():  # type: ignore[no-untyped-def]
+def _db(*, background_checkpoints: bool = False):  # type: ignore[no-untyped-def]
     """The database, in a process assembled by the bootstrap (adapters, handlers, templates)."""
     from permitcard.bootstrap import bootstrap
     from permitcard.db import Database
 
     settings = get_settings()
     bootstrap(settings)
-    return Database.from_url(settings.database_url)
+    return Database.from_url(settings.database_url, background_checkpoints=background_checkpoints)
 
 
 @app.command()
@@ -217,7 +217,11 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due now, then 
     from permitcard.shared.memory import few_arenas
 
     few_arenas()
-    n = outbox_worker.run(_db(), once=once, interval=interval, batch=batch or None)
+    db = _db(background_checkpoints=not once)  # SQLite: the log is checkpointed beside the batches (db.py)
+    try:
+        n = outbox_worker.run(db, once=once, interval=interval, batch=batch or None)
+    finally:
+        db.close()
     if once:
         console.print(f"{n} messages processed")
 

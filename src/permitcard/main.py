@@ -3,9 +3,10 @@ domain errors become HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from functools import partial
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -345,9 +346,17 @@ def create_app(
     given). It only writes events; ``permitcard worker`` processes deliver them."""
     settings = settings or get_settings()
     chosen = bootstrap.bootstrap(settings, adapters=adapters)
-    database = db or Database.from_url(settings.database_url)
+    # A database of its own (a served app): SQLite's log is checkpointed by a thread, never in a commit.
+    database = db or Database.from_url(settings.database_url, background_checkpoints=True)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if db is None:
+            await run_in_threadpool(database.close)
 
     app = FastAPI(
+        lifespan=lifespan,
         title="permitcard",
         version=__version__,
         description="Foreign work permits on the social security card: the Work-in-China registry, "
