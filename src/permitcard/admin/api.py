@@ -42,8 +42,8 @@ class AuditList(ApiModel):
 
 
 class FindingOut(ApiModel):
-    kind: str = Field(description="row_edited, row_key, row_missing, row_late, seal_root, seal_signature, "
-                                  "seal_key, seal_chain or unsealed_old")
+    kind: str = Field(description="row_edited, row_key, row_missing, row_copied, row_late, seal_root, "
+                                  "seal_signature, seal_key, seal_chain or unsealed_old")
     serious: bool
     message: str
     row: int | None

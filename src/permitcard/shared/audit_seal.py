@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -211,11 +211,26 @@ class _Verifier:
             present = {}
 
 
+def _find_copies(session: Session, v: _Verifier) -> None:
+    """Rows written again with another id: a copy keeps its MAC (the id is not part of it, each row's
+    nonce is), so two rows sharing one are an original and its copy. One grouped scan; the MACs have no
+    index (an index of random MACs cost each registration about four page writes inside SQLite's one
+    writer, and a constraint would not stop whoever can write the table)."""
+    copied = (select(AuditLog.mac, func.min(AuditLog.id)).group_by(AuditLog.mac)
+              .having(func.count() > 1).limit(_MAX_FINDINGS))
+    for mac, first in session.execute(copied).all():
+        for row_id in session.execute(select(AuditLog.id).where(AuditLog.mac == mac, AuditLog.id != first)
+                                      .order_by(AuditLog.id)).scalars():
+            v.find("row_copied", N_("Entry %(row)s is a copy of entry %(first)s (the same MAC): it was written "
+                                    "into the log again"), row_id, first=first)
+
+
 def verify(session: Session, batch: int = 2000) -> ChainReport:
     """Check every row's MAC and every seal's root, chain and signature, in one pass."""
     seals = list(session.execute(select(AuditSeal).order_by(AuditSeal.first_id)).scalars())
     v = _Verifier(seals)
     v.run(session, batch)
+    _find_copies(session, v)
     stale = timedelta(seconds=get_settings().audit_gap_seconds * 10)
     if v.oldest_unsealed is not None and as_utc(v.oldest_unsealed.at) < clock.now() - stale:
         v.find("unsealed_old", NP_("Entry %(row)s and %(n)s after it are not sealed though written more than "

@@ -98,8 +98,18 @@ def _rewrite(db, ids):
     return {("row_edited", i) for i in ids}
 
 
-@pytest.mark.parametrize("tamper", [_edit, _delete_middle, _truncate, _rewrite],
-                         ids=["edited", "deleted", "truncated", "rewritten"])
+def _copy(db, ids):
+    """A row written again (a replay): valid MAC, new id, after the last seal."""
+    with db.uow() as s:
+        row = s.get(AuditLog, ids[4])
+        values = {c.key: getattr(row, c.key) for c in AuditLog.__table__.columns if c.key != "id"}
+        copy_id = s.execute(AuditLog.__table__.insert().values(**values).returning(AuditLog.id)).scalar_one()
+        s.commit()
+    return {("row_copied", copy_id)}
+
+
+@pytest.mark.parametrize("tamper", [_edit, _delete_middle, _truncate, _rewrite, _copy],
+                         ids=["edited", "deleted", "truncated", "rewritten", "copied"])
 def test_each_kind_of_tampering_is_detected_and_named(db, tamper):
     ids = _write(db, 10)
     _seal_all(db)
