@@ -132,6 +132,17 @@ def csrf(client: TestClient) -> str:
     return str(client.cookies.get("pc_csrf"))
 
 
+def opened(payload: dict[str, Any]) -> dict[str, Any]:
+    """A ``notification.send`` payload as the worker reads it: its address and parameters unsealed (the
+    outbox keeps them encrypted). Any other payload as it is."""
+    if "sealed" not in payload:
+        return payload
+    from permitcard.notifications.events import NotificationRequested
+
+    e = NotificationRequested.from_payload(payload)
+    return {"to": e.to, "template": e.template, "locale": e.locale, "dedupe_key": e.dedupe_key, "params": e.params}
+
+
 def sign_up_link(db: Database, email: str, template: str = "signup_confirm") -> str:
     """The link of the newest sign-up message to ``email`` (read from the outbox, before delivery)."""
     from sqlalchemy import select
@@ -141,6 +152,7 @@ def sign_up_link(db: Database, email: str, template: str = "signup_confirm") -> 
     with db.uow(write=False) as s:
         for payload in s.execute(select(OutboxMessage.payload).where(OutboxMessage.topic == "notification.send")
                                  .order_by(OutboxMessage.id.desc())).scalars():
+            payload = opened(payload)
             if payload.get("to") == email and payload.get("template") == template:
                 return str(payload["params"].get("url") or payload["params"].get("login_url"))
     raise AssertionError(f"no {template} message to {email}")

@@ -80,3 +80,50 @@ def test_the_audit_migration_keys_existing_rows_and_downgrading_rebuilds_the_cha
             head = conn.execute(sa.text("SELECT seq, hash FROM audit_head")).one()
         assert [tuple(r) for r in back] == [(r["seq"], r["prev_hash"], r["hash"]) for r in old]
         assert tuple(head) == (3, old[-1]["hash"])
+
+
+def test_the_notification_migration_seals_messages_and_events_already_written(tmp_path):
+    from permitcard.notifications.events import NotificationRequested
+    from permitcard.notifications.models import Notification
+    from permitcard.shared import crypto
+
+    secret = "http://127.0.0.1:8000/password/reset/older-token"
+    with contextlib.ExitStack() as stack:
+        url = (stack.enter_context(fresh_pg_database("permitcard_mig")) if PG_URL
+               else f"sqlite:///{tmp_path / 'notes.db'}")
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
+        now = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+        with engine.begin() as conn:
+            upgrade(connection=conn, revision="b7c0a0000011")
+            conn.execute(sa.table("notification_message", *(sa.column(c) for c in (
+                "dedupe_key", "channel", "recipient", "locale", "template", "subject", "body", "attempts",
+                "last_error")), sa.column("created_at", sa.DateTime(timezone=True))).insert(), [{
+                "dedupe_key": "password_reset:9", "channel": "email", "recipient": "old@example.com",
+                "locale": "en", "template": "password_reset", "subject": "Reset your permitcard password",
+                "body": f"Open {secret}\n", "attempts": 1, "last_error": "", "created_at": now}])
+            conn.execute(sa.table("outbox_message", sa.column("topic"), sa.column("payload", sa.JSON),
+                                  sa.column("created_at", sa.DateTime(timezone=True)),
+                                  sa.column("available_at", sa.DateTime(timezone=True)),
+                                  sa.column("attempts"), sa.column("last_error")).insert(), [{
+                "topic": "notification.send", "payload": {"to": "old@example.com", "template": "password_reset",
+                                                          "locale": "en", "dedupe_key": "password_reset:9",
+                                                          "params": {"url": secret}},
+                "created_at": now, "available_at": now, "attempts": 0, "last_error": ""}])
+        with engine.begin() as conn:
+            upgrade(connection=conn)
+        with engine.connect() as conn:
+            raw = conn.execute(sa.text("SELECT subject, body FROM notification_message")).one()
+            payload = conn.execute(sa.text("SELECT payload FROM outbox_message")).scalar_one()
+        assert raw.subject.startswith("v1:") and secret not in raw.body and secret not in str(payload)
+        db = Database(engine)
+        with db.uow(write=False) as s:
+            row = s.execute(sa.select(Notification)).scalar_one()
+            event = NotificationRequested.from_payload(json.loads(payload) if isinstance(payload, str) else payload)
+        assert row.subject == "Reset your permitcard password" and secret in row.body
+        assert event.to == "old@example.com" and event.params == {"url": secret}
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(connection=conn), "b7c0a0000011")
+        with engine.connect() as conn:
+            assert secret in conn.execute(sa.text("SELECT body FROM notification_message")).scalar_one()
+        assert crypto.is_encrypted(raw.body)

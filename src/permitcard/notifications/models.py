@@ -6,6 +6,7 @@ from sqlalchemy import DateTime, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from permitcard.db import Base
+from permitcard.shared.crypto import EncryptedText
 
 
 class Notification(Base):
@@ -24,8 +25,10 @@ class Notification(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(16))
     template: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    # Encrypted: a message may carry a live secret (a password-reset or invitation link, an e-card code)
+    # besides names and references. The recipient stays readable for operators, as the accounts' e-mail.
+    subject: Mapped[str] = mapped_column(EncryptedText)
+    body: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     available_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

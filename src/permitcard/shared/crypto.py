@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import LargeBinary, String
+from sqlalchemy import LargeBinary, String, Text
 from sqlalchemy.types import TypeDecorator
 
 from permitcard.config import get_settings
@@ -103,6 +103,24 @@ class Encrypted(TypeDecorator[str]):
 
     def process_result_value(self, value: Any, dialect: Any) -> str | None:
         return None if value is None else decrypt(value)
+
+
+class EncryptedText(TypeDecorator[str]):
+    """A text column of any length stored encrypted (a message's subject and body)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else encrypt(str(value))
+
+    def process_result_value(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else decrypt(value)
+
+
+def is_encrypted(value: str) -> bool:
+    """Whether ``value`` is what ``encrypt`` writes (migrations sealing older plaintext rows)."""
+    return value.startswith("v1:")
 
 
 # Binary payloads (card photos: biometric data) sealed with the same key: marker, nonce, ciphertext+tag.

@@ -214,6 +214,27 @@ def test_password_reset_same_answer_one_time_link_and_sessions_end(client, db, m
     assert r.status_code == 202
 
 
+def test_a_reset_link_is_in_the_e_mail_and_nowhere_in_the_database_in_clear(client, db, maildir):
+    """Only the mail carries the link: the message row and the outbox's event are encrypted, so a copy of
+    the database (a backup, a replica) cannot take over an account with a link still valid."""
+    from sqlalchemy import text
+
+    make_user(db, Role.APPLICANT, "reset.rest@example.com")
+    _post(client, "/password/forgot", {"email": "reset.rest@example.com"})
+    [mail] = _mails(db, maildir, "reset.rest@example.com")
+    token = _link(mail, "/password/reset").rsplit("/", 1)[1]
+    with db.uow(write=False) as s:
+        rows = s.execute(text("SELECT recipient, subject, body FROM notification_message "
+                              "WHERE recipient = 'reset.rest@example.com'")).all()
+        events = [str(p) for (p,) in s.execute(text("SELECT payload FROM outbox_message "
+                                                    "WHERE topic = 'notification.send'"))]
+    assert len(rows) == 1 and rows[0].subject.startswith("v1:") and rows[0].body.startswith("v1:")
+    assert token not in rows[0].body and "Reset" not in rows[0].subject
+    assert events and not any(token in p or "reset.rest@example.com" in p for p in events)
+    assert _post(client, f"/password/reset/{token}", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+                 ).status_code == 303  # the link the mail carried works
+
+
 def test_change_password_and_disable_ends_sessions_at_once(client, db):
     make_user(db, Role.ADMIN, "admin.dis@example.com")
     officer_id = make_user(db, Role.PERMIT_OFFICER, "officer.dis@example.com")

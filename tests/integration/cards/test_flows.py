@@ -26,6 +26,7 @@ from tests.card_factories import (
     paper_application,
     ready_applicant,
 )
+from tests.factories import opened
 from tests.insurance_factories import register_for_ssn
 
 
@@ -81,8 +82,8 @@ def test_paper_channel_from_counter_to_active_card(db):
     assert actions(db, "card", card.id) == ["card.produced", "card.issue", "card.activate"]
     with db.uow(write=False) as s:
         assert audit_seal.verify(s).ok
-        topics = [m.payload.get("template") for m in s.execute(select(OutboxMessage)).scalars()
-                  if m.topic == "notification.send" and m.payload.get("to") == user.label]
+        topics = [opened(m.payload).get("template") for m in s.execute(select(OutboxMessage)).scalars()
+                  if m.topic == "notification.send" and opened(m.payload).get("to") == user.label]
     assert {"card_received", "card_approved", "card_ready"} <= set(topics)
 
 

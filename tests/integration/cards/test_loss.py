@@ -22,6 +22,7 @@ from tests.card_factories import (
     paper_application,
     ready_applicant,
 )
+from tests.factories import opened
 
 ZHONGXIN = "CGB-DG-ZHONGXIN"
 
@@ -52,7 +53,8 @@ def _card(db, card_id):  # type: ignore[no-untyped-def]
 
 def _topics(db, topic):  # type: ignore[no-untyped-def]
     with db.uow(write=False) as s:
-        return [m.payload for m in s.execute(select(OutboxMessage).where(OutboxMessage.topic == topic)).scalars()]
+        return [opened(m.payload) for m in s.execute(select(OutboxMessage).where(OutboxMessage.topic == topic))
+                .scalars()]
 
 
 def test_the_worker_reports_the_loss_online_the_card_is_suspended_and_the_worker_told(db):

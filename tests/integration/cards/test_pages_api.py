@@ -15,7 +15,7 @@ from tests.card_factories import (
     paper_application,
     ready_applicant,
 )
-from tests.factories import api_login, csrf, page_login
+from tests.factories import api_login, csrf, opened, page_login
 
 
 def post(client, url, data):  # type: ignore[no-untyped-def]
@@ -258,9 +258,8 @@ def test_paper_application_keeps_the_language_chosen_on_the_form_for_every_e_mai
     with db.uow(write=False) as s:
         app = s.get(CardApplication, app_id)
         assert app is not None and app.notify_locale == "zh_Hans"
-        mails = [m.payload for m in s.execute(select(OutboxMessage)).scalars()
-                 if m.payload.get("template") == "card_received" and m.payload.get("params", {}).get("reference")
-                 == app.reference]
+        mails = [p for p in (opened(m.payload) for m in s.execute(select(OutboxMessage)).scalars())
+                 if p.get("template") == "card_received" and p.get("params", {}).get("reference") == app.reference]
     assert mails and mails[-1]["locale"] == "zh_Hans"
     subject, _body = render_message("card_received", mails[-1]["params"], mails[-1]["locale"])
     assert re.search(r"[\u4e00-\u9fff]", subject), subject

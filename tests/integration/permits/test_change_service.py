@@ -20,6 +20,7 @@ from permitcard.shared.audit import Actor
 from permitcard.shared.errors import NotFound, ValidationFailed
 from permitcard.shared.models import OutboxMessage
 from permitcard.shared.registry import registry_for
+from tests.factories import opened
 from tests.insurance_factories import register_for_ssn
 from tests.permit_change_factories import decide, file, issued_permit, make_paper, permit_row
 from tests.permit_factories import application_data, employer_actor, employer_with_user
@@ -168,7 +169,7 @@ def test_every_decision_is_notified_in_the_filers_language(db: Database) -> None
     with clock.frozen(ON + timedelta(days=20)):
         decide(db, app, "return", "请补充")
     with db.uow(write=False) as s:
-        messages = [m.payload for m in s.execute(select(OutboxMessage).where(
+        messages = [opened(m.payload) for m in s.execute(select(OutboxMessage).where(
             OutboxMessage.topic == "notification.send")).scalars()]
     mine = [m for m in messages if m.get("template") == "permit_change_decided"]
     assert mine and mine[-1]["locale"] == "zh_Hans" and mine[-1]["params"]["state"] == "returned"

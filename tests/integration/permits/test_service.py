@@ -20,6 +20,7 @@ from permitcard.shared.crypto import sign
 from permitcard.shared.errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from permitcard.shared.models import OutboxMessage
 from permitcard.shared.registry import RegistryRefusal, registry_for
+from tests.factories import opened
 from tests.permit_factories import (
     application_data,
     employer_actor,
@@ -76,12 +77,12 @@ def test_approve_issues_permit_notice_version_event_and_mail(db: Database, emplo
         event = next(m for m in s.execute(select(OutboxMessage)).scalars() if m.topic == "permit.approved")
         assert event.payload["permit_number"] == done.permit_number
         mail = next(m for m in s.execute(select(OutboxMessage)).scalars() if m.topic == "notification.send")
-        assert mail.payload["to"] == "hr-permits@example.com"
+        assert opened(mail.payload)["to"] == "hr-permits@example.com"
         decisions = s.execute(select(PermitDecision)).scalars().all()
         assert [(d.action, d.application_id) for d in decisions] == [("approve", app.id)]
         actions = [r.action for r in audit.history(s, target_type="permit_application", target_id=app.id)]
         assert actions == ["permit_application.approved", "permit_application.filed"]
-    subject, body = render_message("permit_decided", mail.payload["params"], "en")
+    subject, body = render_message("permit_decided", opened(mail.payload)["params"], "en")
     assert "approved" in subject and done.permit_number in body and done.notice_number in body
 
 
