@@ -105,17 +105,11 @@ class Encrypted(TypeDecorator[str]):
         return None if value is None else decrypt(value)
 
 
-class EncryptedText(TypeDecorator[str]):
+class EncryptedText(Encrypted):
     """A text column of any length stored encrypted (a message's subject and body)."""
 
-    impl = Text
+    impl = Text  # type: ignore[assignment]  # the same sealing in a column without a length
     cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
-        return None if value is None else encrypt(str(value))
-
-    def process_result_value(self, value: Any, dialect: Any) -> str | None:
-        return None if value is None else decrypt(value)
 
 
 def is_encrypted(value: str) -> bool:
