@@ -23,6 +23,7 @@ import secrets
 import time
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -88,6 +89,12 @@ def settle(db: Any, token: str, location: str | None) -> None:
             s.execute(delete(FormSubmission).where(FormSubmission.token == token))
         s.execute(delete(FormSubmission).where(FormSubmission.created_at < clock.now() - KEEP))
         s.commit()
+
+
+def with_draft(page: str, draft_id: str) -> str:
+    """``page`` (a GET page, maybe with a query) with the draft ``draft_id``: where the language switch
+    and, in the browser's history, a page shown for a POST take the reader."""
+    return f"{page}{'&' if '?' in page else '?'}{urlencode({DRAFT_PARAM: draft_id[:64]})}"
 
 
 def _owner_digest(owner: str) -> str:

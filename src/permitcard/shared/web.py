@@ -272,8 +272,7 @@ def _keep_typing(request: Request, ctx: dict[str, Any], errors: list[FieldError]
                                              owner=draft_owner(request))
         # In the history this page becomes that GET page with the draft (static/as-get.js): Back and
         # reload show the same values and errors again, never "Confirm form resubmission".
-        sep = "&" if "?" in ctx["lang_next"] else "?"
-        ctx["get_url"] = f"{ctx['lang_next']}{sep}{urlencode({forms.DRAFT_PARAM: ctx['lang_draft']})}"
+        ctx["get_url"] = forms.with_draft(ctx["lang_next"], ctx["lang_draft"])
 
 
 def _get_page_of(request: Request) -> str:

@@ -3,7 +3,7 @@ permit, language switch, the start page."""
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,7 +17,7 @@ from permitcard.auth.errors import BadCredentials
 from permitcard.auth.service import CurrentUser, sessions
 from permitcard.auth.service import signup as signups
 from permitcard.db import Database
-from permitcard.shared import i18n
+from permitcard.shared import forms, i18n
 from permitcard.shared.errors import DomainError
 from permitcard.shared.web import check_csrf, form_data, form_errors, redirect, refused_page, render
 
@@ -82,7 +82,7 @@ async def switch_language_keeping_input(request: Request, db: Database = Depends
     target = safe_next(str(form.get("next") or ""))
     draft = str(form.get("draft") or "")
     if draft and target != "/":
-        target += ("&" if "?" in target else "?") + urlencode({"draft": draft[:64]})
+        target = forms.with_draft(target, draft)
     response = redirect(target, status_code=303)
     response.set_cookie(i18n.COOKIE, locale, max_age=365 * 86400, samesite="lax", path="/")
     return response
