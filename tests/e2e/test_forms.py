@@ -117,6 +117,13 @@ def test_back_and_reload_after_a_form_with_errors_show_what_was_typed_and_the_er
     assert page.get_by_label(t("Notice number"), exact=True).input_value() == "abc!!"
     expect(page.locator("[data-error-summary]")).to_contain_text(t("There is a problem"))
     shot(page, f"back-after-errors-{lang}")
-    page.get_by_label(t("Notice number"), exact=True).fill("")  # and the form still sends
-    response = _submit(page, t("Continue"))
+    other = "en" if lang == "zh-Hans" else "zh-Hans"
+    switcher = page.get_by_role("navigation", name=t("Language"))
+    with page.expect_navigation():
+        switcher.get_by_role("link", name="简体中文" if other == "zh-Hans" else "English").click()
+    assert page.locator("html").get_attribute("lang") == other  # the switch after Back keeps both too
+    assert page.get_by_label(text_for(other, "Notice number"), exact=True).input_value() == "abc!!"
+    expect(page.locator("[data-error-summary]")).to_contain_text(text_for(other, "There is a problem"))
+    page.get_by_label(text_for(other, "Notice number"), exact=True).fill("")  # and the form still sends
+    response = _submit(page, text_for(other, "Continue"))
     assert response.status == 422

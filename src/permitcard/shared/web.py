@@ -261,6 +261,8 @@ def _keep_typing(request: Request, ctx: dict[str, Any], errors: list[FieldError]
         query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != forms.DRAFT_PARAM])
         ctx["lang_next"] = request.url.path + (f"?{query}" if query else "")
         ctx["lang_draft"] = ""
+        # A page showing a draft (after Back, reload or a switch) switches language with it, still shown.
+        ctx["lang_link"] = forms.with_draft(ctx["lang_next"], draft_id) if found and draft_id else ctx["lang_next"]
         return
     ctx["lang_next"] = _get_page_of(request)
     ctx["lang_draft"] = ""
