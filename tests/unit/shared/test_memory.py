@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -21,3 +22,17 @@ def test_glibc_takes_the_limit_in_a_fresh_process():
             "from permitcard.shared import memory\n"
             "assert memory.few_arenas() is True\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_served_app_is_built_without_the_cyclic_collector_and_then_frozen(tmp_path):
+    """`uvicorn permitcard.asgi:app`: the collector is back on once the app is built, and what the build
+    made is out of its reach (a full collection no longer walks the routes and mappers)."""
+    code = ("import gc\n"
+            "import permitcard.asgi as asgi\n"
+            "assert asgi.app is not None\n"
+            "assert gc.isenabled()\n"
+            "assert gc.get_freeze_count() > 50_000, gc.get_freeze_count()\n"
+            "asgi.app.state.db.close()\n")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/start.db",
+           "PERMITCARD_VAR_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120, env=env)
