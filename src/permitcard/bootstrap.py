@@ -72,18 +72,20 @@ def register_handlers() -> None:
 
 
 def include_routers(app: FastAPI) -> None:
-    """Every context's JSON (``api``) and HTML (``pages``) routers, public ones included: every API first.
+    """Every context's JSON (``api``) and HTML (``pages``) routes, public ones included: every API first.
 
-    Routes are matched one by one in this order (measured: 0.26 ms to reach the insurance API behind the
-    pages of three contexts), and the API is what programs call many times a second; no page path
-    starts with ``/api/``, so the order changes which route is tried first, never which one answers."""
+    Each module's ``router`` and ``public_router`` (``shared.routes.Routes``) is built on the app's own
+    router, once (an included ``APIRouter`` would build each route again). Routes are matched one by one
+    in this order (measured: 0.26 ms to reach the insurance API behind the pages of three contexts), and
+    the API is what programs call many times a second; no page path starts with ``/api/``, so the order
+    changes which route is tried first, never which one answers."""
     for part in ("api", "pages"):
         for ctx in CONTEXTS:
             module = context_module(ctx, part)
             for attr in ("router", "public_router"):
-                router = getattr(module, attr, None)
-                if router is not None:
-                    app.include_router(router)
+                routes = getattr(module, attr, None)
+                if routes is not None:
+                    routes.add_to(app.router)
 
 
 # ------------------------------------------------------------------ adapters

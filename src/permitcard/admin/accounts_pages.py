@@ -3,7 +3,7 @@ disable and enable (sessions end at once), reset a lost second factor, withdraw 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permitcard.admin import service
@@ -17,9 +17,10 @@ from permitcard.photos import service as photos
 from permitcard.shared import i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, NotFound
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import form_data, form_errors, redirect, render
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 
 _manage = acting("account.manage")
 CONFIRM = {

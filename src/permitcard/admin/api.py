@@ -4,7 +4,7 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import Field
 
 from permitcard.admin import service
@@ -13,9 +13,10 @@ from permitcard.db import Database
 from permitcard.shared.audit import Actor
 from permitcard.shared.i18n import translate
 from permitcard.shared.openapi import errors
+from permitcard.shared.routes import Routes
 from permitcard.shared.schemas import ApiModel
 
-router = APIRouter(prefix="/api/v1", tags=["oversight"])
+router = Routes(prefix="/api/v1", tags=["oversight"])
 
 
 class AuditRow(ApiModel):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permitcard.admin import accounts_pages, service
@@ -11,10 +11,11 @@ from permitcard.db import Database
 from permitcard.shared import csvexport
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import DomainError
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import form_data, form_errors, redirect, render
 
-router = APIRouter(include_in_schema=False)
-router.include_router(accounts_pages.router)
+router = Routes(include_in_schema=False)
+router.include(accounts_pages.router)
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from permitcard.auth.deps import get_db
 from permitcard.banks import service
 from permitcard.banks.schemas import BranchOut
 from permitcard.db import Database
 from permitcard.shared import i18n
+from permitcard.shared.routes import Routes
 
-router = APIRouter(prefix="/api/v1", tags=["branches"])
+router = Routes(prefix="/api/v1", tags=["branches"])
 
 
 @router.get("/branches", response_model=list[BranchOut])

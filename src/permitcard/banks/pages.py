@@ -2,16 +2,17 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permitcard.auth.deps import get_db, optional_user
 from permitcard.banks import service
 from permitcard.db import Database
 from permitcard.policy import views as policy_views
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import render
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 
 
 def geo_uri(address: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.cards import fee_report, mine, service, views
@@ -41,8 +41,9 @@ from permitcard.shared import i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, NotFound
 from permitcard.shared.openapi import AFTER_DOC, BEFORE_DOC, PageMeta, errors
+from permitcard.shared.routes import Routes
 
-router = APIRouter(prefix="/api/v1", tags=["cards"])
+router = Routes(prefix="/api/v1", tags=["cards"])
 
 READ = ("card.read_own", "card.read_all", "card.read_branch")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permitcard.auth.deps import acting, acting_any, get_db
@@ -22,9 +22,10 @@ from permitcard.db import Database
 from permitcard.shared import csvexport, i18n, money
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import form_data, form_errors, redirect, render, templates
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 
 COUNTER_COOKIE, COUNTER_PATH = "pc_counter", "/branch/counter"
 READ = ("card.read_own", "card.read_all", "card.read_branch")

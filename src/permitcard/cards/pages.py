@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permitcard.auth.deps import acting, acting_any, get_db
@@ -21,11 +21,12 @@ from permitcard.db import Database
 from permitcard.shared import i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import form_data, form_errors, redirect, render, templates
 
-router = APIRouter(include_in_schema=False)
-router.include_router(staff_pages.router)
-router.include_router(loss_pages.router)
+router = Routes(include_in_schema=False)
+router.include(staff_pages.router)
+router.include(loss_pages.router)
 
 READ = ("card.read_own", "card.read_all", "card.read_branch")
 

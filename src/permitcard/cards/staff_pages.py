@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -20,9 +20,10 @@ from permitcard.db import Database
 from permitcard.shared import csvexport, forms, i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import check_csrf, claim_form_token, draft_owner, form_data, form_errors, redirect, render
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 
 SORT_LABELS = {
     "-created": N_("Newest first"), "created": N_("Oldest first"), "promised": N_("Promised date"),

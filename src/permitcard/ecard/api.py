@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
 from permitcard.auth.deps import client_ip, get_db
@@ -32,10 +32,11 @@ from permitcard.ecard.schemas import (
 from permitcard.ecard.service import Holder
 from permitcard.shared import i18n
 from permitcard.shared.openapi import Problem, errors
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import qr_svg
 
-router = APIRouter(prefix="/api/v1/ecard", tags=["e-card"])
-public_router = APIRouter(include_in_schema=False)
+router = Routes(prefix="/api/v1/ecard", tags=["e-card"])
+public_router = Routes(include_in_schema=False)
 
 _LIMITED: dict[int | str, dict[str, Any]] = {
     429: {"description": "Too many attempts from this account or address; see Retry-After", "model": Problem,

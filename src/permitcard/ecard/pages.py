@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -19,9 +19,10 @@ from permitcard.ecard.deps import ECARD_COOKIE, page_holder
 from permitcard.ecard.errors import TooManyAttempts
 from permitcard.ecard.service import Holder
 from permitcard.shared.errors import DomainError
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import form_data, form_errors, redirect, render, set_session_cookies
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 
 
 def _set_session(request: Request, response: Response, token: str | None) -> Response:

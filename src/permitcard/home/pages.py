@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permitcard.auth.deps import acting, acting_any, get_db
@@ -11,9 +11,10 @@ from permitcard.db import Database
 from permitcard.home import views
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import render
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 
 
 @router.get("/employer", response_class=HTMLResponse)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import Depends, Path, Query, Response
 
 from permitcard.auth.deps import acting_any, get_db
 from permitcard.db import Database
@@ -13,8 +13,9 @@ from permitcard.insurance.errors import RegistrationRefused
 from permitcard.insurance.schemas import RegistrationIn, RegistrationList, RegistrationOut
 from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import AFTER_DOC, BEFORE_DOC, PageMeta, answer, errors
+from permitcard.shared.routes import Routes
 
-router = APIRouter(prefix="/api/v1", tags=["insurance"])
+router = Routes(prefix="/api/v1", tags=["insurance"])
 
 _REGISTER = ("insurance.register_employee", "insurance.register_self", "insurance.register_any")
 _READ = ("insurance.read_employer", "insurance.read_own", "insurance.read_all")

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -19,9 +19,10 @@ from permitcard.shared import csvexport, forms
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, FieldError, NotFound
 from permitcard.shared.i18n import _
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import draft_owner, form_data, form_errors, redirect, render, templates
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 
 FIELDS = ("notice_number", "permit_number", "given_names", "family_name", "passport_number",
           "permanent_residence_id")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from permitcard.auth.deps import acting, acting_any, get_db
 from permitcard.db import Database
@@ -26,8 +26,9 @@ from permitcard.shared import i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import AFTER_DOC, BEFORE_DOC, errors
 from permitcard.shared.registry import RegistryRefusal
+from permitcard.shared.routes import Routes
 
-router = APIRouter(prefix="/api/v1", tags=["permits"])
+router = Routes(prefix="/api/v1", tags=["permits"])
 
 _read = acting_any("permit.read_employer", "permit.read_all")
 StateFilter = Literal["submitted", "returned", "resubmitted", "approved", "rejected", "cancelled"]
@@ -133,4 +134,4 @@ def verify(body: VerifyIn, db: Database = Depends(get_db),
     return VerifyOut(confirmed=True, permit=permit)
 
 
-router.include_router(change_api.router)
+router.include(change_api.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel
 
 from permitcard.auth.deps import acting, get_db
@@ -22,8 +22,9 @@ from permitcard.permits.change_schemas import (
 from permitcard.permits.schemas import PermitApplicationOut
 from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import errors
+from permitcard.shared.routes import Routes
 
-router = APIRouter(tags=["permit changes"])
+router = Routes(tags=["permit changes"])
 _apply = acting("permit.apply")
 
 

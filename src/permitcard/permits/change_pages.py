@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permitcard.auth.deps import acting, get_db
@@ -19,9 +19,10 @@ from permitcard.shared import i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, Conflict, DomainError, FieldError, NotFound
 from permitcard.shared.i18n import gettext as _
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import Form, date_parts, form_data, form_errors, redirect, render, templates
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 _read = acting("permit.read_employer")
 _write = acting("permit.apply")
 

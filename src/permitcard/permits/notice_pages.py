@@ -4,7 +4,7 @@ page that verifies a notice from that QR code."""
 from __future__ import annotations
 
 from babel import Locale
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permitcard.auth.deps import acting, get_db
@@ -15,9 +15,10 @@ from permitcard.shared import audit, clock
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import DomainError
 from permitcard.shared.i18n import gettext as _
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import render
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 
 
 def state_label(state: str) -> str:

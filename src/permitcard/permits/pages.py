@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -21,11 +21,12 @@ from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import mask
 from permitcard.shared.errors import N_, Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from permitcard.shared.i18n import gettext as _
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import Form, date_parts, draft_owner, form_data, form_errors, redirect, render
 
-router = APIRouter(include_in_schema=False)
-router.include_router(notice_pages.router)
-router.include_router(change_pages.router)
+router = Routes(include_in_schema=False)
+router.include(notice_pages.router)
+router.include(change_pages.router)
 
 _employer_read = acting("permit.read_employer")
 _employer_write = acting("permit.apply")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import Depends, File, Form, Query, UploadFile
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
@@ -17,9 +17,10 @@ from permitcard.shared import clock
 from permitcard.shared.audit import Actor
 from permitcard.shared.limits import allow_body
 from permitcard.shared.openapi import errors
+from permitcard.shared.routes import Routes
 from permitcard.shared.schemas import ApiModel
 
-router = APIRouter(prefix="/api/v1", tags=["photos"])
+router = Routes(prefix="/api/v1", tags=["photos"])
 allow_body("POST", "/api/v1/photos", "photo_upload_max_bytes")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -18,9 +18,10 @@ from permitcard.shared import clock
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import DomainError, FieldError
 from permitcard.shared.limits import allow_body
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import date_parts, form_data, form_errors, redirect, render
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 
 allow_body("POST", "/studio/photos/new", "photo_upload_max_bytes")
 _read = acting("photo.read_own")

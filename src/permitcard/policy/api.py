@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import Depends, Path
 
 from permitcard.auth.deps import acting, get_db, require
 from permitcard.auth.service import CurrentUser
@@ -14,8 +14,9 @@ from permitcard.policy.schemas import CityOut, PolicyOut, RuleValueIn, RuleValue
 from permitcard.shared import clock
 from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import errors
+from permitcard.shared.routes import Routes
 
-router = APIRouter(prefix="/api/v1", tags=["policy"])
+router = Routes(prefix="/api/v1", tags=["policy"])
 
 CityCode = Path(pattern=r"^[0-9]{4}$", description="City code, e.g. 4419 (Dongguan)")
 

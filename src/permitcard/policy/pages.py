@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from permitcard.auth.deps import acting, get_db, require
@@ -11,9 +11,10 @@ from permitcard.db import Database
 from permitcard.policy import service, views
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError, NotFound, ValidationFailed
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import Form, form_data, form_errors, redirect, render
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 
 
 def _city_page(request: Request, db: Database, code: str, values: dict[str, str], errors: list | None = None,

@@ -3,7 +3,7 @@ accepted, passwords changed and reset, staff accounts disabled and their lost fa
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from permitcard.auth import service
 from permitcard.auth.api.session import me_out, set_session_cookie
@@ -32,8 +32,9 @@ from permitcard.db import Database
 from permitcard.shared import i18n
 from permitcard.shared.audit import Actor
 from permitcard.shared.openapi import errors
+from permitcard.shared.routes import Routes
 
-router = APIRouter(prefix="/api/v1", tags=["onboarding"])
+router = Routes(prefix="/api/v1", tags=["onboarding"])
 
 
 def _employer(v: EmployerView) -> EmployerOut:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from permitcard.auth import service
 from permitcard.auth.deps import SESSION_COOKIE, client_ip, get_db, require
@@ -12,9 +12,10 @@ from permitcard.config import get_settings
 from permitcard.db import Database
 from permitcard.shared import i18n
 from permitcard.shared.openapi import errors
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import csrf_token, set_session_cookies
 
-router = APIRouter(prefix="/api/v1", tags=["account"])
+router = Routes(prefix="/api/v1", tags=["account"])
 
 
 def set_session_cookie(request: Request, response: Response, token: str | None) -> str:

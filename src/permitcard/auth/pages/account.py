@@ -3,7 +3,7 @@ recovery codes; forgotten password (one-time e-mailed link)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -15,9 +15,10 @@ from permitcard.auth.pages.signin import home_for, safe_next
 from permitcard.auth.service import CurrentUser, passwords, second_factor, sessions
 from permitcard.db import Database
 from permitcard.shared.errors import DomainError, Unauthenticated
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import form_data, form_errors, redirect, refused_page, render
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 
 
 @router.get("/account", response_class=HTMLResponse)

@@ -3,7 +3,7 @@ and removed; permit officers review registrations; an invitee accepts an invitat
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -15,9 +15,10 @@ from permitcard.auth.service import CurrentUser, employers, invitations, registr
 from permitcard.db import Database
 from permitcard.shared.audit import Actor
 from permitcard.shared.errors import N_, DomainError
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import form_data, form_errors, redirect, refused_page, render
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 
 _colleagues = acting("employer.colleagues")
 _review = acting("employer.review")

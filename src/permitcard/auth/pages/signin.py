@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -19,9 +19,10 @@ from permitcard.auth.service import signup as signups
 from permitcard.db import Database
 from permitcard.shared import forms, i18n
 from permitcard.shared.errors import DomainError
+from permitcard.shared.routes import Routes
 from permitcard.shared.web import check_csrf, form_data, form_errors, redirect, refused_page, render
 
-router = APIRouter(include_in_schema=False)
+router = Routes(include_in_schema=False)
 
 HOME_BY_ROLE = {
     Role.APPLICANT: "/my",

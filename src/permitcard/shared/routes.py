@@ -1,0 +1,76 @@
+"""A context's HTTP routes, declared where they are handled and added to the app once.
+
+FastAPI builds a route (its dependencies' signatures, a pydantic validator for every parameter, the
+response model) when it is declared on an ``APIRouter``, and builds it again, from scratch, for every
+router that includes it and for the app (FastAPI 0.165: ``_EffectiveRouteContext.from_api_route``):
+each of our 272 routes was built twice or three times, part of it during the start and the rest by the
+first request that walked past it (the first sign-in page took 0.27 s). ``Routes`` only records the
+declarations; ``bootstrap.include_routers`` adds them to the app's own router, where each is built once
+and requests are matched against one flat list.
+
+A module declares ``router = Routes(prefix="/api/v1", tags=["cards"])`` and decorates its handlers with
+``@router.get(path, ...)`` / ``post`` / ``put`` / ``delete`` exactly as on an ``APIRouter`` (the keyword
+arguments are ``APIRouter.add_api_route``'s); ``router.include(other)`` places another module's routes at
+that point of the order, under this one's prefix, tags and ``include_in_schema``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi.routing import APIRouter
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+class Routes:
+    """Route declarations in order, with the prefix, tags and schema visibility they share."""
+
+    def __init__(self, *, prefix: str = "", tags: list[str] | None = None, include_in_schema: bool = True) -> None:
+        self.prefix = prefix
+        self.tags = list(tags or [])
+        self.include_in_schema = include_in_schema
+        self._entries: list[tuple[str, Callable[..., Any], dict[str, Any]] | Routes] = []
+
+    def api_route(self, path: str, *, methods: list[str], **options: Any) -> Callable[[Handler], Handler]:
+        def record(handler: Handler) -> Handler:
+            self._entries.append((path, handler, {"methods": methods, **options}))
+            return handler
+
+        return record
+
+    def get(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.api_route(path, methods=["GET"], **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.api_route(path, methods=["POST"], **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.api_route(path, methods=["PUT"], **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.api_route(path, methods=["DELETE"], **options)
+
+    def include(self, other: Routes) -> None:
+        """``other``'s routes here, in this order; this one's prefix and tags come before its own."""
+        self._entries.append(other)
+
+    def __len__(self) -> int:
+        return sum(len(e) if isinstance(e, Routes) else 1 for e in self._entries)
+
+    def add_to(self, router: APIRouter, *, prefix: str = "", tags: tuple[str, ...] = (),
+               include_in_schema: bool = True) -> None:
+        """Build every declared route on ``router`` (the app's own: its dependencies apply to each)."""
+        prefix += self.prefix
+        tags = (*tags, *self.tags)
+        include_in_schema = include_in_schema and self.include_in_schema
+        for entry in self._entries:
+            if isinstance(entry, Routes):
+                entry.add_to(router, prefix=prefix, tags=tags, include_in_schema=include_in_schema)
+                continue
+            path, handler, options = entry
+            options = dict(options)
+            options["tags"] = [*tags, *options.get("tags", [])]
+            options["include_in_schema"] = include_in_schema and options.get("include_in_schema", True)
+            router.add_api_route(prefix + path, handler, **options)
