@@ -323,19 +323,11 @@ def page_routes() -> set[tuple[str, str]]:
     from permitcard.bootstrap import context_modules
 
     found: set[tuple[str, str]] = set()
-
-    def walk(routes: Any, prefix: str) -> None:
-        for route in routes:
-            included = getattr(route, "original_router", None)  # FastAPI ≥ 0.16x keeps included routers
-            if included is not None:
-                walk(included.routes, prefix + getattr(getattr(route, "include_context", None), "prefix", ""))
-                continue
-            for method in getattr(route, "methods", ()) or ():
-                found.add((method, re.sub(r"\{[^}]+\}", "{}", prefix + route.path)))
-
     for module in context_modules("pages"):
         for attr in ("router", "public_router"):
-            walk(getattr(getattr(module, attr, None), "routes", []), "")
+            routes = getattr(module, attr, None)  # shared.routes.Routes
+            for method, path in routes.declared() if routes is not None else ():
+                found.add((method, re.sub(r"\{[^}]+\}", "{}", path)))
     return found
 
 

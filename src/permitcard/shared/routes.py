@@ -16,7 +16,7 @@ that point of the order, under this one's prefix, tags and ``include_in_schema``
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from fastapi.routing import APIRouter
@@ -58,6 +58,17 @@ class Routes:
 
     def __len__(self) -> int:
         return sum(len(e) if isinstance(e, Routes) else 1 for e in self._entries)
+
+    def declared(self, prefix: str = "") -> Iterator[tuple[str, str]]:
+        """``(method, path)`` of every declared route, in order, with its full path: what ``add_to`` adds."""
+        prefix += self.prefix
+        for entry in self._entries:
+            if isinstance(entry, Routes):
+                yield from entry.declared(prefix)
+            else:
+                path, _handler, options = entry
+                for method in options["methods"]:
+                    yield method, prefix + path
 
     def add_to(self, router: APIRouter, *, prefix: str = "", tags: tuple[str, ...] = (),
                include_in_schema: bool = True) -> None:
