@@ -28,6 +28,7 @@ from permitcard.notifications.adapters import MAILER, SMS, FileMailer, Mailer, S
 from permitcard.permits.registry import BuiltinRegistry
 from permitcard.shared import web
 from permitcard.shared.registry import REGISTRY, RegistryFactory
+from permitcard.shared.routes import Routes
 
 PACKAGE = "permitcard"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -80,12 +81,18 @@ def include_routers(app: FastAPI) -> None:
     the API is what programs call many times a second; no page path starts with ``/api/``, so the order
     changes which route is tried first, never which one answers."""
     for part in ("api", "pages"):
-        for ctx in CONTEXTS:
-            module = context_module(ctx, part)
-            for attr in ("router", "public_router"):
-                routes = getattr(module, attr, None)
-                if routes is not None:
-                    routes.add_to(app.router)
+        for routes in context_routes(part):
+            routes.add_to(app.router)
+
+
+def context_routes(part: str) -> Iterator[Routes]:
+    """The ``router`` and ``public_router`` of every context's ``part`` module (``api`` or ``pages``), in
+    ``CONTEXTS`` order: what ``include_routers`` adds, and what tests list (``Routes.declared``)."""
+    for module in context_modules(part):
+        for attr in ("router", "public_router"):
+            routes = getattr(module, attr, None)
+            if routes is not None:
+                yield routes
 
 
 # ------------------------------------------------------------------ adapters

@@ -320,15 +320,10 @@ def text_for(lang: str, msgid: str) -> str:
 
 def page_routes() -> set[tuple[str, str]]:
     """(METHOD, path pattern with ``{}`` for parameters) of every HTML route the code defines now."""
-    from permitcard.bootstrap import context_modules
+    from permitcard.bootstrap import context_routes
 
-    found: set[tuple[str, str]] = set()
-    for module in context_modules("pages"):
-        for attr in ("router", "public_router"):
-            routes = getattr(module, attr, None)  # shared.routes.Routes
-            for method, path in routes.declared() if routes is not None else ():
-                found.add((method, re.sub(r"\{[^}]+\}", "{}", path)))
-    return found
+    return {(method, re.sub(r"\{[^}]+\}", "{}", path))
+            for routes in context_routes("pages") for method, path in routes.declared()}
 
 
 def signed(message: str) -> str:

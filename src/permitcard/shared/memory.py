@@ -23,13 +23,15 @@ def few_arenas(n: int = 2) -> bool:
         return False
     try:
         # The interpreter's own symbols include its C library's: no ``find_library``, which runs
-        # ``ldconfig`` in a subprocess (35 ms of every start, measured).
-        libc: ctypes.CDLL | None = ctypes.CDLL(None)
-        if libc is not None and not hasattr(libc, "mallopt"):
+        # ``ldconfig`` in a subprocess (35 ms of every start, measured), unless they do not.
+        libc = ctypes.CDLL(None)
+        if not hasattr(libc, "mallopt"):
             name = ctypes.util.find_library("c")
-            libc = ctypes.CDLL(name) if name else None
+            if not name:
+                return False
+            libc = ctypes.CDLL(name)
     except OSError:
         return False
-    if libc is None or not hasattr(libc, "mallopt"):
+    if not hasattr(libc, "mallopt"):
         return False
     return bool(libc.mallopt(_M_ARENA_MAX, n))

@@ -56,9 +56,6 @@ class Routes:
         """``other``'s routes here, in this order; this one's prefix and tags come before its own."""
         self._entries.append(other)
 
-    def __len__(self) -> int:
-        return sum(len(e) if isinstance(e, Routes) else 1 for e in self._entries)
-
     def declared(self, prefix: str = "") -> Iterator[tuple[str, str]]:
         """``(method, path)`` of every declared route, in order, with its full path: what ``add_to`` adds."""
         prefix += self.prefix

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from permitcard.auth.domain import Role
-from permitcard.bootstrap import context_modules
+from permitcard.bootstrap import context_routes
 from permitcard.db import Database
 from tests.factories import csrf, make_employer, make_user, page_login
 
@@ -20,12 +20,10 @@ ROLE_OF_PREFIX = [("/employer", Role.EMPLOYER), ("/officer", Role.PERMIT_OFFICER
 
 
 def page_post_routes() -> Iterator[str]:
-    for module in context_modules("pages"):
-        for attr in ("router", "public_router"):
-            routes = getattr(module, attr, None)
-            for method, path in routes.declared() if routes is not None else ():
-                if method == "POST":
-                    yield re.sub(r"\{[^}]+\}", "1", path)
+    for routes in context_routes("pages"):
+        for method, path in routes.declared():
+            if method == "POST":
+                yield re.sub(r"\{[^}]+\}", "1", path)
 
 
 def test_every_page_form_answers_a_post_with_303_or_a_4xx_never_a_page(db: Database, client: TestClient) -> None:
