@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
+from fastapi.exceptions import FastAPIError
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
-from permitcard.shared.routes import Routes
+from permitcard.shared.routes import LazyRoute, Routes, build_all
 
 
 def _app(routes: Routes) -> FastAPI:
@@ -80,5 +82,47 @@ def test_the_served_app_matches_requests_against_one_flat_list_of_routes(tmp_pat
                   if not isinstance(r, APIRoute | Mount) and getattr(r, "path", None) != "/openapi.json"]
         assert nested == []  # no included router: nothing is built again or walked through
         assert len([r for r in app.routes if isinstance(r, APIRoute)]) > 250
+        lazy = [r for r in app.routes if isinstance(r, LazyRoute)]
+        assert lazy and not any(r.built for r in lazy)  # the start builds none of them
+        assert build_all(app.routes) == len(lazy) > 250  # and every one of them can be built
+        assert all(r.built for r in lazy)
     finally:
         db.close()
+
+
+def test_a_route_is_built_by_its_first_request_and_no_other_is() -> None:
+    routes = Routes(prefix="/api")
+
+    @routes.get("/cards/{card_id}", name="card")
+    def card(card_id: int) -> dict[str, int]:
+        return {"card": card_id}
+
+    @routes.get("/other")
+    def other() -> dict[str, str]:
+        return {}
+
+    app = _app(routes)
+    first, second = [r for r in app.routes if isinstance(r, LazyRoute)]
+    assert app.url_path_for("card", card_id="7") == "/api/cards/7"  # links need no build
+    assert not first.built and not second.built
+    client = TestClient(app)
+    assert client.post("/api/cards/7").status_code == 405  # nor does a wrong method
+    assert not first.built
+    assert client.get("/api/cards/7").json() == {"card": 7}
+    assert client.get("/api/cards/x").status_code == 422  # the validator it built is used
+    assert first.built and not second.built
+
+
+def test_a_route_that_cannot_be_built_says_so_each_time_it_is_asked() -> None:
+    routes = Routes()
+
+    @routes.get("/broken", response_model=object(), status_code=204)
+    def broken() -> None:
+        return None
+
+    app = _app(routes)  # the start does not notice
+    (route,) = [r for r in app.routes if isinstance(r, LazyRoute)]
+    for _ in range(2):
+        with pytest.raises((AssertionError, FastAPIError)):
+            build_all(app.routes)
+    assert not route.built
