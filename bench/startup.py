@@ -53,7 +53,7 @@ def main() -> None:
     url = a.db_url or f"sqlite:///{tmp}/app.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PERMITCARD_") and k != "DATABASE_URL"}
     env.update(DATABASE_URL=url, PERMITCARD_VAR_DIR=str(tmp), PERMITCARD_DATA_KEY=DATA_KEY,
-               PERMITCARD_ENVIRONMENT="development", PYTHONPATH=str(ROOT))
+               PERMITCARD_ENVIRONMENT="development", PYTHONPATH=f"{ROOT / 'src'}{os.pathsep}{ROOT}")
     subprocess.run([sys.executable, "-m", "permitcard.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     starts: list[dict[str, float]] = []

@@ -109,3 +109,30 @@ def test_the_same_seed_gives_the_same_people(tmp_path, generated: Database) -> N
                                                     .order_by(PermitPerson.id))]  # type: ignore[misc]
 
         assert people(again) == people(generated)
+
+
+def test_a_large_run_on_sqlite_keeps_its_write_ahead_log_bounded(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from permitcard.devtools import generate as gen
+
+    path = tmp_path / "wal.db"
+    engine = make_engine(f"sqlite:///{path}")
+    import_models()
+    Base.metadata.create_all(engine)
+    sizes: list[int] = []
+    monkeypatch.setattr(gen, "CHUNK", 200)  # 6 chunks
+    monkeypatch.setattr(gen, "WAL_LIMIT", 256 * 1024)
+    wal = tmp_path / "wal.db-wal"
+    try:
+        generate(engine, people=1200, seed=3, today=TODAY,
+                 progress=lambda _n: sizes.append(wal.stat().st_size if wal.exists() else 0))
+    finally:
+        engine.dispose()
+    assert len(sizes) == 6
+    assert max(sizes) <= 256 * 1024  # after every chunk (each writes more than that)
+    db = Database(make_engine(f"sqlite:///{path}"))
+    try:
+        with db.uow(write=False) as s:
+            assert s.execute(select(func.count()).select_from(PermitPerson)).scalar_one() == 1200
+    finally:
+        db.close()
+
