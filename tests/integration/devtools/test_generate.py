@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from permitcard.auth.models import Employer
 from permitcard.bootstrap import import_models
@@ -109,6 +109,17 @@ def test_the_same_seed_gives_the_same_people(tmp_path, generated: Database) -> N
                                                     .order_by(PermitPerson.id))]  # type: ignore[misc]
 
         assert people(again) == people(generated)
+
+
+def test_on_postgresql_the_tables_are_left_vacuumed(generated: Database) -> None:
+    """As autovacuum leaves them after a load: their visibility map set, counts read the index alone."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL's VACUUM")
+    with generated.uow(write=False) as s:
+        vacuumed = dict(s.execute(text(
+            "SELECT relname, last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname "
+            "IN ('card_application', 'insurance_registration', 'permit_application')")).all())
+    assert vacuumed == {"card_application": True, "insurance_registration": True, "permit_application": True}
 
 
 def test_a_large_run_on_sqlite_keeps_its_write_ahead_log_bounded(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
