@@ -88,9 +88,7 @@ def capped_count(s: Session, query: Select[Any]) -> int:
     rows: Select[Any] = query.with_only_columns(literal_column("1"), maintain_column_froms=True)
     limited = rows.order_by(None).limit(COUNT_CAP + 1).subquery()
     counting = select(func.count()).select_from(limited)
-    bind = s.get_bind()
-    compiled = counting.compile(dialect=bind.dialect)
-    key = (str(bind.engine.url), str(compiled), repr(sorted(compiled.params.items())))
+    key = _memo_key(s, counting)
     now = time.monotonic()
     if _at_cap.get(key, 0.0) > now:
         return COUNT_CAP + 1
@@ -103,6 +101,18 @@ def capped_count(s: Session, query: Select[Any]) -> int:
         else:
             _at_cap.pop(key, None)
     return n
+
+
+def _memo_key(s: Session, counting: Select[Any]) -> tuple[Any, ...]:
+    """The count's database, statement and values: SQLAlchemy's cache key of the statement (what it looks
+    its compiled SQL up by when it runs it), not the SQL compiled again, which took 0.7 ms a count (ten
+    counts a queue page)."""
+    bind = s.get_bind()
+    cache_key = counting._generate_cache_key()
+    if cache_key is None:  # a statement SQLAlchemy does not cache: its SQL then
+        compiled = counting.compile(dialect=bind.dialect)
+        return (str(bind.engine.url), str(compiled), repr(sorted(compiled.params.items())))
+    return (str(bind.engine.url), cache_key.key, repr([p.effective_value for p in cache_key.bindparams]))
 
 
 def forget_counts() -> None:
