@@ -22,7 +22,7 @@ class CardApplication(Base):
         # Queue pages, keyset-paginated: one index per (filter, sort key, id).
         Index("ix_card_application_created", "created_at", "id"),
         Index("ix_card_application_state_created", "state", "created_at", "id"),
-        Index("ix_card_application_branch_state", "branch_id", "state", "updated_at", "id"),
+        Index("ix_card_application_branch_state", "branch_id", "state", "channel", "updated_at", "id"),
         Index("ix_card_application_name_sort", "family_name", "id"),
         Index("ix_card_application_state_promised", "state", "promised_date", "id"),
         # A card is replaced at most once: of two clerks entering a replacement at the same moment, one wins.

@@ -200,21 +200,24 @@ def waiting_for_calendar(s: Session, *, year: int | None = None, branch_id: int 
     return list(s.execute(q.limit(limit) if limit else q).scalars())
 
 
-def _section(branch_id: int, state: str, channel: str | None, columns: Any) -> Any:
-    q = select(columns).where(CardApplication.branch_id == branch_id, CardApplication.state == state)
-    return q.where(CardApplication.channel == channel) if channel else q
+def _sections(branch_id: int, states: list[str], channel: str | None, columns: Any) -> list[Any]:
+    """One query per state and channel: each is one range of ``ix_card_application_branch_state`` (branch,
+    state, channel, updated_at, id), read in order and counted from the index alone."""
+    channels = [channel] if channel else [c.value for c in Channel]
+    return [select(columns).where(CardApplication.branch_id == branch_id, CardApplication.state == state,
+                                  CardApplication.channel == ch) for state in states for ch in channels]
 
 
 def branch_section(s: Session, branch_id: int, *, states: list[str], channel: str | None = None,
                    limit: int = SECTION_LIMIT) -> list[CardApplication]:
     """A branch's applications in these states, the longest waiting first (at most ``limit``)."""
-    queries = [_section(branch_id, st, channel, CardApplication).order_by(CardApplication.updated_at,
-                                                                          CardApplication.id) for st in states]
+    queries = [q.order_by(CardApplication.updated_at, CardApplication.id)
+               for q in _sections(branch_id, states, channel, CardApplication)]
     return _merged(s, queries, lambda a: (a.updated_at, a.id), limit)
 
 
 def branch_section_count(s: Session, branch_id: int, *, states: list[str], channel: str | None = None) -> int:
-    return sum(capped_count(s, _section(branch_id, st, channel, CardApplication.id)) for st in states)
+    return sum(capped_count(s, q) for q in _sections(branch_id, states, channel, CardApplication.id))
 
 
 def issued_at_branch(s: Session, branch_id: int, *, limit: int = SECTION_LIMIT) -> list[tuple[CardApplication, Card]]:

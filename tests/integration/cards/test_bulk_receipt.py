@@ -57,3 +57,23 @@ def test_another_branch_cannot_confirm_these_cards(db, client):
         from permitcard.cards.models import CardApplication
 
         assert s.get(CardApplication, app.id).state == "in_production"
+
+
+def test_ready_cards_of_both_channels_are_listed_longest_waiting_first(db):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from permitcard.cards import views
+    from permitcard.cards.models import CardApplication
+
+    clerk = bank_clerk(db, "CCB-DG-BRANCH")
+    a, b, c = _in_production(db, clerk, 3)
+    with db.uow() as s:  # as if produced and received: b (instant) has waited longest, then a, then c
+        for app, channel, day in ((a, "standard", 2), (b, "instant", 1), (c, "standard", 3)):
+            s.execute(update(CardApplication).where(CardApplication.id == app.id).values(
+                state="ready_for_collection", channel=channel, updated_at=datetime(2026, 11, day, tzinfo=UTC)))
+        s.commit()
+    queue = views.branch_queue(db, actor=clerk)
+    assert [x.id for x in queue.ready] == [b.id, a.id, c.id]
+    assert queue.counts["ready"] == 3 and queue.counts["to_confirm"] == 0
