@@ -7,9 +7,9 @@ import sys
 from datetime import date
 
 import typer
-from rich.console import Console
 
 from permitcard.config import get_settings
+from permitcard.shared.console import LazyConsole
 
 app = typer.Typer(help="permitcard: foreign work permits on the social security card.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -22,8 +22,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(city_app, name="city")
 app.add_typer(users_app, name="users")
 app.add_typer(calendar_app, name="calendar")
-console = Console()
-err = Console(stderr=True)
+console = LazyConsole()
+err = LazyConsole(stderr=True)
 
 
 def _db(*, background_checkpoints: bool = False):  # type: ignore[no-untyped-def]
@@ -52,7 +52,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     helpers = [subprocess.Popen([sys.executable, "-m", "permitcard.cli", "worker"])
                for _ in range(max(0, outbox_workers))]
     try:
-        uvicorn.run("permitcard.asgi:app", host=host, port=port, workers=workers, reload=reload,
+        uvicorn.run("permitcard.asgi:app", host=host, port=port, workers=workers, reload=reload, ws="none",
                     http="httptools", loop="uvloop", proxy_headers=False, access_log=False)
     finally:
         for proc in helpers:
@@ -250,7 +250,7 @@ def generate(people: int = typer.Option(10_000, min=1, help="How many people (ea
         raise typer.Exit(2)
     started = time.perf_counter()
     columns = (TextColumn("people"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as bar:
+    with Progress(*columns, console=console.real) as bar:
         task = bar.add_task("people", total=people)
         summary = run(_db().engine, people=people, seed=seed, photos=photos,
                       progress=lambda n: bar.advance(task, n))

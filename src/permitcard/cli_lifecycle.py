@@ -9,15 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from permitcard.config import get_settings
+from permitcard.shared.console import LazyConsole
 
 permits_app = typer.Typer(help="Work permits: scheduled lifecycle jobs.", no_args_is_help=True)
 legacy_app = typer.Typer(help="Import the registries kept before 2024-12-01 (CSV; see the README).",
                          no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
+console = LazyConsole()
+err = LazyConsole(stderr=True)
 PROGRESS_FROM = 200  # rows: a progress bar on files at least this long
 
 
@@ -53,7 +53,7 @@ def _import(path: Path, run: Callable[..., object], report_to: Path | None) -> N
     try:
         if total >= PROGRESS_FROM:
             columns = (TextColumn("rows"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-            with Progress(*columns, console=err) as bar:
+            with Progress(*columns, console=err.real) as bar:
                 task = bar.add_task("rows", total=total)
                 report = run(db, path, progress=lambda n: bar.advance(task, n))
         else:
