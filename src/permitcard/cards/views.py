@@ -273,10 +273,10 @@ def waiting_for_calendar_count(db: Database) -> int:
 @dataclass
 class BranchQueue:
     branch: Branch
-    to_confirm: list[CardApplication]
-    ready: list[CardApplication]
-    instant: list[CardApplication]
-    to_activate: list[tuple[CardApplication, Card]]
+    to_confirm: list[repo.SectionRow]
+    ready: list[repo.SectionRow]
+    instant: list[repo.SectionRow]
+    to_activate: list[repo.SectionRow]  # the applications of the cards handed over
     # How many each section holds (up to COUNT_CAP + 1); a section shows its SECTION_LIMIT oldest.
     counts: dict[str, int] = field(default_factory=dict)
 
