@@ -20,7 +20,7 @@ from permitcard.cards.domain import (
 )
 from permitcard.cards.models import Card, CardApplication, CardPayment
 from permitcard.shared import search
-from permitcard.shared.pagination import Order, Slice, capped_count, keyset_slice
+from permitcard.shared.pagination import Order, Slice, capped_count, capped_counts_by, keyset_slice
 
 
 def application(s: Session, application_id: int) -> CardApplication | None:
@@ -161,8 +161,7 @@ def queue_all(s: Session, f: QueueFilter, *, sort: str) -> list[CardApplication]
 def counts_by_state(s: Session, f: QueueFilter) -> dict[str, int]:
     """Counts per state under every filter but the state one, each up to COUNT_CAP + 1."""
     base = _filtered(s, f, select(CardApplication.id), with_state=False)
-    counts = {state.value: capped_count(s, base.where(CardApplication.state == state.value)) for state in AppState}
-    return {state: n for state, n in counts.items() if n}
+    return capped_counts_by(s, base, CardApplication.state, [state.value for state in AppState])
 
 
 # Rows a branch or SLA section shows: the oldest / most urgent first; the section's heading counts them all,

@@ -16,7 +16,7 @@ from permitcard.insurance.models import InsurancePerson, InsuranceRegistration, 
 from permitcard.prebuilt import Prebuilt
 from permitcard.shared import search
 from permitcard.shared.crypto import blind_index
-from permitcard.shared.pagination import Order, Slice, capped_count, keyset_slice
+from permitcard.shared.pagination import Order, Slice, capped_count, capped_counts_by, keyset_slice
 
 SORTS: dict[str, Order] = {
     "newest": Order((InsuranceRegistration.created_at, InsuranceRegistration.id), descending=True),
@@ -162,9 +162,7 @@ def count_registrations(s: Session, f: RegistrationFilter) -> int:
 
 def count_by_state(s: Session, f: RegistrationFilter) -> dict[str, int]:
     """Counts per state under every filter but the state one, each up to COUNT_CAP + 1."""
-    base = _filtered(s, f, with_state=False)
-    counts = {state: capped_count(s, base.where(InsuranceRegistration.state == state)) for state in STATES}
-    return {state: n for state, n in counts.items() if n}
+    return capped_counts_by(s, _filtered(s, f, with_state=False), InsuranceRegistration.state, list(STATES))
 
 
 def list_registrations(s: Session, f: RegistrationFilter, *, offset: int = 0, limit: int = 25,

@@ -15,7 +15,7 @@ from permitcard.permits.models import Permit, PermitApplication, PermitDecision,
 from permitcard.prebuilt import Prebuilt
 from permitcard.shared import search
 from permitcard.shared.crypto import blind_index
-from permitcard.shared.pagination import Order, Slice, capped_count, keyset_slice
+from permitcard.shared.pagination import Order, Slice, capped_count, capped_counts_by, keyset_slice
 
 _TABLE = cast(Table, PermitApplication.__table__)
 SORTS = {
@@ -73,8 +73,7 @@ def counts_by_state(s: Session, f: ApplicationFilter) -> dict[str, int]:
     """How many applications match the search in each state (the filter's counts), each up to COUNT_CAP + 1:
     one index range per state, so the cost does not grow with the table."""
     base = _filtered(s, f, select(PermitApplication.id))
-    counts = {state.value: capped_count(s, base.where(PermitApplication.state == state.value)) for state in State}
-    return {state: n for state, n in counts.items() if n}
+    return capped_counts_by(s, base, PermitApplication.state, [state.value for state in State])
 
 
 def application(s: Session, application_id: int) -> PermitApplication | None:

@@ -103,6 +103,24 @@ def capped_count(s: Session, query: Select[Any]) -> int:
     return n
 
 
+def capped_counts_by(s: Session, query: Select[Any], column: Any, values: Sequence[str]) -> dict[str, int]:
+    """How many rows of ``query`` have each of ``values`` in ``column`` (the counts beside a queue's state
+    filter), each up to COUNT_CAP + 1; values without rows are left out.
+
+    When ``query`` has at most COUNT_CAP rows in all (a search, a narrow filter), one grouped count reads
+    them once: a name search is then looked up in its index twice (the total and the grouped count), not
+    once per value (nine card states: nine look-ups, 12 ms each for a common name at 1,000,000 people).
+    Above the cap each value's count reads at most COUNT_CAP + 1 entries of its own index range, as
+    ``capped_count`` does."""
+    if capped_count(s, query) <= COUNT_CAP:
+        rows = query.with_only_columns(column, maintain_column_froms=True).order_by(None).subquery()
+        grouped = select(rows.c[0], func.count()).group_by(rows.c[0])
+        found = {str(v): int(n) for v, n in s.execute(grouped).all()}
+        return {v: found[v] for v in values if found.get(v)}
+    counts = {v: capped_count(s, query.where(column == v)) for v in values}
+    return {v: n for v, n in counts.items() if n}
+
+
 def _memo_key(s: Session, counting: Select[Any]) -> tuple[Any, ...]:
     """The count's database, statement and values: SQLAlchemy's cache key of the statement (what it looks
     its compiled SQL up by when it runs it), not the SQL compiled again, which took 0.7 ms a count (ten

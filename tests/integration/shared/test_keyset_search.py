@@ -113,6 +113,30 @@ def test_a_count_above_the_cap_is_not_read_again_for_a_while(db: Database, monke
         pagination.forget_counts()
 
 
+def test_a_search_counts_its_states_from_one_look_up_of_the_name(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    _registrations(db, 24, same_time=False)  # 6 Kims: 4 submitted, 2 registered
+    searched: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "MATCH" in statement or "LIKE" in statement:
+            searched.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.uow(write=False) as s:
+            kim = repo.count_by_state(s, RegistrationFilter(q="kim"))
+            looked_up = len(searched)
+            monkeypatch.setattr(pagination, "COUNT_CAP", 3)  # more Kims than the cap: a count per state
+            capped = repo.count_by_state(s, RegistrationFilter(q="kim"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+        pagination.forget_counts()
+    assert kim == {"submitted": 4, "registered": 2}
+    assert looked_up == 2  # the total and one grouped count, not one look-up per state
+    assert capped == {"submitted": 4, "registered": 2}  # each up to the cap + 1
+    assert len(searched) > looked_up + 2
+
+
 @pytest.mark.parametrize(("q", "expected"), [
     ("konk", {"Okonkwo"}), ("OKAF", {"Okafor"}), ("chinedu okonkwo", {"Okonkwo"}), ("amaka okafor", {"Okafor"}),
     ("ok", {"Okonkwo", "Okafor"}), ("paul smi", {"Smith"}), ("lopez", {"Garcia Lopez"}), ("kim", {"Kim"}),
