@@ -169,6 +169,10 @@ def counts_by_state(s: Session, f: QueueFilter) -> dict[str, int]:
 # loaded again, and a vendor's delivery to confirm at once; four sections of 100 made the branch page of a
 # city of 1,000,000 people cost 2.5 times that of 10,000 (bench/SCALE.md).
 SECTION_LIMIT = 50
+# A branch section's heading counts up to this many ("1,000+" above it): past a thousand cards waiting in one
+# section the exact figure changes nothing at the counter, and counting it on every view of the page read
+# thousands of index entries per section (the agency's queues count up to COUNT_CAP).
+SECTION_COUNT_CAP = 1_000
 
 
 def _merged(s: Session, queries: list[Any], key: Any, limit: int) -> list[Any]:
@@ -239,7 +243,8 @@ def branch_section(s: Session, branch_id: int, *, states: list[str], channel: st
 
 
 def branch_section_count(s: Session, branch_id: int, *, states: list[str], channel: str | None = None) -> int:
-    return sum(capped_count(s, q) for q in _sections(branch_id, states, channel, CardApplication.id))
+    return sum(capped_count(s, q, cap=SECTION_COUNT_CAP) for q in _sections(branch_id, states, channel,
+                                                                            CardApplication.id))
 
 
 def issued_at_branch(s: Session, branch_id: int, *, limit: int = SECTION_LIMIT) -> list[SectionRow]:
@@ -252,7 +257,8 @@ def issued_at_branch(s: Session, branch_id: int, *, limit: int = SECTION_LIMIT) 
 
 
 def issued_count(s: Session, branch_id: int) -> int:
-    return capped_count(s, select(Card.id).where(Card.branch_id == branch_id, Card.state == CardState.ISSUED.value))
+    return capped_count(s, select(Card.id).where(Card.branch_id == branch_id, Card.state == CardState.ISSUED.value),
+                        cap=SECTION_COUNT_CAP)
 
 
 INSTANT = Channel.INSTANT.value

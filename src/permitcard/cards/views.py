@@ -277,8 +277,9 @@ class BranchQueue:
     ready: list[repo.SectionRow]
     instant: list[repo.SectionRow]
     to_activate: list[repo.SectionRow]  # the applications of the cards handed over
-    # How many each section holds (up to COUNT_CAP + 1); a section shows its SECTION_LIMIT oldest.
+    # How many each section holds (up to SECTION_COUNT_CAP + 1); a section shows its SECTION_LIMIT oldest.
     counts: dict[str, int] = field(default_factory=dict)
+    count_cap: int = repo.SECTION_COUNT_CAP
 
 
 def branch_queue(db: Database, *, actor: Actor) -> BranchQueue:
@@ -297,7 +298,8 @@ def branch_queue(db: Database, *, actor: Actor) -> BranchQueue:
                   for name, (states, channel) in sections.items()}
         counts["to_activate"] = repo.issued_count(s, bid)
         return BranchQueue(branch=branch_of(s, bid), to_confirm=rows["to_confirm"], ready=rows["ready"],
-                           instant=rows["instant"], to_activate=repo.issued_at_branch(s, bid), counts=counts)
+                           instant=rows["instant"], to_activate=repo.issued_at_branch(s, bid), counts=counts,
+                           count_cap=repo.SECTION_COUNT_CAP)
 
 
 def may_decide(actor: Actor) -> bool:

@@ -77,24 +77,26 @@ def bounds(page: int, per_page: int, *, max_per_page: int = MAX_PER_PAGE) -> tup
     return page, per_page, (page - 1) * per_page
 
 
-def shown_count(n: int) -> str:
-    """A count as a page shows it: "10,000+" above the cap."""
-    return f"{COUNT_CAP:,}+" if n > COUNT_CAP else f"{n:,}"
+def shown_count(n: int, cap: int | None = None) -> str:
+    """A count as a page shows it: "10,000+" above the cap (``COUNT_CAP`` unless the count had its own)."""
+    cap = COUNT_CAP if cap is None else cap
+    return f"{cap:,}+" if n > cap else f"{n:,}"
 
 
-def capped_count(s: Session, query: Select[Any]) -> int:
-    """How many rows ``query`` gives, reading at most COUNT_CAP + 1 of them."""
+def capped_count(s: Session, query: Select[Any], *, cap: int | None = None) -> int:
+    """How many rows ``query`` gives, reading at most ``cap`` + 1 of them (``COUNT_CAP`` unless given)."""
+    cap = COUNT_CAP if cap is None else cap
     # Only a constant per row: SQLite then counts from an index alone, without reading the rows.
     rows: Select[Any] = query.with_only_columns(literal_column("1"), maintain_column_froms=True)
-    limited = rows.order_by(None).limit(COUNT_CAP + 1).subquery()
+    limited = rows.order_by(None).limit(cap + 1).subquery()
     counting = select(func.count()).select_from(limited)
     key = _memo_key(s, counting)
     now = time.monotonic()
     if _at_cap.get(key, 0.0) > now:
-        return COUNT_CAP + 1
+        return cap + 1
     n = int(s.execute(counting).scalar_one())
     with _at_cap_lock:
-        if n > COUNT_CAP:
+        if n > cap:
             if len(_at_cap) > 10_000:  # filters are many; keep the memory bounded
                 _at_cap.clear()
             _at_cap[key] = now + AT_CAP_SECONDS

@@ -77,3 +77,21 @@ def test_ready_cards_of_both_channels_are_listed_longest_waiting_first(db):  # t
     queue = views.branch_queue(db, actor=clerk)
     assert [x.id for x in queue.ready] == [b.id, a.id, c.id]
     assert queue.counts["ready"] == 3 and queue.counts["to_confirm"] == 0
+
+
+def test_a_section_heading_counts_up_to_its_cap(db, client, monkeypatch):  # type: ignore[no-untyped-def]
+    from permitcard.cards import repository
+    from permitcard.shared import pagination
+
+    clerk = bank_clerk(db, "CCB-DG-BRANCH")
+    _in_production(db, clerk, 3)
+    page_login(client, clerk.label)
+    assert "To confirm receipt <span class=\"count\">(3)</span>" in client.get("/branch").text
+    monkeypatch.setattr(repository, "SECTION_COUNT_CAP", 2)
+    pagination.forget_counts()
+    try:
+        page = client.get("/branch").text
+    finally:
+        pagination.forget_counts()
+    assert "To confirm receipt <span class=\"count\">(2+)</span>" in page
+    assert page.count('name="application"') == 3  # the rows shown do not depend on the count's cap
