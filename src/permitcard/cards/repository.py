@@ -175,10 +175,12 @@ SECTION_LIMIT = 50
 SECTION_COUNT_CAP = 1_000
 
 
-def _merged(s: Session, queries: list[Any], key: Any, limit: int) -> list[Any]:
+def _merged(s: Session, queries: list[Any], key: Any, limit: int, make: Any = None) -> list[Any]:
     """The first ``limit`` rows of several ordered queries (one index range each), merged by ``key``: cheaper
-    than one query over ``state IN (...)``, which must sort every matching row before it can stop."""
-    rows = [row for q in queries for row in s.execute(q.limit(limit)).scalars()]
+    than one query over ``state IN (...)``, which must sort every matching row before it can stop. Each row
+    is an ORM object, or ``make(row)`` when given (a query of columns)."""
+    rows = [row for q in queries for row in (s.execute(q.limit(limit)).scalars() if make is None
+                                             else map(make, s.execute(q.limit(limit))))]
     return sorted(rows, key=key)[:limit]
 
 
@@ -237,9 +239,9 @@ _SECTION_COLUMNS = tuple(getattr(CardApplication, name) for name in SectionRow._
 def branch_section(s: Session, branch_id: int, *, states: list[str], channel: str | None = None,
                    limit: int = SECTION_LIMIT) -> list[SectionRow]:
     """A branch's applications in these states, the longest waiting first (at most ``limit``)."""
-    rows = [SectionRow._make(r) for q in _sections(branch_id, states, channel, *_SECTION_COLUMNS)
-            for r in s.execute(q.order_by(CardApplication.updated_at, CardApplication.id).limit(limit))]
-    return sorted(rows, key=lambda a: (a.updated_at, a.id))[:limit]
+    queries = [q.order_by(CardApplication.updated_at, CardApplication.id)
+               for q in _sections(branch_id, states, channel, *_SECTION_COLUMNS)]
+    return _merged(s, queries, lambda a: (a.updated_at, a.id), limit, make=SectionRow._make)
 
 
 def branch_section_count(s: Session, branch_id: int, *, states: list[str], channel: str | None = None) -> int:

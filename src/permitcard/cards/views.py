@@ -277,9 +277,9 @@ class BranchQueue:
     ready: list[repo.SectionRow]
     instant: list[repo.SectionRow]
     to_activate: list[repo.SectionRow]  # the applications of the cards handed over
-    # How many each section holds (up to SECTION_COUNT_CAP + 1); a section shows its SECTION_LIMIT oldest.
+    count_cap: int  # the headings count up to this ("1,000+" above)
+    # How many each section holds (up to count_cap + 1); a section shows its SECTION_LIMIT oldest.
     counts: dict[str, int] = field(default_factory=dict)
-    count_cap: int = repo.SECTION_COUNT_CAP
 
 
 def branch_queue(db: Database, *, actor: Actor) -> BranchQueue:
