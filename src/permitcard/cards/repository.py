@@ -113,25 +113,41 @@ SORTS: dict[str, Order] = {
 _TABLE = cast(Table, CardApplication.__table__)
 
 
+def _scope(f: QueueFilter) -> list[Any]:
+    """The filter's conditions but the state and the search."""
+    scope: list[Any] = []
+    if f.channel:
+        scope.append(CardApplication.channel == f.channel)
+    if f.branch_id is not None:
+        scope.append(CardApplication.branch_id == f.branch_id)
+    if f.permit_number is not None:
+        scope.append(CardApplication.permit_number == f.permit_number)
+    return scope
+
+
+def search_hits(s: Session, f: QueueFilter) -> search.Hits | None:
+    """What the filter's search finds (None: no search), looked up once per unit of work. Each alternative
+    has its index: reference, permit number, the name search."""
+    q = f.q.strip()
+    if not q:
+        return None
+    return search.hits(s, _TABLE, q, CardApplication.reference == q.upper(), CardApplication.permit_number == q.upper(),
+                       where=_scope(f), key=(f.channel, f.branch_id, f.permit_number))
+
+
+def search_capped(s: Session, f: QueueFilter) -> bool:
+    """Whether the search matched more than search.SEARCH_CAP applications (the list shows the most recent)."""
+    found = search_hits(s, f)
+    return found is not None and found.more
+
+
 def _filtered(s: Session, f: QueueFilter, base: Any, *, with_state: bool = True) -> Any:
+    base = base.where(*_scope(f))
     if f.state and with_state:
         base = base.where(CardApplication.state == f.state)
-    if f.channel:
-        base = base.where(CardApplication.channel == f.channel)
-    if f.branch_id is not None:
-        base = base.where(CardApplication.branch_id == f.branch_id)
-    if f.permit_number is not None:
-        base = base.where(CardApplication.permit_number == f.permit_number)
-    q = f.q.strip()
-    if q:
-        # Each alternative has its index: reference, permit number, the name search.
-        by_name = search.matches(s, _TABLE, q)
-        base = base.where(search.any_of(
-            CardApplication.id,
-            CardApplication.reference == q.upper(),
-            CardApplication.permit_number == q.upper(),
-            *([by_name] if by_name is not None else []),
-        ))
+    found = search_hits(s, f)
+    if found is not None:
+        base = base.where(CardApplication.id.in_(found.ids))
     return base
 
 

@@ -215,6 +215,7 @@ def queue(db: Database, *, actor: Actor, f: QueueFilter, sort: str = "-created",
         return QueuePage(items=found.items, total=total, page=page, per_page=per_page,
                          counts=repo.counts_by_state(s, f), total_exact=total <= COUNT_CAP,
                          next_after=found.next_after, prev_before=found.prev_before, keyset=order.keyset,
+                         search_capped=repo.search_capped(s, f),
                          branches=_branch_map(s), card_ids=repo.card_ids_of(s, [a.id for a in found.items]))
 
 

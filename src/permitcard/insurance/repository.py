@@ -129,29 +129,45 @@ def take_sequence(s: Session, prefix: str, *, odd: bool) -> int:
     return int(upsert.run(s, {"prefix": prefix}).scalar_one())
 
 
-def _filtered(s: Session, f: RegistrationFilter, *, with_state: bool = True) -> Select[Any]:
-    query = select(InsuranceRegistration)
+def _scope(f: RegistrationFilter) -> list[Any]:
+    """The filter's conditions but the state and the search."""
+    scope: list[Any] = []
     if f.employer_id is not None:
-        query = query.where(InsuranceRegistration.employer_id == f.employer_id)
+        scope.append(InsuranceRegistration.employer_id == f.employer_id)
     if f.permit_number is not None:
-        query = query.where(InsuranceRegistration.permit_number == f.permit_number)
+        scope.append(InsuranceRegistration.permit_number == f.permit_number)
+    if f.channel:
+        scope.append(InsuranceRegistration.channel == f.channel)
+    return scope
+
+
+def search_hits(s: Session, f: RegistrationFilter) -> search.Hits | None:
+    """What the filter's search finds (None: no search), looked up once per unit of work. Each alternative
+    has its index: the numbers, the SSN's blind index, the name search."""
+    q = f.q.strip()
+    if not q:
+        return None
+    ssn_person = select(InsurancePerson.id).where(InsurancePerson.ssn_hash == blind_index(q))
+    return search.hits(s, _TABLE, q, InsuranceRegistration.reference == q.upper(),
+                       InsuranceRegistration.permit_number == q.upper(),
+                       InsuranceRegistration.notice_number == q.upper(),
+                       InsuranceRegistration.person_id.in_(ssn_person),
+                       where=_scope(f), key=(f.employer_id, f.permit_number, f.channel))
+
+
+def search_capped(s: Session, f: RegistrationFilter) -> bool:
+    """Whether the search matched more than search.SEARCH_CAP registrations (the list shows the most recent)."""
+    found = search_hits(s, f)
+    return found is not None and found.more
+
+
+def _filtered(s: Session, f: RegistrationFilter, *, with_state: bool = True) -> Select[Any]:
+    query = select(InsuranceRegistration).where(*_scope(f))
     if f.state and with_state:
         query = query.where(InsuranceRegistration.state == f.state)
-    if f.channel:
-        query = query.where(InsuranceRegistration.channel == f.channel)
-    q = f.q.strip()
-    if q:
-        # Each alternative has its index: the numbers, the SSN's blind index, the name search.
-        ssn_person = select(InsurancePerson.id).where(InsurancePerson.ssn_hash == blind_index(q))
-        by_name = search.matches(s, _TABLE, q)
-        query = query.where(search.any_of(
-            InsuranceRegistration.id,
-            InsuranceRegistration.reference == q.upper(),
-            InsuranceRegistration.permit_number == q.upper(),
-            InsuranceRegistration.notice_number == q.upper(),
-            InsuranceRegistration.person_id.in_(ssn_person),
-            *([by_name] if by_name is not None else []),
-        ))
+    found = search_hits(s, f)
+    if found is not None:
+        query = query.where(InsuranceRegistration.id.in_(found.ids))
     return query
 
 

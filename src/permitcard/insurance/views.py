@@ -162,7 +162,8 @@ def list_registrations(db: Database, *, actor: Actor, state: str | None = None, 
         items = [_view(r, people.get(r.person_id or 0), actor) for r in rows]
         return RegistrationPage(items=items, total=total, page=page, per_page=per_page,
                                 counts=repo.count_by_state(s, f), total_exact=exact, next_after=found.next_after,
-                                prev_before=found.prev_before, keyset=True)
+                                prev_before=found.prev_before, keyset=True,
+                                search_capped=repo.search_capped(s, f))
 
 
 def export_registrations(db: Database, *, actor: Actor, state: str | None = None, channel: str | None = None,

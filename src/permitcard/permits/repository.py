@@ -34,19 +34,26 @@ class ApplicationFilter:
     sort: str = "newest"
 
 
-def _filtered(s: Session, f: ApplicationFilter, query: Select) -> Select:  # type: ignore[type-arg]
-    if f.employer_id is not None:
-        query = query.where(PermitApplication.employer_id == f.employer_id)
+def _scope(f: ApplicationFilter) -> list[Any]:
+    """The filter's conditions but the states and the search."""
+    return [] if f.employer_id is None else [PermitApplication.employer_id == f.employer_id]
+
+
+def search_hits(s: Session, f: ApplicationFilter) -> search.Hits | None:
+    """What the filter's search finds (None: no search), looked up once per unit of work. Each alternative
+    has its index: the reference, the passport's blind index, the name search."""
     q = f.q.strip()
-    if q:
-        # Each alternative has its index: the reference, the passport's blind index, the name search.
-        by_name = search.matches(s, _TABLE, q)
-        query = query.where(search.any_of(
-            PermitApplication.id,
-            PermitApplication.reference == q.upper(),
-            PermitApplication.passport_hash == blind_index(q),
-            *([by_name] if by_name is not None else []),
-        ))
+    if not q:
+        return None
+    return search.hits(s, _TABLE, q, PermitApplication.reference == q.upper(),
+                       PermitApplication.passport_hash == blind_index(q), where=_scope(f), key=f.employer_id)
+
+
+def _filtered(s: Session, f: ApplicationFilter, query: Select) -> Select:  # type: ignore[type-arg]
+    query = query.where(*_scope(f))
+    found = search_hits(s, f)
+    if found is not None:
+        query = query.where(PermitApplication.id.in_(found.ids))
     return query
 
 
@@ -62,6 +69,12 @@ def list_applications(s: Session, f: ApplicationFilter, *, offset: int, limit: i
     """A page of applications: after/before a cursor (keyset) or at an offset."""
     return keyset_slice(s, _listed(s, f), SORTS.get(f.sort, SORTS["newest"]), after=after, before=before,
                         offset=offset, limit=limit)
+
+
+def search_capped(s: Session, f: ApplicationFilter) -> bool:
+    """Whether the search matched more than search.SEARCH_CAP applications (the list shows the most recent)."""
+    found = search_hits(s, f)
+    return found is not None and found.more
 
 
 def count_applications(s: Session, f: ApplicationFilter) -> int:
@@ -122,6 +135,15 @@ def valid_permits_of(s: Session, person_id: int) -> list[Permit]:
 
 def permit(s: Session, permit_id: int) -> Permit | None:
     return s.get(Permit, permit_id)
+
+
+def permit_numbers(s: Session, permit_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """(notice number, lifelong permit number) of each permit, in one query (a page's, not one per row)."""
+    if not permit_ids:
+        return {}
+    rows = s.execute(select(Permit.id, Permit.notice_number, PermitPerson.permit_number)
+                     .join(PermitPerson, Permit.person_id == PermitPerson.id).where(Permit.id.in_(permit_ids)))
+    return {i: (notice, number) for i, notice, number in rows}
 
 
 def current_permit_by_number(s: Session, permit_number: str) -> tuple[Permit, PermitPerson] | None:

@@ -136,16 +136,17 @@ def _employer_names(s: Session, employer_id: int, cache: dict[int, tuple[str, st
     return cache[employer_id]
 
 
-def application_view(s: Session, a: PermitApplication,
-                     cache: dict[int, tuple[str, str]] | None = None) -> ApplicationView:
-    """What pages and the API show of an application (``cache``: employer names already looked up)."""
+def application_view(s: Session, a: PermitApplication, cache: dict[int, tuple[str, str]] | None = None,
+                     numbers: dict[int, tuple[str, str]] | None = None) -> ApplicationView:
+    """What pages and the API show of an application (``cache``: employer names already looked up;
+    ``numbers``: the (notice number, permit number) of permits already looked up, as ``repo.permit_numbers``
+    gives them for a page)."""
     name_en, name_zh = _employer_names(s, a.employer_id, cache if cache is not None else {})
     permit_number = notice_number = None
     if a.permit_id is not None:
-        p = repo.permit(s, a.permit_id)
-        person = repo.person(s, p.person_id) if p else None
-        notice_number = p.notice_number if p else None
-        permit_number = person.permit_number if person else None
+        if numbers is None or a.permit_id not in numbers:
+            numbers = repo.permit_numbers(s, {a.permit_id})
+        notice_number, permit_number = numbers.get(a.permit_id, (None, None))
     return ApplicationView(
         id=a.id, reference=a.reference, kind=a.kind, state=a.state, version=a.version, employer_id=a.employer_id,
         employer_name_en=name_en, employer_name_zh=name_zh, family_name=a.family_name, given_names=a.given_names,

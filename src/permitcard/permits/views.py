@@ -61,9 +61,11 @@ def list_applications(db: Database, *, actor: Actor, states: tuple[str, ...] = (
         found = repo.list_applications(s, f, offset=offset, limit=per_page, after=after, before=before)
         total = repo.count_applications(s, f)
         cache = _employer_cache(s, found.items)
-        return ApplicationPage([application_view(s, a, cache) for a in found.items], total, page, per_page,
+        numbers = repo.permit_numbers(s, {a.permit_id for a in found.items if a.permit_id is not None})
+        return ApplicationPage([application_view(s, a, cache, numbers) for a in found.items], total, page, per_page,
                                repo.counts_by_state(s, f), total_exact=total <= COUNT_CAP,
                                next_after=found.next_after, prev_before=found.prev_before,
+                               search_capped=repo.search_capped(s, f),
                                keyset=repo.SORTS[f.sort].keyset if f.sort in repo.SORTS else True)
 
 
@@ -79,7 +81,8 @@ def export_applications(db: Database, *, actor: Actor, states: tuple[str, ...] =
     with db.uow(write=False) as s:
         rows = repo.list_applications(s, f, offset=0, limit=EXPORT_LIMIT).items
         cache = _employer_cache(s, rows)
-        return [application_view(s, a, cache) for a in rows]
+        numbers = repo.permit_numbers(s, {a.permit_id for a in rows if a.permit_id is not None})
+        return [application_view(s, a, cache, numbers) for a in rows]
 
 
 _TIMELINE_ACTIONS = {"filed", "resubmitted", "returned", "approved", "rejected", "withdrawn", "cancelled"}

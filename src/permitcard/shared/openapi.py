@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from permitcard.shared.schemas import ApiModel
 
@@ -63,12 +63,16 @@ class PageMeta(ApiModel):
     counts: dict[str, int]
     next_after: str | None = None
     prev_before: str | None = None
+    search_capped: bool = Field(False, description=(
+        "true: the search `q` matched more than 1,000 records; the items, `total` and `counts` are those "
+        "among the 1,000 most recent of them (type more of the name, or a number, to find older ones)"))
 
     @staticmethod
     def fields_of(p: Any) -> dict[str, Any]:
         """``total`` stops at 10,001 on huge lists (``total_exact`` false); counts likewise."""
         return {"total": p.total, "total_exact": p.total_exact, "page": p.page, "per_page": p.per_page,
-                "pages": p.pages, "counts": p.counts, "next_after": p.next_after, "prev_before": p.prev_before}
+                "pages": p.pages, "counts": p.counts, "next_after": p.next_after, "prev_before": p.prev_before,
+                "search_capped": p.search_capped}
 
 
 def answer(model: BaseModel, *, status_code: int = 200) -> Response:

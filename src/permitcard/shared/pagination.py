@@ -46,6 +46,7 @@ class Page(Generic[T]):
     next_after: str | None = None  # cursor of the next page (keyset); None: last page or not keyset
     prev_before: str | None = None  # cursor of the previous page
     keyset: bool = False  # pages follow cursors (else page numbers)
+    search_capped: bool = False  # the search matched more than search.SEARCH_CAP: these are of the most recent
 
     @property
     def pages(self) -> int:
@@ -77,10 +78,11 @@ def bounds(page: int, per_page: int, *, max_per_page: int = MAX_PER_PAGE) -> tup
     return page, per_page, (page - 1) * per_page
 
 
-def shown_count(n: int, cap: int | None = None) -> str:
-    """A count as a page shows it: "10,000+" above the cap (``COUNT_CAP`` unless the count had its own)."""
+def shown_count(n: int, cap: int | None = None, *, at_least: bool = False) -> str:
+    """A count as a page shows it: "10,000+" above the cap (``COUNT_CAP`` unless the count had its own);
+    "312+" when it is ``at_least`` (counted among a search's most recent matches only)."""
     cap = COUNT_CAP if cap is None else cap
-    return f"{cap:,}+" if n > cap else f"{n:,}"
+    return f"{cap:,}+" if n > cap else f"{n:,}+" if at_least and n else f"{n:,}"
 
 
 def capped_count(s: Session, query: Select[Any], *, cap: int | None = None) -> int:

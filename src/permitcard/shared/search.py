@@ -16,23 +16,23 @@ DDL runs with ``create_all`` (tests) and the same statements are in the migratio
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     DDL,
-    ColumnElement,
     Connection,
     Table,
-    and_,
     event,
     func,
     literal_column,
     select,
     text,
-    true,
     union,
 )
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session
 
 MIN_WORD = 3
@@ -137,35 +137,76 @@ def words(q: str) -> list[str]:
     return [w for w in cleaned.split() if w][:6]
 
 
-def matches(s: Session, table: Table, q: str) -> ColumnElement[bool] | None:
-    """A condition true for the rows of ``table`` whose name contains every word of ``q`` (None: no words)."""
+# A search finds at most this many records, the most recent first (the highest ids); a page, its total and its
+# counts per state are then read from those. A common name ("Kim", "Lee Seo") matches a share of the city:
+# thousands of records at 1,000,000 people. Sorting and counting them all on every page made a search grow
+# with the city (3-5x from 10,000 to 1,000,000 people); a person looked for by name is found among the
+# recent ones, or by typing more of the name or a number. The page says when a search went past it.
+SEARCH_CAP = 1_000
+
+
+@dataclass(frozen=True)
+class Hits:
+    """The records a search found: ``ids``, most recent first; ``more``: more than SEARCH_CAP matched and
+    ``ids`` are the SEARCH_CAP most recent of them."""
+
+    ids: tuple[int, ...]
+    more: bool
+
+
+def hits(s: Session, table: Table, q: str, *exact: Any, where: Sequence[Any] = (),
+         key: Hashable = None) -> Hits:
+    """The rows of ``table`` whose name contains every word of ``q``, or that meet one of the ``exact``
+    conditions (a reference, a number's blind index: each with its own index), under the list's other
+    filters ``where``: at most SEARCH_CAP, the most recent first.
+
+    The name goes through the index once, stopping at SEARCH_CAP + 1 rows where the index can (SQLite's
+    FTS5 walks its lists from the highest rowid down); a page's rows, total and counts per state then read
+    only these ids. ``key`` names the filters in ``where``: the hits are kept for the unit of work under
+    (table, q, key), so the page, its total and its counts share one look-up."""
+    memo: dict[Any, Hits] = s.info.setdefault("search_hits", {})
+    memo_key = (table.name, q, key)
+    if memo_key in memo:
+        return memo[memo_key]
+    id_column = table.c.id
+    arms: list[Any] = [select(id_column).where(c, *where).order_by(id_column.desc()).limit(SEARCH_CAP + 1)
+                       for c in exact]
+    name = _by_name(s, table, q, where)
+    if name is not None:
+        arms.append(name)
+    found: set[int] = set()
+    if arms:
+        found = set(s.execute(union(*(select(a.subquery().c[0]) for a in arms))).scalars())
+    ids = sorted(found, reverse=True)
+    memo[memo_key] = result = Hits(tuple(ids[:SEARCH_CAP]), len(ids) > SEARCH_CAP)
+    return result
+
+
+def _by_name(s: Session, table: Table, q: str, where: Sequence[Any]) -> Any:
+    """The ids of the SEARCH_CAP + 1 most recent rows whose name holds every word of ``q`` (None: no words)."""
     found = words(q)
     if not found:
         return None
+    id_column = table.c.id
     columns = _SEARCHED[table.name]
     if s.get_bind().dialect.name == "postgresql":
-        # Written as in the index (no bound ' '), so the planner recognises the indexed expression.
         expr: Any = literal_column(_pg_expression(tuple(f"{table.name}.{c}" for c in columns)))
-        return and_(true(), *(expr.like(f"%{_escape(w)}%", escape="\\") for w in found))
+        likes = [expr.like(f"%{_escape(w)}%", escape="\\") for w in found]
+        # "id + 0": the trigram index finds the rows, then the top ones are sorted; ordered by the primary
+        # key itself, the planner may walk it from the end and test every row's name (a scan for a rare name).
+        return select(id_column).where(*likes, *where).order_by((id_column + 0).desc()).limit(SEARCH_CAP + 1)
     long = [w for w in found if len(w) >= MIN_WORD]
     short = [w for w in found if len(w) < MIN_WORD]
-    conditions: list[Any] = []
-    if long:
-        fts = fts_name(table.name)
-        phrase = " ".join('"' + w.replace('"', '""') + '"' for w in long)
-        rowids: Any = select(literal_column("rowid")).select_from(text(fts)).where(
-            text(f"{fts} MATCH :phrase").bindparams(phrase=phrase))
-        conditions.append(table.c.id.in_(rowids))
     name = func.lower(_concat(table, columns))
-    conditions += [name.like(f"%{_escape(w)}%", escape="\\") for w in short]
-    return and_(true(), *conditions)
-
-
-def any_of(id_column: Any, *conditions: Any) -> ColumnElement[bool]:
-    """Rows meeting any condition, as ``id IN (SELECT id … WHERE c1 UNION SELECT id … WHERE c2 …)``: each
-    alternative goes through its own index. The same conditions joined by OR in one WHERE let SQLite walk
-    the ORDER BY index and test every row instead (a scan of the table on a search)."""
-    return id_column.in_(union(*(select(id_column).where(c) for c in conditions)))
+    shorts = [name.like(f"%{_escape(w)}%", escape="\\") for w in short]
+    if not long:  # short words alone: no index serves them; the rows are read from the newest down
+        return select(id_column).where(*shorts, *where).order_by(id_column.desc()).limit(SEARCH_CAP + 1)
+    fts = fts_name(table.name)
+    phrase = " ".join('"' + w.replace('"', '""') + '"' for w in long)
+    index = sql_table(fts, sql_column("rowid"))
+    return (select(id_column).select_from(index.join(table, id_column == index.c.rowid))
+            .where(text(f"{fts} MATCH :phrase").bindparams(phrase=phrase), *shorts, *where)
+            .order_by(index.c.rowid.desc()).limit(SEARCH_CAP + 1))
 
 
 def _concat(table: Table, columns: tuple[str, ...]) -> Any:

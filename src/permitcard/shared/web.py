@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from permitcard.shared import clock, forms, i18n, labels
+from permitcard.shared import clock, forms, i18n, labels, search
 from permitcard.shared.errors import N_, DomainError, FieldError, ValidationFailed
 from permitcard.shared.pagination import shown_count
 
@@ -64,6 +64,7 @@ def _build_env() -> jinja2.Environment:
     env.globals["translate"] = i18n.translate
     env.globals["permit_status_label"] = permit_status_label
     env.globals["shown_count"] = shown_count
+    env.globals["search_cap"] = lambda: search.SEARCH_CAP
     env.filters["label"] = labels.label
     env.globals["today"] = clock.today
     env.globals["audit_value"] = labels.field_value

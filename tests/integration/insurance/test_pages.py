@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
 from fastapi.testclient import TestClient
 
 from permitcard.auth.domain import Role
 from permitcard.db import Database
+from permitcard.insurance.models import InsuranceRegistration
+from permitcard.shared import search
 from tests.factories import csrf, make_user, page_login
 from tests.insurance_factories import make_agency_clerk
 from tests.permit_factories import employer_with_user, file_and_approve
@@ -127,3 +132,25 @@ def test_errors_name_only_fields_the_form_shows(db: Database, client: TestClient
     assert bad.status_code == 422
     assert "Enter the notice number from your Foreign Work Permit Notice" in bad.text
     assert "work permit number" not in bad.text.split('id="main"', 1)[1].lower()
+
+
+def test_a_search_past_the_cap_says_what_the_list_shows(db: Database, client: TestClient,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    employer_id, _ = employer_with_user(db, email="hr-cap@example.com")
+    with db.uow() as s:
+        s.add_all([InsuranceRegistration(
+            reference=f"SI-CP{n:06d}", permit_number=f"WPCP{n:08d}", family_name="Kim", given_names="Minjun",
+            channel="employer", credential="notice", state="submitted" if n else "registered",
+            employer_id=employer_id, created_at=datetime(2026, 11, 2, 3, n, tzinfo=UTC)) for n in range(3)])
+        s.commit()
+    page_login(client, "hr-cap@example.com")
+    every = client.get("/employer/insurance?q=kim")
+    assert "3 registrations" in every.text and "records match this search" not in every.text
+    monkeypatch.setattr(search, "SEARCH_CAP", 2)  # three Kims: more than the search reads
+    en = client.get("/employer/insurance?q=kim")
+    assert "2 registrations" in en.text and "Submitted (2+)" in en.text
+    assert "More than 2 records match this search: the list shows those among the 2 most recent." in en.text
+    client.cookies.set("lang", "zh_Hans")
+    assert "与此搜索匹配的记录超过 2 条" in client.get("/employer/insurance?q=kim").text
+    api = client.get("/api/v1/insurance-registrations", params={"q": "kim"}).json()
+    assert api["search_capped"] is True and api["total"] == 2 and len(api["items"]) == 2

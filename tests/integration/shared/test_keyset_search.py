@@ -13,11 +13,14 @@ from permitcard.cards.models import CardApplication
 from permitcard.cards.repository import QueueFilter
 from permitcard.db import Database
 from permitcard.insurance import repository as repo
+from permitcard.insurance import views as insurance_views
 from permitcard.insurance.models import InsuranceRegistration
 from permitcard.insurance.repository import RegistrationFilter
-from permitcard.shared import pagination
+from permitcard.shared import pagination, search
+from permitcard.shared.audit import Actor
 
 AT = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
+AGENCY = Actor(user_id=None, role="agency_clerk", label="test")
 NAMES = [("Okonkwo", "Chinedu"), ("Okafor", "Amaka"), ("Smith", "John Paul"), ("Garcia Lopez", "Maria"),
          ("Kim", "Minjun"), ("Kim", "Seoyeon"), ("Nguyen", "Lan"), ("Ivanova", "Olga")]
 
@@ -113,7 +116,7 @@ def test_a_count_above_the_cap_is_not_read_again_for_a_while(db: Database, monke
         pagination.forget_counts()
 
 
-def test_a_search_counts_its_states_from_one_look_up_of_the_name(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_search_page_looks_the_name_up_once(db: Database) -> None:
     _registrations(db, 24, same_time=False)  # 6 Kims: 4 submitted, 2 registered
     searched: list[str] = []
 
@@ -123,18 +126,25 @@ def test_a_search_counts_its_states_from_one_look_up_of_the_name(db: Database, m
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
-        with db.uow(write=False) as s:
-            kim = repo.count_by_state(s, RegistrationFilter(q="kim"))
-            looked_up = len(searched)
-            monkeypatch.setattr(pagination, "COUNT_CAP", 3)  # more Kims than the cap: a count per state
-            capped = repo.count_by_state(s, RegistrationFilter(q="kim"))
+        page = insurance_views.list_registrations(db, actor=AGENCY, q="kim", state="submitted")
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
-        pagination.forget_counts()
-    assert kim == {"submitted": 4, "registered": 2}
-    assert looked_up == 2  # the total and one grouped count, not one look-up per state
-    assert capped == {"submitted": 4, "registered": 2}  # each up to the cap + 1
-    assert len(searched) > looked_up + 2
+    assert page.counts == {"submitted": 4, "registered": 2} and page.total == 4 and len(page.items) == 4
+    assert not page.search_capped
+    assert len(searched) == 1  # the rows, the total and the counts per state read the ids it found
+
+
+def test_a_search_past_the_cap_lists_the_most_recent_matches(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = _registrations(db, 24, same_time=False)
+    kims = [i for n, i in enumerate(ids) if NAMES[n % len(NAMES)][0] == "Kim"]
+    monkeypatch.setattr(search, "SEARCH_CAP", 4)
+    page = insurance_views.list_registrations(db, actor=AGENCY, q="kim", sort="oldest")
+    assert page.search_capped
+    assert sorted(r.id for r in page.items) == sorted(kims)[-4:]  # the 4 newest Kims, in the order asked for
+    assert sum(page.counts.values()) == page.total == 4
+    monkeypatch.setattr(search, "SEARCH_CAP", 6)
+    page = insurance_views.list_registrations(db, actor=AGENCY, q="kim")
+    assert not page.search_capped and page.total == 6  # exactly the cap: every match, nothing said
 
 
 @pytest.mark.parametrize(("q", "expected"), [
