@@ -190,6 +190,7 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--out", default=str(ROOT / "bench" / "SCALE.md"))
     parser.add_argument("--append", action="store_true", help="add this run's tables to --out")
+    parser.add_argument("--only", default="", help="run only the operations whose name contains this")
     args = parser.parse_args()
     bootstrap()  # the app's adapters (registry, card producer), as the web process has them
     sizes = [int(x) for x in args.people.split(",")]
@@ -205,7 +206,7 @@ def main() -> None:
             dbs.append(db)
         # The sizes take turns, operation by operation, in ROUNDS rounds: a machine whose speed drifts
         # (other processes, a shared host) slows both sizes alike instead of the one measured second.
-        for name in ops[sizes[0]]:
+        for name in [n for n in ops[sizes[0]] if args.only in n]:
             samples: dict[int, list[float]] = {n: [] for n in sizes}
             for r in range(ROUNDS):
                 for people in sizes:

@@ -125,14 +125,15 @@ def _scope(f: QueueFilter) -> list[Any]:
     return scope
 
 
-def search_hits(s: Session, f: QueueFilter) -> search.Hits | None:
+def search_hits(s: Session, f: QueueFilter, sort: str | None = None) -> search.Hits | None:
     """What the filter's search finds (None: no search), looked up once per unit of work. Each alternative
     has its index: reference, permit number, the name search."""
     q = f.q.strip()
     if not q:
         return None
     return search.hits(s, _TABLE, q, CardApplication.reference == q.upper(), CardApplication.permit_number == q.upper(),
-                       where=_scope(f), key=(f.channel, f.branch_id, f.permit_number))
+                       where=_scope(f), columns=SORTS.get(sort, SORTS["-created"]).columns if sort else (),
+                       key=(f.channel, f.branch_id, f.permit_number))
 
 
 def search_capped(s: Session, f: QueueFilter) -> bool:
@@ -147,17 +148,23 @@ def _filtered(s: Session, f: QueueFilter, base: Any, *, with_state: bool = True)
         base = base.where(CardApplication.state == f.state)
     found = search_hits(s, f)
     if found is not None:
-        base = base.where(CardApplication.id.in_(found.ids))
+        states = [f.state] if f.state and with_state else []
+        base = base.where(search.id_in(s, CardApplication.id, [r[0] for r in found.among(states)]))
     return base
 
 
 def queue(s: Session, f: QueueFilter, *, sort: str, offset: int, limit: int, after: str | None = None,
           before: str | None = None) -> tuple[Slice, int]:
     """A page of the queue (keyset after/before a cursor, or at an offset) and the total up to COUNT_CAP + 1."""
+    hits = search_hits(s, f, sort)  # first, with the sort's columns: the other look-ups reuse it
     query = _filtered(s, f, select(CardApplication))
-    found = keyset_slice(s, query, SORTS.get(sort, SORTS["-created"]), after=after, before=before, offset=offset,
-                         limit=limit)
-    return found, capped_count(s, query)
+    order = SORTS.get(sort, SORTS["-created"])
+    if hits is not None and order.keyset:
+        found = search.page_of(s, CardApplication, hits, order, states=[f.state] if f.state else [], after=after,
+                               before=before, offset=offset, limit=limit)
+    else:
+        found = keyset_slice(s, query, order, after=after, before=before, offset=offset, limit=limit)
+    return found, capped_count(s, query) if hits is None else len(hits.among([f.state] if f.state else []))
 
 
 def card_ids_of(s: Session, application_ids: list[int]) -> dict[int, int]:
@@ -176,6 +183,9 @@ def queue_all(s: Session, f: QueueFilter, *, sort: str) -> list[CardApplication]
 
 def counts_by_state(s: Session, f: QueueFilter) -> dict[str, int]:
     """Counts per state under every filter but the state one, each up to COUNT_CAP + 1."""
+    found = search_hits(s, f)
+    if found is not None:
+        return found.counts()
     base = _filtered(s, f, select(CardApplication.id), with_state=False)
     return capped_counts_by(s, base, CardApplication.state, [state.value for state in AppState])
 

@@ -152,7 +152,8 @@ def search_hits(s: Session, f: RegistrationFilter) -> search.Hits | None:
                        InsuranceRegistration.permit_number == q.upper(),
                        InsuranceRegistration.notice_number == q.upper(),
                        InsuranceRegistration.person_id.in_(ssn_person),
-                       where=_scope(f), key=(f.employer_id, f.permit_number, f.channel))
+                       where=_scope(f), columns=SORTS.get(f.sort, SORTS["newest"]).columns,
+                       key=(f.employer_id, f.permit_number, f.channel))
 
 
 def search_capped(s: Session, f: RegistrationFilter) -> bool:
@@ -167,25 +168,34 @@ def _filtered(s: Session, f: RegistrationFilter, *, with_state: bool = True) -> 
         query = query.where(InsuranceRegistration.state == f.state)
     found = search_hits(s, f)
     if found is not None:
-        query = query.where(InsuranceRegistration.id.in_(found.ids))
+        states = [f.state] if f.state and with_state else []
+        query = query.where(search.id_in(s, InsuranceRegistration.id, [r[0] for r in found.among(states)]))
     return query
 
 
 def count_registrations(s: Session, f: RegistrationFilter) -> int:
     """How many registrations the filter lists, up to COUNT_CAP + 1."""
-    return capped_count(s, _filtered(s, f))
+    found = search_hits(s, f)
+    return capped_count(s, _filtered(s, f)) if found is None else len(found.among([f.state] if f.state else []))
 
 
 def count_by_state(s: Session, f: RegistrationFilter) -> dict[str, int]:
     """Counts per state under every filter but the state one, each up to COUNT_CAP + 1."""
+    found = search_hits(s, f)
+    if found is not None:
+        return found.counts()
     return capped_counts_by(s, _filtered(s, f, with_state=False), InsuranceRegistration.state, list(STATES))
 
 
 def list_registrations(s: Session, f: RegistrationFilter, *, offset: int = 0, limit: int = 25,
                        after: str | None = None, before: str | None = None) -> Slice:
     """A page of registrations: after/before a cursor (keyset) or at an offset."""
-    return keyset_slice(s, _filtered(s, f), SORTS.get(f.sort, SORTS["newest"]), after=after, before=before,
-                        offset=offset, limit=limit)
+    order = SORTS.get(f.sort, SORTS["newest"])
+    found = search_hits(s, f)
+    if found is not None and order.keyset:
+        return search.page_of(s, InsuranceRegistration, found, order, states=[f.state] if f.state else [],
+                              after=after, before=before, offset=offset, limit=limit)
+    return keyset_slice(s, _filtered(s, f), order, after=after, before=before, offset=offset, limit=limit)
 
 
 def all_registrations(s: Session, f: RegistrationFilter) -> list[InsuranceRegistration]:

@@ -46,14 +46,16 @@ def search_hits(s: Session, f: ApplicationFilter) -> search.Hits | None:
     if not q:
         return None
     return search.hits(s, _TABLE, q, PermitApplication.reference == q.upper(),
-                       PermitApplication.passport_hash == blind_index(q), where=_scope(f), key=f.employer_id)
+                       PermitApplication.passport_hash == blind_index(q), where=_scope(f),
+                       columns=SORTS.get(f.sort, SORTS["newest"]).columns,
+                       key=f.employer_id)
 
 
 def _filtered(s: Session, f: ApplicationFilter, query: Select) -> Select:  # type: ignore[type-arg]
     query = query.where(*_scope(f))
     found = search_hits(s, f)
     if found is not None:
-        query = query.where(PermitApplication.id.in_(found.ids))
+        query = query.where(search.id_in(s, PermitApplication.id, [r[0] for r in found.among(f.states)]))
     return query
 
 
@@ -67,8 +69,12 @@ def _listed(s: Session, f: ApplicationFilter) -> Select:  # type: ignore[type-ar
 def list_applications(s: Session, f: ApplicationFilter, *, offset: int, limit: int, after: str | None = None,
                       before: str | None = None) -> Slice:
     """A page of applications: after/before a cursor (keyset) or at an offset."""
-    return keyset_slice(s, _listed(s, f), SORTS.get(f.sort, SORTS["newest"]), after=after, before=before,
-                        offset=offset, limit=limit)
+    order = SORTS.get(f.sort, SORTS["newest"])
+    found = search_hits(s, f)
+    if found is not None and order.keyset:
+        return search.page_of(s, PermitApplication, found, order, states=f.states, after=after, before=before,
+                              offset=offset, limit=limit)
+    return keyset_slice(s, _listed(s, f), order, after=after, before=before, offset=offset, limit=limit)
 
 
 def search_capped(s: Session, f: ApplicationFilter) -> bool:
@@ -79,12 +85,16 @@ def search_capped(s: Session, f: ApplicationFilter) -> bool:
 
 def count_applications(s: Session, f: ApplicationFilter) -> int:
     """How many applications the filter lists, up to COUNT_CAP + 1."""
-    return capped_count(s, _listed(s, f))
+    found = search_hits(s, f)
+    return capped_count(s, _listed(s, f)) if found is None else len(found.among(f.states))
 
 
 def counts_by_state(s: Session, f: ApplicationFilter) -> dict[str, int]:
     """How many applications match the search in each state (the filter's counts), each up to COUNT_CAP + 1:
     one index range per state, so the cost does not grow with the table."""
+    found = search_hits(s, f)
+    if found is not None:
+        return found.counts()
     base = _filtered(s, f, select(PermitApplication.id))
     return capped_counts_by(s, base, PermitApplication.state, [state.value for state in State])
 

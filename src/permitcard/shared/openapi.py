@@ -64,8 +64,8 @@ class PageMeta(ApiModel):
     next_after: str | None = None
     prev_before: str | None = None
     search_capped: bool = Field(False, description=(
-        "true: the search `q` matched more than 1,000 records; the items, `total` and `counts` are those "
-        "among the 1,000 most recent of them (type more of the name, or a number, to find older ones)"))
+        "true: the search `q` matched more than 200 records; the items, `total` and `counts` are those among "
+        "the 200 most recent of them (type more of the name, or a number, to find older ones)"))
 
     @staticmethod
     def fields_of(p: Any) -> dict[str, Any]:

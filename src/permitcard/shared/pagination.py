@@ -213,20 +213,21 @@ def keyset_slice(s: Session, query: Select[Any], order: Order, *, after: str | N
                               .limit(limit + 1)).scalars())
         more = len(rows) > limit
         rows = rows[:limit]
-        return _slice(order, rows, more_after=more, more_before=True)
+        return slice_of(order, rows, more_after=more, more_before=True)
     if before_key is not None:
         rows = list(s.execute(query.where(order.beyond(before_key, reverse=True))
                               .order_by(*order.clauses(reverse=True)).limit(limit + 1)).scalars())
         more = len(rows) > limit
         rows = rows[:limit][::-1]
-        return _slice(order, rows, more_after=True, more_before=more)
+        return slice_of(order, rows, more_after=True, more_before=more)
     rows = list(s.execute(query.order_by(*order.clauses()).offset(offset).limit(limit + 1)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
-    return _slice(order, rows, more_after=more, more_before=offset > 0)
+    return slice_of(order, rows, more_after=more, more_before=offset > 0)
 
 
-def _slice(order: Order, rows: list[Any], *, more_after: bool, more_before: bool) -> Slice:
+def slice_of(order: Order, rows: list[Any], *, more_after: bool, more_before: bool) -> Slice:
+    """The page of ``rows`` with the cursors to the pages after and before it (where there are some)."""
     if not order.keyset or not rows:
         return Slice(rows, None, None)
     return Slice(rows, order.key(rows[-1]) if more_after else None, order.key(rows[0]) if more_before else None)

@@ -72,6 +72,23 @@ def test_keyset_pages_give_every_row_exactly_once(db: Database, sort: str, same_
     assert offset == seen
 
 
+@pytest.mark.parametrize("sort", ["newest", "oldest", "name", "state"])
+@pytest.mark.parametrize("same_time", [True, False])
+def test_search_pages_follow_the_order_of_the_list(db: Database, sort: str, same_time: bool) -> None:
+    # A search's pages are sorted from the values the search read (search.page_of), not by the database:
+    # the same rows in the same order as the whole list, forward, back and by page number.
+    ids = _registrations(db, 23, same_time=same_time)
+    listed, _ = _walk(db, RegistrationFilter(q="", sort=sort), per_page=5)
+    f = RegistrationFilter(q="a", sort=sort)  # Okafor, Garcia Lopez, Ivanova, Nguyen Lan, Kim Minjun …
+    seen, back = _walk(db, f, per_page=4)
+    with db.uow(write=False) as s:
+        matching = {r.id for r in repo.all_registrations(s, f)}
+        offset = [r.id for k in range(6) for r in repo.list_registrations(s, f, offset=4 * k, limit=4).items]
+    assert 4 < len(matching) < len(ids)
+    assert seen == [i for i in listed if i in matching] == offset
+    assert back == [seen[i:i + 4] for i in range(0, len(seen), 4)]
+
+
 def test_a_cursor_that_is_not_one_is_page_one(db: Database) -> None:
     _registrations(db, 3, same_time=True)
     with db.uow(write=False) as s:
