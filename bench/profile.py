@@ -9,7 +9,8 @@ use case in the thread pool, so sample every thread from outside with py-spy:
 
 (the preparation is in the samples too: the summary counts only stacks under the registration
 endpoint). The outbox worker then delivers what the registrations published, timed on its own
-(`--summary /tmp/reg.txt worker.py` for its samples).
+(`--summary /tmp/reg.txt worker.py` for its samples). Another journey: BENCH_JOURNEY=permit (its
+samples under `permits/api.py`), card, extension.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def main() -> None:
     db = Database(make_engine(url))
     passwords = seed_accounts(db)
     app = create_app(get_settings(), db)
-    j = journeys.JOURNEYS["registration"]
+    j = journeys.JOURNEYS[os.environ.get("BENCH_JOURNEY", "registration")]
 
     async def go(conn: InProcessConn) -> float:
         acc = {role: await sign_in(conn, email, passwords[email]["password"],  # type: ignore[arg-type]
@@ -64,7 +65,7 @@ def main() -> None:
 
     with TestClient(app, base_url="http://127.0.0.1") as client:
         took = asyncio.run(go(InProcessConn(client, [])))
-    print(f"{n} registrations in {took:.2f} s ({took / n * 1000:.1f} ms each), load {os.getloadavg()[0]:.1f}")
+    print(f"{n} {j.name} journeys in {took:.2f} s ({took / n * 1000:.1f} ms each), load {os.getloadavg()[0]:.1f}")
     # Then what the outbox worker does with what they published (the marker for --summary: worker.py).
     from permitcard import worker
 
