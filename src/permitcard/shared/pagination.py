@@ -80,9 +80,11 @@ def bounds(page: int, per_page: int, *, max_per_page: int = MAX_PER_PAGE) -> tup
 
 def shown_count(n: int, cap: int | None = None, *, at_least: bool = False) -> str:
     """A count as a page shows it: "10,000+" above the cap (``COUNT_CAP`` unless the count had its own);
-    "312+" when it is ``at_least`` (counted among a search's most recent matches only)."""
+    "312+" (and "0+") when it is ``at_least``: counted among a search's most recent matches only."""
     cap = COUNT_CAP if cap is None else cap
-    return f"{cap:,}+" if n > cap else f"{n:,}+" if at_least and n else f"{n:,}"
+    if n > cap:
+        return f"{cap:,}+"
+    return f"{n:,}+" if at_least else f"{n:,}"
 
 
 def capped_count(s: Session, query: Select[Any], *, cap: int | None = None) -> int:

@@ -148,7 +148,7 @@ def test_a_search_past_the_cap_says_what_the_list_shows(db: Database, client: Te
     assert "3 registrations" in every.text and "records match this search" not in every.text
     monkeypatch.setattr(search, "SEARCH_CAP", 2)  # three Kims: more than the search reads
     en = client.get("/employer/insurance?q=kim")
-    assert "2 registrations" in en.text and "Submitted (2+)" in en.text
+    assert "2 registrations" in en.text and "Submitted (2+)" in en.text and "Registered (0+)" in en.text
     assert "More than 2 records match this search: the list shows those among the 2 most recent." in en.text
     client.cookies.set("lang", "zh_Hans")
     assert "与此搜索匹配的记录超过 2 条" in client.get("/employer/insurance?q=kim").text
