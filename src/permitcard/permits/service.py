@@ -143,10 +143,13 @@ def application_view(s: Session, a: PermitApplication, cache: dict[int, tuple[st
     gives them for a page)."""
     name_en, name_zh = _employer_names(s, a.employer_id, cache if cache is not None else {})
     permit_number = notice_number = None
-    if a.permit_id is not None:
-        if numbers is None or a.permit_id not in numbers:
-            numbers = repo.permit_numbers(s, {a.permit_id})
-        notice_number, permit_number = numbers.get(a.permit_id, (None, None))
+    if a.permit_id is not None and numbers is not None and a.permit_id in numbers:
+        notice_number, permit_number = numbers[a.permit_id]
+    elif a.permit_id is not None:  # one application (a decision, a detail page): the session usually has them
+        p = repo.permit(s, a.permit_id)
+        person = repo.person(s, p.person_id) if p else None
+        notice_number = p.notice_number if p else None
+        permit_number = person.permit_number if person else None
     return ApplicationView(
         id=a.id, reference=a.reference, kind=a.kind, state=a.state, version=a.version, employer_id=a.employer_id,
         employer_name_en=name_en, employer_name_zh=name_zh, family_name=a.family_name, given_names=a.given_names,
