@@ -136,21 +136,12 @@ def search_hits(s: Session, f: QueueFilter, sort: str | None = None) -> search.H
                        key=(f.channel, f.branch_id, f.permit_number))
 
 
-def search_capped(s: Session, f: QueueFilter) -> bool:
-    """Whether the search matched more than search.SEARCH_CAP applications (the list shows the most recent)."""
-    found = search_hits(s, f)
-    return found is not None and found.more
-
 
 def _filtered(s: Session, f: QueueFilter, base: Any, *, with_state: bool = True) -> Any:
     base = base.where(*_scope(f))
     if f.state and with_state:
         base = base.where(CardApplication.state == f.state)
-    found = search_hits(s, f)
-    if found is not None:
-        states = [f.state] if f.state and with_state else []
-        base = base.where(search.id_in(s, CardApplication.id, [r[0] for r in found.among(states)]))
-    return base
+    return search.only_hits(s, base, CardApplication.id, search_hits(s, f), [f.state] if f.state and with_state else [])
 
 
 def queue(s: Session, f: QueueFilter, *, sort: str, offset: int, limit: int, after: str | None = None,

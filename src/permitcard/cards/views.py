@@ -21,7 +21,7 @@ from permitcard.cards.repository import QueueFilter
 from permitcard.db import Database
 from permitcard.insurance import service as insurance
 from permitcard.photos import service as photos
-from permitcard.shared import audit, clock, i18n
+from permitcard.shared import audit, clock, i18n, search
 from permitcard.shared.audit import Actor
 from permitcard.shared.calendar_store import calendar_data
 from permitcard.shared.crypto import blind_index, mask
@@ -215,7 +215,7 @@ def queue(db: Database, *, actor: Actor, f: QueueFilter, sort: str = "-created",
         return QueuePage(items=found.items, total=total, page=page, per_page=per_page,
                          counts=repo.counts_by_state(s, f), total_exact=total <= COUNT_CAP,
                          next_after=found.next_after, prev_before=found.prev_before, keyset=order.keyset,
-                         search_capped=repo.search_capped(s, f),
+                         search_capped=search.capped(repo.search_hits(s, f)),
                          branches=_branch_map(s), card_ids=repo.card_ids_of(s, [a.id for a in found.items]))
 
 

@@ -156,21 +156,13 @@ def search_hits(s: Session, f: RegistrationFilter) -> search.Hits | None:
                        key=(f.employer_id, f.permit_number, f.channel))
 
 
-def search_capped(s: Session, f: RegistrationFilter) -> bool:
-    """Whether the search matched more than search.SEARCH_CAP registrations (the list shows the most recent)."""
-    found = search_hits(s, f)
-    return found is not None and found.more
-
 
 def _filtered(s: Session, f: RegistrationFilter, *, with_state: bool = True) -> Select[Any]:
     query = select(InsuranceRegistration).where(*_scope(f))
     if f.state and with_state:
         query = query.where(InsuranceRegistration.state == f.state)
-    found = search_hits(s, f)
-    if found is not None:
-        states = [f.state] if f.state and with_state else []
-        query = query.where(search.id_in(s, InsuranceRegistration.id, [r[0] for r in found.among(states)]))
-    return query
+    return search.only_hits(s, query, InsuranceRegistration.id, search_hits(s, f),
+                            [f.state] if f.state and with_state else [])
 
 
 def count_registrations(s: Session, f: RegistrationFilter) -> int:

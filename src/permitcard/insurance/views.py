@@ -15,7 +15,7 @@ from permitcard.insurance import domain
 from permitcard.insurance import repository as repo
 from permitcard.insurance.models import InsurancePerson, InsuranceRegistration
 from permitcard.insurance.service import InsuredPerson, RegistrationResult, person_summary
-from permitcard.shared import audit
+from permitcard.shared import audit, search
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import mask
 from permitcard.shared.errors import N_, Forbidden, NotFound
@@ -163,7 +163,7 @@ def list_registrations(db: Database, *, actor: Actor, state: str | None = None, 
         return RegistrationPage(items=items, total=total, page=page, per_page=per_page,
                                 counts=repo.count_by_state(s, f), total_exact=exact, next_after=found.next_after,
                                 prev_before=found.prev_before, keyset=True,
-                                search_capped=repo.search_capped(s, f))
+                                search_capped=search.capped(repo.search_hits(s, f)))
 
 
 def export_registrations(db: Database, *, actor: Actor, state: str | None = None, channel: str | None = None,

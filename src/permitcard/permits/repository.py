@@ -52,11 +52,7 @@ def search_hits(s: Session, f: ApplicationFilter) -> search.Hits | None:
 
 
 def _filtered(s: Session, f: ApplicationFilter, query: Select) -> Select:  # type: ignore[type-arg]
-    query = query.where(*_scope(f))
-    found = search_hits(s, f)
-    if found is not None:
-        query = query.where(search.id_in(s, PermitApplication.id, [r[0] for r in found.among(f.states)]))
-    return query
+    return search.only_hits(s, query.where(*_scope(f)), PermitApplication.id, search_hits(s, f), f.states)
 
 
 def _listed(s: Session, f: ApplicationFilter) -> Select:  # type: ignore[type-arg]
@@ -76,11 +72,6 @@ def list_applications(s: Session, f: ApplicationFilter, *, offset: int, limit: i
                               offset=offset, limit=limit)
     return keyset_slice(s, _listed(s, f), order, after=after, before=before, offset=offset, limit=limit)
 
-
-def search_capped(s: Session, f: ApplicationFilter) -> bool:
-    """Whether the search matched more than search.SEARCH_CAP applications (the list shows the most recent)."""
-    found = search_hits(s, f)
-    return found is not None and found.more
 
 
 def count_applications(s: Session, f: ApplicationFilter) -> int:

@@ -138,18 +138,14 @@ def _employer_names(s: Session, employer_id: int, cache: dict[int, tuple[str, st
 
 def application_view(s: Session, a: PermitApplication, cache: dict[int, tuple[str, str]] | None = None,
                      numbers: dict[int, tuple[str, str]] | None = None) -> ApplicationView:
-    """What pages and the API show of an application (``cache``: employer names already looked up;
-    ``numbers``: the (notice number, permit number) of permits already looked up, as ``repo.permit_numbers``
-    gives them for a page)."""
+    """What pages and the API show of an application (``cache``: employer names; ``numbers``: a page's
+    (notice number, permit number) by permit, ``repo.permit_numbers``)."""
     name_en, name_zh = _employer_names(s, a.employer_id, cache if cache is not None else {})
-    permit_number = notice_number = None
-    if a.permit_id is not None and numbers is not None and a.permit_id in numbers:
-        notice_number, permit_number = numbers[a.permit_id]
-    elif a.permit_id is not None:  # one application (a decision, a detail page): the session usually has them
+    notice_number, permit_number = (numbers or {}).get(a.permit_id or 0, (None, None))
+    if a.permit_id is not None and notice_number is None:  # one application: its session already holds them
         p = repo.permit(s, a.permit_id)
         person = repo.person(s, p.person_id) if p else None
-        notice_number = p.notice_number if p else None
-        permit_number = person.permit_number if person else None
+        notice_number, permit_number = (p.notice_number if p else None), (person.permit_number if person else None)
     return ApplicationView(
         id=a.id, reference=a.reference, kind=a.kind, state=a.state, version=a.version, employer_id=a.employer_id,
         employer_name_en=name_en, employer_name_zh=name_zh, family_name=a.family_name, given_names=a.given_names,

@@ -31,7 +31,7 @@ from permitcard.permits.service import (
     can_read_all,
     load_application,
 )
-from permitcard.shared import audit
+from permitcard.shared import audit, search
 from permitcard.shared.audit import Actor
 from permitcard.shared.crypto import sign, verify_signature
 from permitcard.shared.errors import Forbidden, NotFound
@@ -65,7 +65,7 @@ def list_applications(db: Database, *, actor: Actor, states: tuple[str, ...] = (
         return ApplicationPage([application_view(s, a, cache, numbers) for a in found.items], total, page, per_page,
                                repo.counts_by_state(s, f), total_exact=total <= COUNT_CAP,
                                next_after=found.next_after, prev_before=found.prev_before,
-                               search_capped=repo.search_capped(s, f),
+                               search_capped=search.capped(repo.search_hits(s, f)),
                                keyset=repo.SORTS[f.sort].keyset if f.sort in repo.SORTS else True)
 
 

@@ -170,9 +170,18 @@ class Hits:
         """The hits in one of ``states`` (every hit when empty)."""
         return list(self.rows) if not states else [r for r in self.rows if r[1] in states]
 
+    def ids(self, states: Collection[str] = ()) -> list[int]:
+        """The ids of the hits in one of ``states`` (every hit when empty)."""
+        return [r[0] for r in self.among(states)]
+
     def counts(self) -> dict[str, int]:
         """How many hits are in each state (the counts beside a queue's state filter)."""
         return dict(Counter(r[1] for r in self.rows))
+
+
+def capped(found: Hits | None) -> bool:
+    """Whether a search (None: none) matched more than SEARCH_CAP records: its list shows the most recent."""
+    return found is not None and found.more
 
 
 def hits(s: Session, table: Table, q: str, *exact: Any, where: Sequence[Any] = (), columns: Sequence[Any] = (),
@@ -237,6 +246,11 @@ def page_of(s: Session, entity: Any, found: Hits, order: Order, *, states: Colle
     ids = [r[0] for r in chosen]
     loaded = {e.id: e for e in s.execute(select(entity).where(entity.id.in_(ids))).scalars()} if ids else {}
     return slice_of(order, [loaded[i] for i in ids if i in loaded], more_after=more_after, more_before=more_before)
+
+
+def only_hits(s: Session, query: Any, column: Any, found: Hits | None, states: Collection[str] = ()) -> Any:
+    """``query`` kept to the hits in ``states`` (all of them when empty); unchanged without a search."""
+    return query if found is None else query.where(id_in(s, column, found.ids(states)))
 
 
 def id_in(s: Session, column: Any, ids: Sequence[int]) -> Any:
